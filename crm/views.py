@@ -1,0 +1,37 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django_celery_beat.models import PeriodicTask
+
+from crm.health import check_broker, check_database
+from shop.permissions import capability_required
+from shop.roles import Capability
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard: each role's starting points; later capabilities add their panels here."""
+    return render(request, "crm/home.html", {})
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker answer, 503 naming the failing part otherwise. No login: the
+    orchestrator asks, and the answer holds no data."""
+    parts = {"database": check_database(), "broker": check_broker()}
+    healthy = not any(parts.values())
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "unhealthy",
+            **{name: problem or "ok" for name, problem in parts.items()},
+        },
+        status=200 if healthy else 503,
+    )
+
+
+@capability_required(Capability.CONFIGURE)
+def schedules(request: HttpRequest) -> HttpResponse:
+    """The periodic work the scheduler runs, as the owner sees it."""
+    tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
+    return render(request, "crm/schedules.html", {"tasks": tasks})

@@ -1,0 +1,70 @@
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from shop.models import ShopSettings, User
+from shop.roles import TOKEN_SCOPES, Capability, Role
+
+
+class CrispyMixin:
+    submit_label = _("Save")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", self.submit_label))
+
+
+class ShopSettingsForm(CrispyMixin, forms.ModelForm):
+    class Meta:
+        model = ShopSettings
+        fields = (
+            "name",
+            "currency",
+            "time_zone",
+            "phone_region",
+            "gross_margin_percent",
+            "monthly_discount_rate_percent",
+            "language",
+        )
+
+
+class UserCreateForm(CrispyMixin, forms.ModelForm):
+    submit_label = _("Create user")
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email", "extension", "language")
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        validate_password(password, User(username=self.cleaned_data.get("username", "")))
+        return password
+
+
+class UserChangeForm(CrispyMixin, forms.ModelForm):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email", "extension", "language", "is_active")
+
+
+class TokenCreateForm(CrispyMixin, forms.Form):
+    submit_label = _("Create token")
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Where the token is used, e.g. “Website”."))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(c.value, c.label) for c in Capability if c.value in TOKEN_SCOPES],
+    )
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=[("ru", "Русский"), ("en", "English")])

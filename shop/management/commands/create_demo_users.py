@@ -1,0 +1,40 @@
+from django.core.management.base import BaseCommand
+
+from shop.models import User
+from shop.roles import Role
+from shop.services import user_create, user_set_role
+
+DEMO_USERS = [
+    ("owner", "Ольга", "Владимирова", Role.OWNER, ""),
+    ("manager", "Максим", "Петров", Role.MANAGER, ""),
+    ("operator", "Анна", "Смирнова", Role.OPERATOR, "101"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) one demo account per role and print the passwords."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--password-suffix", default="-demo-2026", help="Password = username + this suffix.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        suffix = str(options["password_suffix"])
+        self.stdout.write("Demo accounts (sign in at http://127.0.0.1:8000/):")
+        for username, first, last, role, extension in DEMO_USERS:
+            password = f"{username}{suffix}"
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user_create(
+                    username=username,
+                    password=password,
+                    role=role,
+                    first_name=first,
+                    last_name=last,
+                    extension=extension,
+                )
+            else:
+                user.set_password(password)
+                user.is_active = True
+                user.save()
+                user_set_role(user=user, role=role)
+            self.stdout.write(f"  {role.label:<9} {username:<9} password: {password}")

@@ -1,0 +1,210 @@
+import hashlib
+import secrets
+from decimal import Decimal
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shop.roles import ROLE_CAPABILITIES, Capability, Role, permission_codename
+
+
+class User(AbstractUser):
+    """A member of the shop's staff. The role is the membership of one of the role groups."""
+
+    language = models.CharField(
+        _("interface language"),
+        max_length=8,
+        blank=True,
+        choices=[("ru", "Русский"), ("en", "English")],
+        help_text=_("Empty: the shop's default language."),
+    )
+    extension = models.CharField(
+        _("telephony extension"),
+        max_length=32,
+        blank=True,
+        help_text=_("The operator's extension or login in the telephony system, so incoming calls reach them."),
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        permissions: ClassVar = [(permission_codename(c.value), c.label) for c in Capability]
+
+    @property
+    def role(self) -> str | None:
+        """The user's role name, the strongest if several groups were given by hand."""
+        if self.is_superuser:
+            return Role.OWNER
+        names = {group.name for group in self.groups.all()}
+        for role in (Role.OWNER, Role.MANAGER, Role.OPERATOR):
+            if role in names:
+                return role
+        return None
+
+    @property
+    def role_label(self) -> str:
+        role = self.role
+        return str(Role(role).label) if role else ""
+
+    def can(self, capability: str) -> bool:
+        """Whether the user's role grants ``capability`` (a line of the role matrix)."""
+        if not self.is_active:
+            return False
+        role = self.role
+        return role is not None and capability in ROLE_CAPABILITIES[role]
+
+
+class Currency(models.TextChoices):
+    RUB = "RUB", _("Russian rouble (₽)")
+    KZT = "KZT", _("Kazakhstani tenge (₸)")
+    USD = "USD", _("US dollar ($)")
+    EUR = "EUR", _("Euro (€)")
+
+
+TIME_ZONE_CHOICES = [
+    (name, name)
+    for name in (
+        "Europe/Kaliningrad",
+        "Europe/Moscow",
+        "Europe/Samara",
+        "Asia/Yekaterinburg",
+        "Asia/Omsk",
+        "Asia/Novosibirsk",
+        "Asia/Krasnoyarsk",
+        "Asia/Irkutsk",
+        "Asia/Yakutsk",
+        "Asia/Vladivostok",
+        "Asia/Magadan",
+        "Asia/Kamchatka",
+        "Asia/Almaty",
+        "Asia/Aqtobe",
+        "Asia/Qyzylorda",
+        "Europe/Minsk",
+        "Europe/Berlin",
+        "Europe/London",
+        "UTC",
+    )
+]
+
+
+class ShopSettings(models.Model):
+    """The one record of the shop's own settings. Read it with :meth:`load`."""
+
+    CACHE_KEY = "shop-settings"
+
+    name = models.CharField(_("shop name"), max_length=200, default="My shop")
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.RUB)
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Moscow")
+    phone_region = models.CharField(
+        _("default phone region"),
+        max_length=2,
+        default="RU",
+        choices=[("RU", _("Russia (+7)")), ("KZ", _("Kazakhstan (+7)")), ("BY", _("Belarus (+375)"))],
+        help_text=_("How numbers written without a country code are read."),
+    )
+    gross_margin_percent = models.DecimalField(
+        _("gross margin, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("30.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("The share of revenue left after the cost of goods; lifetime value is counted in margin."),
+    )
+    monthly_discount_rate_percent = models.DecimalField(
+        _("monthly discount rate, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("50"))],
+        help_text=_("How much less a rouble next month is worth than one today, for predicted lifetime value."),
+    )
+    language = models.CharField(
+        _("default language"), max_length=8, choices=[("ru", "Русский"), ("en", "English")], default="ru"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop settings")
+        verbose_name_plural = _("shop settings")
+        constraints: ClassVar = [models.CheckConstraint(condition=models.Q(pk=1), name="shop_settings_singleton")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def load(cls) -> "ShopSettings":
+        """The shop's settings, created with defaults on first use and cached per process."""
+        settings = cache.get(cls.CACHE_KEY)
+        if settings is None:
+            settings, _created = cls.objects.get_or_create(pk=1)
+            cache.set(cls.CACHE_KEY, settings, 60)
+        return settings
+
+    @property
+    def gross_margin(self) -> Decimal:
+        return self.gross_margin_percent / Decimal(100)
+
+    @property
+    def monthly_discount_rate(self) -> Decimal:
+        return self.monthly_discount_rate_percent / Decimal(100)
+
+
+class IntegrationTokenQuerySet(models.QuerySet["IntegrationToken"]):
+    def active(self) -> "IntegrationTokenQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class IntegrationToken(models.Model):
+    """A secret that lets the shop's platform call the API within its scopes.
+
+    The secret is shown once when the token is created and only its SHA-256 is stored: it is 32 random bytes, so a
+    slow password hash buys nothing and would cost every API call. The prefix finds the row without a scan.
+    """
+
+    PREFIX = "rt"
+
+    name = models.CharField(_("name"), max_length=100)
+    key_prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = IntegrationTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("integration token")
+        verbose_name_plural = _("integration tokens")
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, capability: str) -> bool:
+        return self.is_active and capability in self.scopes
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def new_key(cls) -> tuple[str, str, str]:
+        """A fresh ``(full key, prefix, secret)``; the full key is ``rt_<prefix>_<secret>``."""
+        prefix = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        return f"{cls.PREFIX}_{prefix}_{secret}", prefix, secret

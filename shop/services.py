@@ -1,0 +1,87 @@
+"""Writes of the shop app: staff accounts, roles, integration tokens, shop settings."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from shop.models import IntegrationToken, ShopSettings, User
+from shop.roles import TOKEN_SCOPES, Role
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: IntegrationToken
+    key: str  # shown once to the owner, never stored
+
+
+def user_set_role(*, user: User, role: str) -> None:
+    """Make ``role`` the user's only role group."""
+    if role not in Role.values:
+        raise ValueError(f"Unknown role {role!r}")
+    role_groups = Group.objects.filter(name__in=Role.values)
+    with transaction.atomic():
+        user.groups.remove(*role_groups)
+        user.groups.add(Group.objects.get(name=role))
+
+
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    extension: str = "",
+    language: str = "",
+) -> User:
+    """Create a staff account with one role. Idempotent for nothing: a taken username raises IntegrityError."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            extension=extension,
+            language=language,
+        )
+        user_set_role(user=user, role=role)
+    return user
+
+
+def user_set_active(*, user: User, active: bool, acting_user: User) -> None:
+    """Deactivate (or reactivate) a staff account. An owner cannot lock themself out."""
+    if user.pk == acting_user.pk and not active:
+        raise ValueError("You cannot deactivate your own account.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+
+
+def token_issue(*, name: str, scopes: list[str], created_by: User | None) -> IssuedToken:
+    """Create an integration token; the returned key is the only time the secret exists in clear."""
+    unknown = set(scopes) - TOKEN_SCOPES
+    if unknown:
+        raise ValueError(f"Unknown token scopes: {', '.join(sorted(unknown))}")
+    key, prefix, secret = IntegrationToken.new_key()
+    token = IntegrationToken.objects.create(
+        name=name,
+        key_prefix=prefix,
+        secret_hash=IntegrationToken.hash_secret(secret),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+    )
+    return IssuedToken(token=token, key=key)
+
+
+def token_revoke(*, token: IntegrationToken) -> None:
+    """Revoke a token at once; idempotent (a revoked token keeps its first revocation time)."""
+    IntegrationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def shop_settings_update(*, settings: ShopSettings) -> ShopSettings:
+    """Save the validated settings record (the form validated it) and drop the cached copy."""
+    settings.save()
+    return settings

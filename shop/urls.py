@@ -1,0 +1,14 @@
+from django.urls import path
+
+from shop import views
+
+app_name = "shop"
+urlpatterns = [
+    path("settings/", views.settings_edit, name="settings"),
+    path("users/", views.user_list, name="users"),
+    path("users/new/", views.user_create, name="user_create"),
+    path("users/<int:pk>/", views.user_edit, name="user_edit"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("language/", views.language_set, name="language"),
+]

@@ -1,0 +1,113 @@
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shop import selectors, services
+from shop.forms import LanguageForm, ShopSettingsForm, TokenCreateForm, UserChangeForm, UserCreateForm
+from shop.models import ShopSettings, User
+from shop.permissions import capability_required
+from shop.roles import Capability
+
+CONFIGURE = Capability.CONFIGURE
+
+
+@capability_required(CONFIGURE)
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    form = ShopSettingsForm(request.POST or None, instance=ShopSettings.load())
+    if request.method == "POST" and form.is_valid():
+        services.shop_settings_update(settings=form.save(commit=False))
+        messages.success(request, _("Shop settings saved."))
+        return redirect("shop:settings")
+    return render(request, "shop/settings.html", {"form": form})
+
+
+@capability_required(CONFIGURE)
+def user_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "shop/user_list.html", {"users": selectors.staff_list()})
+
+
+@capability_required(CONFIGURE)
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_create(
+                username=data["username"],
+                password=data["password"],
+                role=data["role"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                extension=data["extension"],
+                language=data["language"],
+            )
+        except IntegrityError:
+            form.add_error("username", _("This username is taken."))
+        else:
+            messages.success(request, _("User %(name)s created.") % {"name": data["username"]})
+            return redirect("shop:users")
+    return render(request, "shop/user_form.html", {"form": form, "title": _("New user")})
+
+
+@capability_required(CONFIGURE)
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.staff_member_for_owner(pk)
+    form = UserChangeForm(request.POST or None, instance=member, initial={"role": member.role})
+    if request.method == "POST" and form.is_valid():
+        if member.pk == request.user.pk and (
+            not form.cleaned_data["is_active"] or form.cleaned_data["role"] != member.role
+        ):
+            form.add_error(None, _("You cannot deactivate yourself or change your own role."))
+        else:
+            form.save()
+            services.user_set_role(user=member, role=form.cleaned_data["role"])
+            messages.success(request, _("User %(name)s saved.") % {"name": member.username})
+            return redirect("shop:users")
+    return render(request, "shop/user_form.html", {"form": form, "title": member.username, "member": member})
+
+
+@capability_required(CONFIGURE)
+def token_list(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        issued = services.token_issue(
+            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user
+        )
+        form = TokenCreateForm()
+    return render(request, "shop/token_list.html", {"tokens": selectors.token_list(), "form": form, "issued": issued})
+
+
+@require_POST
+@capability_required(CONFIGURE)
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = selectors.token_for_owner(pk)
+    services.token_revoke(token=token)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("shop:tokens")
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language: remembered on the account when signed in, in a cookie otherwise."""
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or reverse("home")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("home")
+    response: HttpResponse = HttpResponseRedirect(next_url)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+        translation.activate(language)
+        response.set_cookie("django_language", language, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
