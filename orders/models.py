@@ -1,0 +1,158 @@
+"""Orders, their items and the status pipeline with a row for every transition."""
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
+
+def money_field(verbose_name: "StrOrPromise", **kwargs: Any) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs)
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "new", _("New")
+    PAID = "paid", _("Paid")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    RETURNED = "returned", _("Returned")
+
+
+# The pipeline: an order only moves forward. Cancelled and returned are final; a return needs a delivery first.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.NEW: frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.RETURNED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.RETURNED}),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.RETURNED: frozenset(),
+}
+# How far along the pipeline a status is: a delivery of an older status than the stored one is stale.
+STATUS_RANK: dict[str, int] = {
+    OrderStatus.NEW: 0,
+    OrderStatus.PAID: 1,
+    OrderStatus.SHIPPED: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.CANCELLED: 4,
+    OrderStatus.RETURNED: 5,
+}
+
+
+class OrderQuerySet(models.QuerySet["Order"]):
+    def delivered(self) -> "OrderQuerySet":
+        return self.filter(status=OrderStatus.DELIVERED)
+
+    def counted(self) -> "OrderQuerySet":
+        """Orders that count towards a customer's history: everything but cancellations."""
+        return self.exclude(status=OrderStatus.CANCELLED)
+
+    def since(self, moment: object) -> "OrderQuerySet":
+        return self.filter(placed_at__gte=moment)
+
+
+class Order(models.Model):
+    source = models.CharField(_("source"), max_length=60)
+    external_id = models.CharField(_("external id"), max_length=120)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    placed_at = models.DateTimeField(_("placed"))
+    status = models.CharField(_("status"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    subtotal = money_field(_("items"), default=Decimal("0"))
+    discount_total = money_field(_("discount"), default=Decimal("0"))
+    delivery_cost = money_field(_("delivery"), default=Decimal("0"))
+    total = money_field(_("total"), default=Decimal("0"))
+    promo_code = models.CharField(_("promo code"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="order_source_external_id_unique"),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(condition=models.Q(subtotal__gte=0), name="order_subtotal_not_negative"),
+            models.CheckConstraint(condition=models.Q(discount_total__gte=0), name="order_discount_not_negative"),
+            models.CheckConstraint(condition=models.Q(delivery_cost__gte=0), name="order_delivery_not_negative"),
+        ]
+        indexes: ClassVar = [
+            # The card's timeline and the customer's summary: one customer's orders by time.
+            models.Index(fields=["customer", "placed_at"], name="order_customer_placed"),
+            # The order list, newest first, with keyset pagination on (placed_at, id).
+            models.Index(fields=["placed_at", "id"], name="order_placed"),
+            models.Index(fields=["status", "placed_at"], name="order_status_placed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in ALLOWED_TRANSITIONS[self.status]
+
+    @property
+    def is_final(self) -> bool:
+        return not ALLOWED_TRANSITIONS[self.status]
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(_("SKU"), max_length=80, blank=True)
+    name = models.CharField(_("name"), max_length=255)
+    category = models.CharField(_("category"), max_length=120, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3, default=Decimal("1"))
+    price = money_field(_("price"))
+
+    class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="order_item_price_not_negative"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_item_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def line_total(self) -> Decimal:
+        return (self.price * self.quantity).quantize(Decimal("0.01"))
+
+
+class ChangeOrigin(models.TextChoices):
+    API = "api", _("API")
+    WEBHOOK = "webhook", _("Webhook")
+    CSV = "csv", _("CSV import")
+    MANUAL = "manual", _("By hand")
+    DEMO = "demo", _("Demo data")
+
+
+class OrderStatusChange(models.Model):
+    """One row per transition: the order's history, never rewritten."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=OrderStatus.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    origin = models.CharField(max_length=10, choices=ChangeOrigin.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering: ClassVar = ["changed_at", "id"]
+        indexes: ClassVar = [models.Index(fields=["order", "changed_at"], name="status_change_order")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
