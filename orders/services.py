@@ -1,0 +1,372 @@
+"""Writes of the orders app: the one way an order enters or changes, whatever brought it (API, webhook, CSV,
+a manager's hand)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+from customers.services import CustomerData, customers_resolve
+from orders.models import (
+    ALLOWED_TRANSITIONS,
+    STATUS_RANK,
+    ChangeOrigin,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderStatusChange,
+)
+from orders.signals import send_orders_changed
+from shop.locks import advisory_xact_lock
+from shop.models import ShopSettings
+
+
+class TransitionError(ValueError):
+    """A status change the pipeline forbids; the message says which and why, for a person to read."""
+
+
+@dataclass(frozen=True)
+class ItemData:
+    name: str
+    price: Decimal
+    quantity: Decimal = Decimal("1")
+    sku: str = ""
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class OrderData:
+    """An order as a source describes it, validated and normalised by the caller."""
+
+    source: str
+    external_id: str
+    customer: CustomerData
+    placed_at: datetime
+    status: str = OrderStatus.NEW
+    status_at: datetime | None = None  # when the source says the order reached ``status``
+    delivered_at: datetime | None = None
+    currency: str = ""
+    subtotal: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal("0")
+    delivery_cost: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")
+    promo_code: str = ""
+    items: tuple[ItemData, ...] | None = None  # None: the source said nothing about items; keep what we have
+
+
+@dataclass
+class UpsertResult:
+    source: str
+    external_id: str
+    order_id: int | None = None
+    created: bool = False
+    status_changed: bool = False
+    stale: bool = False  # an older state than the stored one: ignored, as a late delivery of a webhook should be
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def transition_error(current: str, wanted: str) -> str:
+    return _("An order that is “%(current)s” cannot become “%(wanted)s”.") % {
+        "current": OrderStatus(current).label,
+        "wanted": OrderStatus(wanted).label,
+    }
+
+
+def orders_upsert(*, items: Sequence[OrderData], origin: str, user: Any = None) -> list[UpsertResult]:
+    """Create or update orders by ``(source, external_id)``, set-based, in one transaction.
+
+    Idempotent: the same payload twice changes nothing the second time. Out-of-order deliveries never move an
+    order back: a status earlier in the pipeline than the stored one is reported ``stale`` and ignored; a later
+    status the pipeline forbids (delivered → cancelled) is that row's ``error`` and the other rows still land.
+
+    Locking: advisory locks on every order key and customer identity in the batch (key order, so no deadlocks),
+    then ``SELECT … FOR UPDATE`` of the existing orders; concurrent deliveries of the same order serialise and
+    leave exactly one row in the newest status. Triggers, on commit, ``orders_changed`` for the changed orders.
+    """
+    if not items:
+        return []
+    # The last delivery of a key in one batch wins, as if they had arrived one after the other.
+    latest: dict[tuple[str, str], OrderData] = {}
+    for data in items:
+        latest[(data.source, data.external_id)] = data
+    with transaction.atomic():
+        advisory_xact_lock(f"order:{s}:{x}" for s, x in latest)
+        results = _upsert_locked(list(latest.values()), origin, user)
+    by_key = {(r.source, r.external_id): r for r in results}
+    return [by_key[(d.source, d.external_id)] for d in items]
+
+
+def order_upsert(*, data: OrderData, origin: str, user: Any = None) -> UpsertResult:
+    """One order; see :func:`orders_upsert`."""
+    return orders_upsert(items=[data], origin=origin, user=user)[0]
+
+
+def _upsert_locked(items: list[OrderData], origin: str, user: Any) -> list[UpsertResult]:
+    now = timezone.now()
+    currency = ShopSettings.load().currency
+    sources = {d.source for d in items}
+    external_ids = {d.external_id for d in items}
+    existing = {
+        (o.source, o.external_id): o
+        for o in Order.objects.select_for_update()
+        .filter(source__in=sources, external_id__in=external_ids)
+        .order_by("pk")
+    }
+    new_items = [d for d in items if (d.source, d.external_id) not in existing]
+    resolved = customers_resolve(items=[d.customer for d in new_items])
+
+    results: dict[tuple[str, str], UpsertResult] = {}
+    to_create: list[Order] = []
+    create_data: list[OrderData] = []
+    for data, customer in zip(new_items, resolved, strict=True):
+        status_at = data.status_at or now
+        order = Order(
+            source=data.source,
+            external_id=data.external_id,
+            customer_id=customer.customer_id,
+            placed_at=data.placed_at,
+            status=data.status,
+            status_changed_at=status_at,
+            delivered_at=_delivered_at(data, status_at) if data.status in _DELIVERED_LIKE else None,
+            currency=data.currency or currency,
+            subtotal=data.subtotal,
+            discount_total=data.discount_total,
+            delivery_cost=data.delivery_cost,
+            total=data.total,
+            promo_code=data.promo_code,
+            created_at=now,
+        )
+        to_create.append(order)
+        create_data.append(data)
+    Order.objects.bulk_create(to_create)
+
+    changes: list[OrderStatusChange] = []
+    item_rows: list[OrderItem] = []
+    replace_items_of: list[int] = []
+    for order, data in zip(to_create, create_data, strict=True):
+        results[(data.source, data.external_id)] = UpsertResult(data.source, data.external_id, order.pk, created=True)
+        changes.append(_change(order, "", data.status, order.status_changed_at, origin, user))
+        item_rows += _items(order.pk, data.items or ())
+
+    stored_items = _stored_items([o.pk for o in existing.values()])
+    to_update: list[Order] = []
+    for data in items:
+        if (data.source, data.external_id) not in existing:
+            continue
+        order = existing[(data.source, data.external_id)]
+        result = UpsertResult(data.source, data.external_id, order.pk)
+        results[(data.source, data.external_id)] = result
+        if STATUS_RANK[data.status] < STATUS_RANK[order.status]:
+            result.stale = True
+            continue
+        if data.status != order.status:
+            if data.status not in ALLOWED_TRANSITIONS[order.status]:
+                result.error = transition_error(order.status, data.status)
+                continue
+            status_at = data.status_at or now
+            changes.append(_change(order, order.status, data.status, status_at, origin, user))
+            order.status, order.status_changed_at = data.status, status_at
+            if data.status == OrderStatus.DELIVERED:
+                order.delivered_at = _delivered_at(data, status_at)
+            result.status_changed = True
+        amounts_changed = _copy_amounts(order, data)
+        items_changed = data.items is not None and _item_keys(data.items) != stored_items.get(order.pk, [])
+        if items_changed:
+            replace_items_of.append(order.pk)
+            item_rows += _items(order.pk, data.items or ())
+        if result.status_changed or amounts_changed or items_changed:
+            to_update.append(order)
+
+    Order.objects.bulk_update(
+        to_update,
+        [
+            "status",
+            "status_changed_at",
+            "delivered_at",
+            "placed_at",
+            "subtotal",
+            "discount_total",
+            "delivery_cost",
+            "total",
+            "promo_code",
+            "updated_at",
+        ],
+    )
+    OrderItem.objects.filter(order_id__in=replace_items_of).delete()
+    OrderItem.objects.bulk_create(item_rows)
+    OrderStatusChange.objects.bulk_create(changes)
+
+    touched = [o for o in to_create] + to_update
+    customer_ids = sorted({o.customer_id for o in touched})
+    customer_summaries_refresh(customer_ids=customer_ids)
+    delivered = [c.order_id for c in changes if c.to_status == OrderStatus.DELIVERED]
+    send_orders_changed(order_ids=[o.pk for o in touched], customer_ids=customer_ids, delivered_order_ids=delivered)
+    return list(results.values())
+
+
+_DELIVERED_LIKE = {OrderStatus.DELIVERED, OrderStatus.RETURNED}
+
+
+def _delivered_at(data: OrderData, status_at: datetime) -> datetime:
+    return data.delivered_at or status_at
+
+
+_AMOUNT_FIELDS = ("placed_at", "subtotal", "discount_total", "delivery_cost", "total", "promo_code")
+
+
+def _copy_amounts(order: Order, data: OrderData) -> bool:
+    """Take the source's amounts; returns whether anything differed (a replayed delivery changes nothing)."""
+    changed = False
+    for name in _AMOUNT_FIELDS:
+        value = getattr(data, name)
+        if getattr(order, name) != value:
+            setattr(order, name, value)
+            changed = True
+    order.updated_at = timezone.now()
+    return changed
+
+
+ItemKey = tuple[str, str, str, Decimal, Decimal]
+
+
+def _item_keys(items: Sequence[ItemData]) -> list[ItemKey]:
+    return sorted((i.sku, i.name, i.category, i.quantity, i.price) for i in items)
+
+
+def _stored_items(order_ids: list[int]) -> dict[int, list[ItemKey]]:
+    stored: dict[int, list[ItemKey]] = {}
+    rows = OrderItem.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "sku", "name", "category", "quantity", "price"
+    )
+    for order_id, *key in rows:
+        stored.setdefault(order_id, []).append(tuple(key))  # type: ignore[arg-type]
+    return {order_id: sorted(keys) for order_id, keys in stored.items()}
+
+
+def _change(order: Order, old: str, new: str, at: datetime, origin: str, user: Any) -> OrderStatusChange:
+    return OrderStatusChange(
+        order_id=order.pk,
+        from_status=old,
+        to_status=new,
+        changed_at=at,
+        origin=origin,
+        changed_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+def _items(order_id: int, items: Sequence[ItemData]) -> list[OrderItem]:
+    return [
+        OrderItem(order_id=order_id, sku=i.sku, name=i.name, category=i.category, quantity=i.quantity, price=i.price)
+        for i in items
+    ]
+
+
+def order_change_status(
+    *, order: Order, status: str, origin: str = ChangeOrigin.MANUAL, user: Any = None, at: datetime | None = None
+) -> Order:
+    """Move one order along the pipeline by hand (or by any caller that must hear a refusal).
+
+    Raises :class:`TransitionError` when the pipeline forbids it, including a move back. Locks the order row;
+    triggers ``orders_changed`` on commit.
+    """
+    if status not in OrderStatus.values:
+        raise TransitionError(_("“%(status)s” is not an order status.") % {"status": status})
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if status == locked.status:
+            return locked
+        if status not in ALLOWED_TRANSITIONS[locked.status]:
+            raise TransitionError(transition_error(locked.status, status))
+        moment = at or timezone.now()
+        OrderStatusChange.objects.create(
+            order=locked,
+            from_status=locked.status,
+            to_status=status,
+            changed_at=moment,
+            origin=origin,
+            changed_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        locked.status, locked.status_changed_at = status, moment
+        fields = ["status", "status_changed_at", "updated_at"]
+        if status == OrderStatus.DELIVERED:
+            locked.delivered_at = moment
+            fields.append("delivered_at")
+        locked.save(update_fields=fields)
+        customer_summaries_refresh(customer_ids=[locked.customer_id])
+        send_orders_changed(
+            order_ids=[locked.pk],
+            customer_ids=[locked.customer_id],
+            delivered_order_ids=[locked.pk] if status == OrderStatus.DELIVERED else [],
+        )
+    return locked
+
+
+def customer_summaries_refresh(*, customer_ids: Sequence[int] | None = None) -> int:
+    """Recompute customers' order summaries from their orders in one set-based UPDATE (``None``: everyone).
+
+    ``orders_count`` counts every order not cancelled; ``total_spent`` sums those not cancelled nor returned, the
+    money the customer actually left with the shop. Callers changing orders hold the order rows' locks; the
+    statement reads committed orders, so it is exact under concurrency once those locks are held.
+    """
+    counted = Order.objects.filter(customer_id=OuterRef("pk")).exclude(status=OrderStatus.CANCELLED).order_by()
+    summary = counted.values("customer_id").annotate(
+        n=Count("pk"),
+        spent=Coalesce(Sum("total", filter=~Q(status=OrderStatus.RETURNED)), Value(Decimal("0"))),
+        first=Min("placed_at"),
+        last=Max("placed_at"),
+    )
+    queryset = Customer.objects.all()
+    if customer_ids is not None:
+        if not customer_ids:
+            return 0
+        queryset = queryset.filter(pk__in=customer_ids)
+        # Lock the customers first, in id order, as a statement of its own: the UPDATE below then starts after any
+        # concurrent writer of these customers committed, and its fresh snapshot sees that writer's orders.
+        list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
+    elif connection.vendor == "postgresql":
+        return _refresh_all_postgres()
+    return queryset.update(
+        orders_count=Coalesce(Subquery(summary.values("n")[:1]), Value(0)),
+        total_spent=Coalesce(Subquery(summary.values("spent")[:1]), Value(Decimal("0"))),
+        first_order_at=Subquery(summary.values("first")[:1]),
+        last_order_at=Subquery(summary.values("last")[:1]),
+    )
+
+
+def _refresh_all_postgres() -> int:
+    """The whole base in one pass over the orders (a correlated subquery per customer would read them 4 times)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE customers_customer AS c
+               SET orders_count = COALESCE(s.n, 0),
+                   total_spent = COALESCE(s.spent, 0),
+                   first_order_at = s.first,
+                   last_order_at = s.last
+              FROM customers_customer AS c2
+              LEFT JOIN (
+                    SELECT customer_id, count(*) AS n,
+                           COALESCE(sum(total) FILTER (WHERE status <> 'returned'), 0) AS spent,
+                           min(placed_at) AS first, max(placed_at) AS last
+                      FROM orders_order
+                     WHERE status <> 'cancelled'
+                     GROUP BY customer_id
+                   ) AS s ON s.customer_id = c2.id
+             WHERE c.id = c2.id
+               AND (c.orders_count, c.total_spent, c.first_order_at, c.last_order_at)
+                   IS DISTINCT FROM (COALESCE(s.n, 0), COALESCE(s.spent, 0), s.first, s.last)
+            """
+        )
+        return cursor.rowcount

@@ -1,0 +1,27 @@
+"""Domain events of the orders app. They are sent only after the transaction that changed the orders commits, so a
+receiver (scoring, feedback, loyalty) never sees an order that was rolled back; receivers only queue their work."""
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.dispatch import Signal
+
+# order_ids, customer_ids: every order created or changed, and their customers.
+orders_changed = Signal()
+# order_ids: orders that have just become delivered (the moment to ask for feedback and to accrue bonuses).
+orders_delivered = Signal()
+
+
+def send_orders_changed(
+    *, order_ids: Sequence[int], customer_ids: Sequence[int], delivered_order_ids: Sequence[int]
+) -> None:
+    if not order_ids:
+        return
+    order_ids, customer_ids, delivered = list(order_ids), list(customer_ids), list(delivered_order_ids)
+
+    def send() -> None:
+        orders_changed.send(sender="orders", order_ids=order_ids, customer_ids=customer_ids)
+        if delivered:
+            orders_delivered.send(sender="orders", order_ids=delivered)
+
+    transaction.on_commit(send)
