@@ -226,3 +226,86 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.merged_customer_id} → #{self.survivor_id}"
+
+
+class CallDirection(models.TextChoices):
+    INBOUND = "in", _("Incoming")
+    OUTBOUND = "out", _("Outgoing")
+
+
+class CallState(models.TextChoices):
+    RINGING = "ringing", _("Ringing")
+    ANSWERED = "answered", _("Answered")
+    ENDED = "ended", _("Ended")
+    MISSED = "missed", _("Missed")
+
+
+class CallOutcome(models.TextChoices):
+    NONE = "", _("Not set")
+    RESOLVED = "resolved", _("Question resolved")
+    ORDER = "order", _("Order placed")
+    COMPLAINT = "complaint", _("Complaint")
+    CALLBACK = "callback", _("Call back later")
+    OFFER_ACCEPTED = "offer_accepted", _("Offer accepted")
+    OFFER_DECLINED = "offer_declined", _("Offer declined")
+    OTHER = "other", _("Other")
+
+
+class Call(models.Model):
+    """A phone call with a customer (or an unknown number), from the telephony webhook or logged by hand.
+
+    A call is live while ringing or answered; the operator's console shows the live call addressed to them, so the
+    card survives a page refresh. A missed inbound call waits in the call-back list until someone calls back.
+    """
+
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    phone = models.CharField(_("number"), max_length=32, help_text=_("E.164 when it could be read."))
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=CallDirection.choices, default=CallDirection.INBOUND
+    )
+    state = models.CharField(_("state"), max_length=10, choices=CallState.choices, default=CallState.RINGING)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    extension = models.CharField(_("extension"), max_length=32, blank=True)
+    provider = models.CharField(max_length=30, blank=True, help_text=_("generic, zadarma, or manual"))
+    provider_call_id = models.CharField(max_length=120, blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices, blank=True, default="")
+    note = models.TextField(_("note"), blank=True)
+    called_back_at = models.DateTimeField(_("called back"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering: ClassVar = ["-started_at"]
+        constraints: ClassVar = [
+            # Telephony retries its webhooks: one row per provider call, whatever arrives twice.
+            models.UniqueConstraint(
+                fields=["provider", "provider_call_id"],
+                condition=~models.Q(provider_call_id=""),
+                name="call_provider_id_unique",
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["customer", "-started_at"], name="call_customer_time"),
+            # The console asks "what is live for me?" every second.
+            models.Index(fields=["operator", "state"], name="call_operator_state"),
+            models.Index(fields=["state", "called_back_at", "-started_at"], name="call_missed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.phone} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in {CallState.RINGING, CallState.ANSWERED}
+
+    @property
+    def duration_seconds(self) -> int | None:
+        if self.answered_at and self.ended_at:
+            return int((self.ended_at - self.answered_at).total_seconds())
+        return None

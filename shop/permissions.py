@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework import permissions
 
 from shop.models import IntegrationToken
@@ -24,21 +25,22 @@ def user_can(user: Any, capability: str) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.can(capability)
 
 
-def capability_required(
-    capability: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponseBase])
+
+
+def capability_required(capability: str) -> Callable[[ViewT], ViewT]:
     """Page decorator: anonymous → login page; signed in without the capability → 403."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: ViewT) -> ViewT:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not user_can(request.user, capability):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapped
+        return cast(ViewT, wrapped)
 
     return decorator
 
