@@ -1,7 +1,28 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _sync_role_groups(sender: AppConfig, **kwargs: Any) -> None:
+    """Keep the role groups and their permissions in step with the role matrix after every migrate.
+
+    A flush (``TransactionTestCase``, ``live_server`` tests) empties the groups that the data migration created,
+    and Django rebuilds contenttypes and permissions on post_migrate only; without this the next test or a reset
+    database would have staff with no role at all.
+    """
+    from shop.services import role_groups_sync
+
+    role_groups_sync(using=kwargs.get("using", "default"))
 
 
 class ShopConfig(AppConfig):
     name = "shop"
     verbose_name = _("Shop")
+
+    def ready(self) -> None:
+        # Registers the OpenAPI description of token authentication (drf-spectacular finds extensions on import).
+        from shop import schema  # noqa: F401
+
+        post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="shop.sync_role_groups")

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from shop.roles import ROLE_CAPABILITIES, Capability, Role, permission_codename
@@ -34,9 +35,12 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         permissions: ClassVar = [(permission_codename(c.value), c.label) for c in Capability]
 
-    @property
+    @cached_property
     def role(self) -> str | None:
-        """The user's role name, the strongest if several groups were given by hand."""
+        """The user's role name, the strongest if several groups were given by hand.
+
+        Cached on the instance: every page asks it once per capability (navigation, panels, guards), and a request
+        holds its own user instance, so a role change is seen from the next request on."""
         if self.is_superuser:
             return Role.OWNER
         names = {group.name for group in self.groups.all()}

@@ -2,18 +2,38 @@
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
 from shop.models import IntegrationToken, ShopSettings, User
-from shop.roles import TOKEN_SCOPES, Role
+from shop.roles import ROLE_CAPABILITIES, TOKEN_SCOPES, Role, permission_codename
+
+
+class SelfLockoutError(ValueError):
+    """An owner tried to deactivate their own account or change their own role."""
 
 
 @dataclass(frozen=True)
 class IssuedToken:
     token: IntegrationToken
     key: str  # shown once to the owner, never stored
+
+
+def role_groups_sync(*, using: str = "default") -> None:
+    """Create any missing role group and give each exactly the permissions of its capabilities. Idempotent; runs
+    after every migrate, so a capability added to the matrix reaches the groups without a data migration."""
+    content_type = ContentType.objects.db_manager(using).get_for_model(User)
+    permissions = {
+        permission.codename: permission
+        for permission in Permission.objects.using(using).filter(content_type=content_type)
+    }
+    with transaction.atomic(using=using):
+        for role, capabilities in ROLE_CAPABILITIES.items():
+            group, _created = Group.objects.using(using).get_or_create(name=role)
+            codenames = {permission_codename(capability) for capability in capabilities}
+            group.permissions.set([permissions[name] for name in sorted(codenames) if name in permissions])
 
 
 def user_set_role(*, user: User, role: str) -> None:
@@ -24,6 +44,9 @@ def user_set_role(*, user: User, role: str) -> None:
     with transaction.atomic():
         user.groups.remove(*role_groups)
         user.groups.add(Group.objects.get(name=role))
+    # The instance may carry the old role (cached) or the old groups (prefetched); the caller reads the new one.
+    user.__dict__.pop("role", None)
+    getattr(user, "_prefetched_objects_cache", {}).pop("groups", None)
 
 
 def user_create(
@@ -55,9 +78,25 @@ def user_create(
 def user_set_active(*, user: User, active: bool, acting_user: User) -> None:
     """Deactivate (or reactivate) a staff account. An owner cannot lock themself out."""
     if user.pk == acting_user.pk and not active:
-        raise ValueError("You cannot deactivate your own account.")
+        raise SelfLockoutError("You cannot deactivate your own account.")
     user.is_active = active
     user.save(update_fields=["is_active"])
+
+
+def user_update(*, user: User, acting_user: User, role: str, fields: dict[str, object]) -> User:
+    """Save a staff account's details, active flag and role together.
+
+    The acting owner may not deactivate themself or change their own role: the shop could be left with no owner
+    who can sign in. Deactivation takes effect on the user's next request (Django drops sessions of inactive users).
+    """
+    if user.pk == acting_user.pk and (fields.get("is_active") is False or role != user.role):
+        raise SelfLockoutError("You cannot deactivate yourself or change your own role.")
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(fields))
+        user_set_role(user=user, role=role)
+    return user
 
 
 def token_issue(*, name: str, scopes: list[str], created_by: User | None) -> IssuedToken:

@@ -61,13 +61,13 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.staff_member_for_owner(pk)
     form = UserChangeForm(request.POST or None, instance=member, initial={"role": member.role})
     if request.method == "POST" and form.is_valid():
-        if member.pk == request.user.pk and (
-            not form.cleaned_data["is_active"] or form.cleaned_data["role"] != member.role
-        ):
+        assert isinstance(request.user, User)
+        fields = {name: form.cleaned_data[name] for name in UserChangeForm.Meta.fields}
+        try:
+            services.user_update(user=member, acting_user=request.user, role=form.cleaned_data["role"], fields=fields)
+        except services.SelfLockoutError:
             form.add_error(None, _("You cannot deactivate yourself or change your own role."))
         else:
-            form.save()
-            services.user_set_role(user=member, role=form.cleaned_data["role"])
             messages.success(request, _("User %(name)s saved.") % {"name": member.username})
             return redirect("shop:users")
     return render(request, "shop/user_form.html", {"form": form, "title": member.username, "member": member})
