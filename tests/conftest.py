@@ -1,12 +1,27 @@
-"""Suite-wide fixtures: staff of each role, signed-in clients, API clients with tokens."""
+"""Suite-wide fixtures: staff of each role, signed-in clients, API clients with tokens, and real processes (a Celery
+worker, a private Redis server) for the behaviour that only shows with them."""
 
-from collections.abc import Callable, Iterator
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from crm.celery import app as celery_app
 from shop.models import User
 from shop.roles import Role
 from shop.services import IssuedToken, token_issue
@@ -60,3 +75,167 @@ def api_client_for(db: None) -> Callable[..., APIClient]:
         return client
 
     return build
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the OS picks it, so parallel test processes never collide)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _stop_process(process: "subprocess.Popen[bytes]", timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class RedisServer:
+    """A private redis-server the test may stop, so outages are tested for real without touching the shared one."""
+
+    port: int
+    process: "subprocess.Popen[bytes]"
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        _stop_process(self.process)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A throwaway redis-server on a free port, answering PING; stopped after the test if the test did not."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.skip("redis-server is not installed: install redis-server (Debian package redis-server)")
+    port = free_port()
+    log_path = tmp_path / "redis.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    server = RedisServer(port=port, process=process, log_path=log_path)
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                pytest.fail(f"redis-server on port {port} did not start:\n{_tail(log_path)}")
+            time.sleep(0.05)
+        finally:
+            client.close()
+    yield server
+    server.stop()
+
+
+def database_url_of_this_process() -> str:
+    """The database this test process talks to, as a URL: after ``transactional_db`` it is the test database, so a
+    worker started with it sees the rows the test committed."""
+    config = connection.settings_dict
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{config['NAME']}"
+    credentials = config["USER"] or ""
+    if config["PASSWORD"]:
+        credentials += f":{config['PASSWORD']}"
+    host = f"{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{config['NAME']}" if credentials else f"postgres://{host}/{config['NAME']}"
+
+
+@dataclass
+class WorkerProcess:
+    """A real ``celery -A crm worker`` consuming one queue; ``stop`` shuts it down warmly, ``kill`` like a crash."""
+
+    queue: str
+    nodename: str
+    process: "subprocess.Popen[bytes]"
+    log_path: Path
+    environment: dict[str, str] = field(repr=False)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        _stop_process(self.process)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start real Celery workers with ``start(queue=..., env={...})``; every one is stopped after the test.
+
+    The worker runs ``crm.settings`` with ``DJANGO_ENV=test``, the broker from ``REDIS_URL`` and this process's
+    database (request ``transactional_db`` first when the task reads rows the test wrote). While a worker fixture
+    is active, tasks sent from the test go to the broker instead of running eagerly. Skips when ``REDIS_URL`` is
+    unset: the demo's filesystem broker is not what production runs on.
+    """
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:
+        pytest.skip("REDIS_URL is not set: a real Celery worker needs Redis, e.g. REDIS_URL=redis://127.0.0.1:6379/1")
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    started: list[WorkerProcess] = []
+
+    def start(
+        queue: str | None = None, *, env: Mapping[str, str] | None = None, ready_timeout: float = 30
+    ) -> WorkerProcess:
+        queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+        nodename = f"{queue}@{socket.gethostname()}"
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "DJANGO_ENV": "test",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url_of_this_process(),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        log_path = tmp_path / f"worker-{queue}.log"
+        command = [
+            sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool=solo", "--loglevel=INFO",
+            "-Q", queue, "-n", nodename, "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=django_settings.BASE_DIR
+            )
+        worker = WorkerProcess(queue, nodename, process, log_path, environment)
+        started.append(worker)
+        deadline = time.monotonic() + ready_timeout
+        # Ready means it answers a broadcast: from then on a message sent to its queue is consumed.
+        while not celery_app.control.ping(destination=[nodename], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                worker.stop()
+                pytest.fail(f"Celery worker {nodename} did not become ready:\n{_tail(log_path)}")
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+    celery_app.conf.task_always_eager = was_eager
