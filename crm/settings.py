@@ -256,3 +256,8 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Telephony -----------------------------------------------------------------------------------------------------
+# Secrets that sign incoming-call webhooks; a format whose secret is empty is switched off (503).
+TELEPHONY_WEBHOOK_SECRET = env.str("TELEPHONY_WEBHOOK_SECRET", default="")
+ZADARMA_API_SECRET = env.str("ZADARMA_API_SECRET", default="")

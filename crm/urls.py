@@ -1,13 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from crm import views
+from crm.api import CallerLookupApi
+from crm.card import customer_card
+from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("shop.api_urls")),
+    path("callers/lookup", CallerLookupApi.as_view(), name="caller_lookup"),
+    path("telephony/events", TelephonyEventApi.as_view(), name="telephony_events"),
+    path("telephony/zadarma", ZadarmaEventApi.as_view(), name="telephony_zadarma"),
 ]
 
 urlpatterns = [
@@ -19,7 +25,12 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("shop/", include("shop.urls")),
+    path("call/", include("crm.urls_call")),
+    path("customers/", include("customers.urls")),
+    path("customers/<int:pk>/", customer_card, name="customer_card"),
+    path("orders/", include("orders.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    re_path(r"^api/v1/", views.ApiNotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "api/docs/",

@@ -1,0 +1,132 @@
+"""API endpoints composed at the top: the caller lookup reads customers, orders, scores and feedback at once."""
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.callcentre import CallerCard, caller_card, customer_by_number, lookup_number
+from shop.models import ShopSettings
+from shop.permissions import HasCapability
+from shop.phones import PhoneError
+from shop.roles import Capability
+
+
+class CallerLookupApi(APIView):
+    """Who is calling: the card an operator needs when the phone rings."""
+
+    permission_classes = [HasCapability]
+    capability = Capability.LOOKUP
+
+    class OfferSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        title = serializers.CharField()
+        reason = serializers.CharField()
+
+    class OrderSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        external_id = serializers.CharField()
+        status = serializers.CharField()
+        placed_at = serializers.DateTimeField()
+        total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+    class OutputSerializer(serializers.Serializer):
+        customer_id = serializers.IntegerField()
+        name = serializers.CharField()
+        phone = serializers.CharField()
+        card_url = serializers.CharField()
+        importance = serializers.IntegerField(allow_null=True)
+        tier = serializers.CharField(allow_null=True)
+        churn_risk = serializers.FloatField(allow_null=True)
+        segment = serializers.CharField(allow_null=True)
+        predicted_clv = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+        explanation = serializers.CharField()
+        orders_count = serializers.IntegerField()
+        total_spent = serializers.DecimalField(max_digits=14, decimal_places=2)
+        currency = serializers.CharField()
+        last_order = serializers.DictField(allow_null=True)
+        complaints = serializers.ListField(child=serializers.DictField())
+        offers = serializers.ListField(child=serializers.DictField())
+        recommended_action = serializers.CharField()
+
+    @extend_schema(
+        summary="Look up a caller by phone number",
+        parameters=[
+            OpenApiParameter(
+                "phone",
+                str,
+                required=True,
+                description="Any format: “8 (999) 123-45-67”, “+7 999 1234567”, “79991234567”.",
+            )
+        ],
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="The number cannot be read; the message says why."),
+            404: OpenApiResponse(description="No customer has this number; `fields.phone` carries it normalised."),
+        },
+        examples=[
+            OpenApiExample(
+                "Unknown number",
+                status_codes=["404"],
+                response_only=True,
+                value={
+                    "error": {
+                        "code": "not_found",
+                        "message": "No customer has the number +79991234567.",
+                        "fields": {"phone": "+79991234567"},
+                    }
+                },
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("phone", "")
+        try:
+            number = lookup_number(raw)
+        except PhoneError as error:
+            return Response(
+                {"error": {"code": "invalid_phone", "message": str(error), "fields": {"phone": [str(error)]}}},
+                status=400,
+            )
+        customer = customer_by_number(number)
+        if customer is None:
+            message = f"No customer has the number {number}."
+            return Response(
+                {"error": {"code": "not_found", "message": message, "fields": {"phone": number}}}, status=404
+            )
+        return Response(self.OutputSerializer(lookup_payload(caller_card(customer), number)).data)
+
+
+def lookup_payload(card: CallerCard, number: str) -> dict[str, Any]:
+    customer, score, last = card.customer, card.score, card.last_order
+    return {
+        "customer_id": customer.pk,
+        "name": customer.display_name,
+        "phone": number,
+        "card_url": reverse("customer_card", args=[customer.pk]),
+        "importance": getattr(score, "importance", None),
+        "tier": getattr(score, "tier", None),
+        "churn_risk": getattr(score, "churn_risk", None),
+        "segment": getattr(score, "segment", None),
+        "predicted_clv": getattr(score, "predicted_clv", None),
+        "explanation": getattr(score, "explanation", "") or "",
+        "orders_count": customer.orders_count,
+        "total_spent": customer.total_spent,
+        "currency": ShopSettings.load().currency,
+        "last_order": None
+        if last is None
+        else {
+            "id": last.pk,
+            "external_id": last.external_id,
+            "status": last.status,
+            "placed_at": last.placed_at,
+            "total": str(last.total),
+        },
+        "complaints": [dict(c) for c in card.complaints],
+        "offers": [{"code": o.code, "title": o.title, "reason": o.reason} for o in card.offers],
+        "recommended_action": card.recommended_action,
+    }

@@ -1,0 +1,125 @@
+"""The caller's card: what an operator must see the moment the phone rings, composed from every app's selectors.
+
+One function, :func:`caller_card`, serves the lookup API, the operator's console and the screen-pop, with a fixed
+number of queries whatever the customer's history, so a ring turns into a card in milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from customers.models import Call, Customer, CustomerPhone, Note
+from orders import selectors as order_selectors
+from orders.models import Order
+from shop.models import ShopSettings
+from shop.money import format_money
+from shop.phones import format_phone, normalize_phone
+
+RECENT_ORDERS = 3
+RECENT_NOTES = 3
+RECENT_CALLS = 3
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Something the operator may offer now, with the reason it applies."""
+
+    code: str
+    title: str
+    reason: str
+
+
+@dataclass
+class CallerCard:
+    customer: Customer
+    phones: list[str]
+    recent_orders: list[Order]
+    notes: list[Note]
+    calls: list[Call]
+    offers: list[Offer] = field(default_factory=list)
+    recommended_action: str = ""
+    score: Any = None
+    complaints: list[Any] = field(default_factory=list)
+
+    @property
+    def last_order(self) -> Order | None:
+        return self.recent_orders[0] if self.recent_orders else None
+
+
+def lookup_number(raw: str) -> str:
+    """The caller's number in E.164, or :class:`shop.phones.PhoneError` saying why it cannot be read."""
+    return normalize_phone(raw, ShopSettings.load().phone_region)
+
+
+def customer_by_number(number: str) -> Customer | None:
+    """The customer who owns ``number`` (the survivor, if that customer was merged)."""
+    phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
+    if phone is None:
+        return None
+    customer = phone.customer
+    if customer.merged_into_id is not None:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def caller_card(customer: Customer) -> CallerCard:
+    """Everything the operator sees about ``customer``; a bounded number of queries, none per row."""
+    card = CallerCard(
+        customer=customer,
+        phones=[format_phone(p) for p in customer.phones.values_list("number", flat=True)],
+        recent_orders=order_selectors.orders_for_customer(customer, limit=RECENT_ORDERS),
+        notes=list(
+            Note.objects.filter(customer=customer).select_related("author").order_by("-created_at")[:RECENT_NOTES]
+        ),
+        calls=list(
+            Call.objects.filter(customer=customer).select_related("operator").order_by("-started_at")[:RECENT_CALLS]
+        ),
+    )
+    card.offers = offers_for(card)
+    card.recommended_action = recommended_action(card)
+    return card
+
+
+def offers_for(card: CallerCard) -> list[Offer]:
+    """Offers by what the shop knows of the customer; the loyalty rules will replace these defaults."""
+    offers: list[Offer] = []
+    customer = card.customer
+    shop = ShopSettings.load()
+    if customer.orders_count >= 5 or customer.total_spent >= Decimal("50000"):
+        offers.append(
+            Offer(
+                code="priority_delivery",
+                title=_("Priority delivery"),
+                reason=_("%(orders)s orders worth %(spent)s")
+                % {"orders": customer.orders_count, "spent": format_money(customer.total_spent, shop.currency)},
+            )
+        )
+    days = customer.days_since_last_order
+    if customer.orders_count >= 2 and days is not None and days > 90:
+        offers.append(
+            Offer(
+                code="win_back",
+                title=_("Win-back discount"),
+                reason=_("No order for %(days)s days after %(orders)s orders")
+                % {"days": days, "orders": customer.orders_count},
+            )
+        )
+    return offers
+
+
+def recommended_action(card: CallerCard) -> str:
+    """One sentence: what to do with this caller first."""
+    if card.complaints:
+        return _("Apologise for the open complaint first, then help.")
+    codes = {offer.code for offer in card.offers}
+    if "win_back" in codes:
+        return _("A valued customer who has not bought for a while: offer the win-back discount.")
+    if "priority_delivery" in codes:
+        return _("An important customer: offer priority delivery with the next order.")
+    if card.customer.orders_count == 0:
+        return _("No orders yet: help with the first one.")
+    return _("Help with the question and log the call.")

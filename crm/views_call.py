@@ -1,0 +1,165 @@
+"""The operator's console: the caller's card on a ring, lookup by number, unknown callers, call log, call-backs."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from crm.callcentre import caller_card, customer_by_number, lookup_number
+from crm.forms_call import CallerCreateForm, CallLogForm, PhoneSearchForm
+from customers import calls as call_services
+from customers.models import Call
+from customers.selectors import customer_for_user
+from customers.services import CustomerData, customer_resolve
+from shop.permissions import capability_required
+from shop.phones import PhoneError
+from shop.roles import Capability
+
+LOOKUP = Capability.LOOKUP
+
+
+def _card_context(raw_phone: str, call: Call | None) -> dict[str, Any]:
+    """What the card area shows for a number: the customer's card, a create form, or why the number is wrong."""
+    try:
+        number = lookup_number(raw_phone)
+    except PhoneError as error:
+        return {"phone_error": str(error), "raw_phone": raw_phone, "call": call}
+    customer = customer_by_number(number)
+    if customer is None:
+        return {
+            "unknown_number": number,
+            "create_form": CallerCreateForm(initial={"phone": number}),
+            "call": call,
+        }
+    return {"card": caller_card(customer), "number": number, "call": call, "log_form": CallLogForm()}
+
+
+@capability_required(LOOKUP)
+def console(request: HttpRequest) -> HttpResponse:
+    """The page an operator keeps open. ``?phone=`` (typed, or opened by the telephony) shows that caller; with no
+    number, the operator's live call, so a refresh during a call keeps the card."""
+    phone = request.GET.get("phone", "").strip()
+    live = call_services.live_call_for_operator(request.user)
+    context: dict[str, Any] = {"form": PhoneSearchForm(initial={"phone": phone}), "live_call": live}
+    if phone:
+        context.update(_card_context(phone, None))
+    elif live is not None:
+        context.update(_card_context(live.phone, live))
+    return render(request, "crm/call/console.html", context)
+
+
+@never_cache
+@capability_required(LOOKUP)
+def live_call(request: HttpRequest) -> JsonResponse:
+    """Polled every second by the console: the operator's ringing or answered call, if any."""
+    call = call_services.live_call_for_operator(request.user)
+    if call is None:
+        return JsonResponse({"call": None})
+    return JsonResponse(
+        {
+            "call": {
+                "id": call.pk,
+                "phone": call.phone,
+                "state": call.state,
+                "state_label": call.get_state_display(),
+                "started_at": call.started_at.isoformat(),
+                "card_url": reverse("call:card") + "?" + urlencode({"call": call.pk}),
+            }
+        }
+    )
+
+
+@capability_required(LOOKUP)
+def card(request: HttpRequest) -> HttpResponse:
+    """The card area alone, for the console to swap in when a call rings."""
+    call = None
+    if request.GET.get("call", "").isdigit():
+        call = call_services.call_for_user(request.user, int(request.GET["call"]))
+        phone = call.phone
+    else:
+        phone = request.GET.get("phone", "")
+    return render(request, "crm/call/_card_area.html", _card_context(phone, call))
+
+
+@require_POST
+@capability_required(LOOKUP)
+def caller_create(request: HttpRequest) -> HttpResponse:
+    """Create the unknown caller in one step, with the number already filled in."""
+    form = CallerCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The customer was not created: %(errors)s") % {"errors": form.errors.as_text()})
+        return redirect(reverse("call:console") + "?" + urlencode({"phone": request.POST.get("phone", "")}))
+    try:
+        number = lookup_number(form.cleaned_data["phone"])
+    except PhoneError as error:
+        messages.error(request, str(error))
+        return redirect("call:console")
+    email = form.cleaned_data["email"].strip().lower()
+    resolved = customer_resolve(
+        data=CustomerData(
+            source="call",
+            name=form.cleaned_data["name"],
+            phones=(number,),
+            emails=(email,) if email else (),
+            city=form.cleaned_data["city"],
+            utm_medium="phone",
+        )
+    )
+    if request.POST.get("call", "").isdigit():
+        call = call_services.call_for_user(request.user, int(request.POST["call"]))
+        call_services.call_attach_customer(call=call, customer_id=resolved.customer_id)
+    messages.success(request, _("Customer created."))
+    return redirect(reverse("call:console") + "?" + urlencode({"phone": number}))
+
+
+@require_POST
+@capability_required(LOOKUP)
+def call_log(request: HttpRequest) -> HttpResponse:
+    """Record what came of a call: the live one from the telephony, or one logged by hand for a customer."""
+    form = CallLogForm(request.POST)
+    back = request.POST.get("next") or reverse("call:console")
+    if not back.startswith("/"):
+        back = reverse("call:console")
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect(back)
+    data = form.cleaned_data
+    if request.POST.get("call", "").isdigit():
+        call = call_services.call_for_user(request.user, int(request.POST["call"]))
+        call_services.call_set_outcome(call=call, outcome=data["outcome"], note=data["note"])
+    else:
+        customer = customer_for_user(request.user, int(request.POST.get("customer", "0") or 0))
+        primary = customer.phones.values_list("number", flat=True).first() or ""
+        call_services.call_log(
+            customer_id=customer.pk,
+            phone=primary,
+            operator=request.user,
+            direction=data["direction"],
+            outcome=data["outcome"],
+            note=data["note"],
+        )
+    messages.success(request, _("Call logged."))
+    return redirect(back)
+
+
+@capability_required(LOOKUP)
+def missed(request: HttpRequest) -> HttpResponse:
+    """Missed calls waiting for a call-back, the most valuable customers first, unknown numbers last."""
+    value = F("customer__total_spent").desc(nulls_last=True)
+    calls = call_services.missed_calls_waiting().order_by(value, "-started_at")[:200]
+    return render(request, "crm/call/missed.html", {"calls": calls})
+
+
+@require_POST
+@capability_required(LOOKUP)
+def called_back(request: HttpRequest, pk: int) -> HttpResponse:
+    call_services.call_mark_called_back(call=call_services.call_for_user(request.user, pk))
+    messages.success(request, _("Marked as called back."))
+    return redirect("call:missed")
