@@ -18,6 +18,17 @@ class CallerCreateForm(forms.Form):
 
 
 class CallLogForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallOutcome.choices)
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    direction = forms.ChoiceField(label=_("Direction"), choices=CallDirection.choices, initial=CallDirection.INBOUND)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=CallOutcome.choices, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "placeholder": _("What was it about?")}),
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        choices=CallDirection.choices,
+        initial=CallDirection.INBOUND,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
