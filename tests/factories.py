@@ -1,8 +1,13 @@
 """Factories for the whole suite: one place that knows how to make a valid row of each model."""
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
+from customers.models import Customer, CustomerEmail, CustomerPhone, Note, Tag
+from orders.models import Order, OrderItem, OrderStatusChange
 from shop.models import User
 from shop.roles import Role
 
@@ -37,3 +42,87 @@ def make_manager(**kwargs: object) -> User:
 
 def make_operator(**kwargs: object) -> User:
     return make_user(Role.OPERATOR, **kwargs)
+
+
+# --- Customers and orders ---
+# Generic factories: ``CustomerFactory.create()`` is typed as returning a Customer.
+
+
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Покупатель {n}")
+    city = "Москва"
+
+
+class CustomerPhoneFactory(factory.django.DjangoModelFactory[CustomerPhone]):
+    class Meta:
+        model = CustomerPhone
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"+7999{n:07d}")
+    is_primary = True
+
+
+class CustomerEmailFactory(factory.django.DjangoModelFactory[CustomerEmail]):
+    class Meta:
+        model = CustomerEmail
+
+    customer = factory.SubFactory(CustomerFactory)
+    address = factory.Sequence(lambda n: f"customer{n}@example.com")
+    is_primary = True
+
+
+class TagFactory(factory.django.DjangoModelFactory[Tag]):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag{n}")
+
+
+class NoteFactory(factory.django.DjangoModelFactory[Note]):
+    class Meta:
+        model = Note
+
+    customer = factory.SubFactory(CustomerFactory)
+    text = factory.Sequence(lambda n: f"Note {n}")
+
+
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
+    """An order row as ingestion would store it. It does not refresh the customer's summary: call
+    ``orders.services.customer_summaries_refresh`` when a test reads it."""
+
+    class Meta:
+        model = Order
+
+    source = "web"
+    external_id = factory.Sequence(lambda n: f"A-{n:06d}")
+    customer = factory.SubFactory(CustomerFactory)
+    placed_at = factory.LazyFunction(timezone.now)
+    status = "new"
+    currency = "RUB"
+    subtotal = Decimal("1000.00")
+    total = Decimal("1000.00")
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory[OrderItem]):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n}")
+    name = factory.Sequence(lambda n: f"Товар {n}")
+    price = Decimal("500.00")
+    quantity = Decimal("2")
+
+
+class OrderStatusChangeFactory(factory.django.DjangoModelFactory[OrderStatusChange]):
+    class Meta:
+        model = OrderStatusChange
+
+    order = factory.SubFactory(OrderFactory)
+    from_status = ""
+    to_status = "new"
+    origin = "api"

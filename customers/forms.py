@@ -1,0 +1,214 @@
+"""Forms of the customers pages: the list's filters and the card's edits. Each edit form feeds one service call."""
+
+import re
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.contacts import EmailError, normalize_email
+from customers.models import Channel, ConsentChannel, Customer, Tag
+from customers.selectors import VALID_SORTS, CustomerFilters, SearchKind, tag_choices
+from shop.models import ShopSettings
+from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from shop.phones import PhoneError, normalize_phone
+
+# A search made only of digits and phone punctuation is a phone number, whatever way it is written.
+PHONE_LIKE = re.compile(r"^[\d\s()+\-.]+$")
+
+
+class CustomerFilterForm(forms.Form):
+    """The list's search and filters, read from the query string (GET): a filtered list is a link to share."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Name, phone or email"), "type": "search"}),
+    )
+    tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.none(), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=[("", _("Any channel")), *Channel.choices], required=False)
+    first_order_from = forms.DateField(
+        label=_("First order from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    first_order_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    last_order_from = forms.DateField(
+        label=_("Last order from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    last_order_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    orders_min = forms.IntegerField(label=_("Orders from"), required=False, min_value=0)
+    orders_max = forms.IntegerField(label=_("to"), required=False, min_value=0)
+    spent_min = forms.DecimalField(
+        label=_("Spent from"),
+        required=False,
+        min_value=0,
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+    )
+    spent_max = forms.DecimalField(
+        label=_("to"), required=False, min_value=0, max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tag_field = self.fields["tag"]
+        assert isinstance(tag_field, forms.ModelChoiceField)
+        tag_field.queryset = tag_choices()
+        tag_field.empty_label = _("Any tag")
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_id = "customer-filters"
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(
+                Column(Field("q", autofocus=True), css_class="col-md-6"),
+                Column("tag", css_class="col-md-3"),
+                Column("channel", css_class="col-md-3"),
+            ),
+            Row(
+                Column("first_order_from", css_class="col-6 col-md-2"),
+                Column("first_order_to", css_class="col-6 col-md-2"),
+                Column("last_order_from", css_class="col-6 col-md-2"),
+                Column("last_order_to", css_class="col-6 col-md-2"),
+                Column("orders_min", css_class="col-3 col-md-1"),
+                Column("orders_max", css_class="col-3 col-md-1"),
+                Column("spent_min", css_class="col-3 col-md-1"),
+                Column("spent_max", css_class="col-3 col-md-1"),
+            ),
+            "sort",
+            Submit("", _("Show"), css_class="btn-primary"),
+            HTML('<a class="btn btn-link" href="{% url "customers:list" %}">' + str(_("Reset")) + "</a>"),
+        )
+
+    def clean_q(self) -> tuple[str, str]:
+        """The search as ``(kind, value)``: a phone in any format → its E.164 form, an email → lower-cased, else
+        a part of a name."""
+        text = " ".join(self.cleaned_data["q"].split())
+        if not text:
+            return "", ""
+        if "@" in text:
+            return SearchKind.EMAIL, text.lower()
+        if PHONE_LIKE.match(text) and any(ch.isdigit() for ch in text):
+            try:
+                return SearchKind.PHONE, normalize_phone(text, ShopSettings.load().phone_region)
+            except PhoneError as error:
+                raise forms.ValidationError(str(error)) from error
+        return SearchKind.NAME, text
+
+    def clean_sort(self) -> str:
+        sort: str = self.cleaned_data["sort"]
+        return sort if sort in VALID_SORTS else ""
+
+    def filters(self) -> CustomerFilters:
+        """The filters of a valid form; an invalid one filters by its valid fields only, so a typo in one box
+        does not empty the page."""
+        data = self.cleaned_data if self.is_bound else {}
+        kind, search = data.get("q") or ("", "")
+        if self.is_bound and "q" in self.errors:
+            # A search that is not a valid phone finds nobody rather than silently showing everyone.
+            kind, search = SearchKind.PHONE, str(self.data.get("q", ""))
+        tag = data.get("tag")
+        return CustomerFilters(
+            search_kind=kind,
+            search=search,
+            tag_id=tag.pk if tag else None,
+            channel=data.get("channel") or "",
+            first_order_from=data.get("first_order_from"),
+            first_order_to=data.get("first_order_to"),
+            last_order_from=data.get("last_order_from"),
+            last_order_to=data.get("last_order_to"),
+            orders_min=data.get("orders_min"),
+            orders_max=data.get("orders_max"),
+            spent_min=data.get("spent_min"),
+            spent_max=data.get("spent_max"),
+        )
+
+
+class CardForm(forms.Form):
+    """A small form on the card: crispy, posting to its own URL, with one button."""
+
+    submit_label: Any = _("Save")
+    inline = False
+
+    def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.form_class = "card-form"
+        if self.inline:
+            self.helper.form_show_labels = False
+        self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-sm"))
+
+
+class CustomerProfileForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ("name", "city", "address", "language")
+        widgets = {"address": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Save")))
+
+
+class PhoneAddForm(CardForm):
+    submit_label = _("Add phone")
+    inline = True
+    number = forms.CharField(
+        label=_("Phone"), max_length=40, widget=forms.TextInput(attrs={"placeholder": "+7 999 123-45-67"})
+    )
+
+    def clean_number(self) -> str:
+        try:
+            return normalize_phone(self.cleaned_data["number"], ShopSettings.load().phone_region)
+        except PhoneError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class EmailAddForm(CardForm):
+    submit_label = _("Add email")
+    inline = True
+    address = forms.CharField(label=_("Email"), max_length=254, widget=forms.EmailInput)
+
+    def clean_address(self) -> str:
+        try:
+            return normalize_email(self.cleaned_data["address"])
+        except EmailError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class TagAddForm(CardForm):
+    submit_label = _("Add tag")
+    inline = True
+    name = forms.CharField(
+        label=_("Tag"),
+        max_length=60,
+        help_text=_("An existing tag or a new one."),
+        widget=forms.TextInput(attrs={"list": "tag-names", "placeholder": _("Tag")}),
+    )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("The tag name is empty."))
+        return name
+
+
+class ConsentForm(forms.Form):
+    channel = forms.ChoiceField(choices=ConsentChannel.choices)
+    granted = forms.TypedChoiceField(choices=[("1", "yes"), ("0", "no")], coerce=lambda value: value == "1")
+
+
+class NoteForm(CardForm):
+    submit_label = _("Save note")
+    text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("The note is empty."))
+        return text

@@ -1,0 +1,398 @@
+"""Reads of the customers app: the customer list with keyset pagination, the card's parts, the scoped accessor.
+
+The list is built for a million customers: it filters and sorts on the order summary kept on the customer row
+(``orders_count``, ``total_spent``, ``first_order_at``, ``last_order_at``), pages by keyset on ``(sort column, id)``
+instead of OFFSET, and never counts the whole table (the unfiltered total is PostgreSQL's own estimate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from customers.models import (
+    ConsentChange,
+    Customer,
+    CustomerEmail,
+    CustomerMerge,
+    CustomerPhone,
+    Note,
+    Tag,
+)
+from shop.permissions import user_can
+from shop.roles import Capability
+
+DEFAULT_SORT = "-last_order"
+# Sort keys the page offers → the column; each has an index on (column, id) or is small enough to sort.
+SORT_COLUMNS: dict[str, str] = {
+    "last_order": "last_order_at",
+    "total_spent": "total_spent",
+    "orders": "orders_count",
+    "created": "created_at",
+    "name": "name",
+}
+# Columns that may be NULL: customers without an order have no last order. They always sort last, both ways.
+NULLABLE_COLUMNS = frozenset({"last_order_at"})
+VALID_SORTS = frozenset(prefix + key for key in SORT_COLUMNS for prefix in ("", "-"))
+CURSOR_SALT = "customers.list.cursor"
+# Below this many rows an exact count is as cheap as the estimate and reads better than "≈ 37".
+EXACT_COUNT_BELOW = 10_000
+
+
+class SearchKind:
+    NAME = "name"
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    """What the list is narrowed to; every field optional. Built by ``customers.forms.CustomerFilterForm``."""
+
+    search_kind: str = ""
+    search: str = ""
+    tag_id: int | None = None
+    channel: str = ""
+    first_order_from: date | None = None
+    first_order_to: date | None = None
+    last_order_from: date | None = None
+    last_order_to: date | None = None
+    orders_min: int | None = None
+    orders_max: int | None = None
+    spent_min: Decimal | None = None
+    spent_max: Decimal | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == CustomerFilters()
+
+
+@dataclass
+class CustomerPage:
+    rows: list[Customer]
+    next_cursor: str | None
+    previous_cursor: str | None
+    # Only when unfiltered: the number of customers, exact on a small base and estimated on a large one.
+    total: int | None = None
+    total_is_estimate: bool = False
+    sort: str = DEFAULT_SORT
+
+
+class CursorError(ValueError):
+    """A cursor that was not made by this list for this sort (tampered with, expired or from another sort)."""
+
+
+def parse_sort(sort: str | None) -> tuple[str, bool]:
+    """``"-total_spent"`` → ``("total_spent", True)``; unknown keys fall back to the default sort."""
+    text = sort or DEFAULT_SORT
+    descending = text.startswith("-")
+    key = text.lstrip("-")
+    if key not in SORT_COLUMNS:
+        return parse_sort(DEFAULT_SORT)
+    return key, descending
+
+
+def _day_start(day: date) -> datetime:
+    """Midnight of a day in the current (shop's) time zone: a manager's "from 1 March" means their 1 March."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def _date_range(prefix: str, start: date | None, end: date | None) -> Q:
+    condition = Q()
+    if start is not None:
+        condition &= Q(**{f"{prefix}__gte": _day_start(start)})
+    if end is not None:
+        condition &= Q(**{f"{prefix}__lt": _day_start(end + timedelta(days=1))})
+    return condition
+
+
+def customer_queryset(filters: CustomerFilters) -> QuerySet[Customer]:
+    """Active (not merged) customers narrowed by the filters; no ordering, no row data yet."""
+    queryset = Customer.objects.active()
+    if filters.search:
+        if filters.search_kind == SearchKind.PHONE:
+            # Numbers are stored in E.164 and unique: an exact lookup on the unique index, never a LIKE.
+            queryset = queryset.filter(pk__in=CustomerPhone.objects.filter(number=filters.search).values("customer_id"))
+        elif filters.search_kind == SearchKind.EMAIL:
+            queryset = queryset.filter(
+                pk__in=CustomerEmail.objects.filter(address=filters.search.lower()).values("customer_id")
+            )
+        else:
+            # icontains compares UPPER(name), the expression of the trigram index (migration 0002).
+            queryset = queryset.filter(name__icontains=filters.search)
+    if filters.tag_id is not None:
+        # The (customer, tag) pair is unique, so the join never repeats a customer.
+        queryset = queryset.filter(tags__id=filters.tag_id)
+    if filters.channel:
+        queryset = queryset.filter(channel=filters.channel)
+    queryset = queryset.filter(
+        _date_range("first_order_at", filters.first_order_from, filters.first_order_to),
+        _date_range("last_order_at", filters.last_order_from, filters.last_order_to),
+    )
+    if filters.orders_min is not None:
+        queryset = queryset.filter(orders_count__gte=filters.orders_min)
+    if filters.orders_max is not None:
+        queryset = queryset.filter(orders_count__lte=filters.orders_max)
+    if filters.spent_min is not None:
+        queryset = queryset.filter(total_spent__gte=filters.spent_min)
+    if filters.spent_max is not None:
+        queryset = queryset.filter(total_spent__lte=filters.spent_max)
+    return queryset
+
+
+def _ordering(column: str, descending: bool, nulls_last: bool) -> list[OrderBy]:
+    """ORDER BY column then id, both the same way; NULLs placed explicitly so the keyset condition matches."""
+    nulls = {"nulls_last": True} if nulls_last else {"nulls_first": True}
+    if descending:
+        return [F(column).desc(**nulls), F("id").desc()]
+    return [F(column).asc(**nulls), F("id").asc()]
+
+
+def _after(column: str, value: Any, pk: int, descending: bool, nulls_last: bool) -> Q:
+    """Rows strictly after ``(value, pk)`` in the order given by :func:`_ordering` with the same arguments.
+
+    Written as ``col <= v AND (col < v OR id < pk)`` rather than a single OR so that PostgreSQL can use the
+    leading column as an index condition and start the scan at the cursor instead of at the top of the list.
+    """
+    step = "lt" if descending else "gt"
+    near = "lte" if descending else "gte"
+    nullable = column in NULLABLE_COLUMNS
+    if value is None:
+        if nulls_last:
+            # The cursor is among the NULLs, which come last: only NULL rows further along the id.
+            return Q(**{f"{column}__isnull": True, f"id__{step}": pk})
+        # NULLs come first: the rest of the NULLs, then every non-NULL row.
+        return Q(**{f"{column}__isnull": True, f"id__{step}": pk}) | Q(**{f"{column}__isnull": False})
+    condition = Q(**{f"{column}__{near}": value}) & (Q(**{f"{column}__{step}": value}) | Q(**{f"id__{step}": pk}))
+    if nullable and nulls_last:
+        condition |= Q(**{f"{column}__isnull": True})
+    return condition
+
+
+def _encode_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _decode_value(column: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    if column in {"last_order_at", "created_at"}:
+        moment = parse_datetime(text)
+        if moment is None:
+            raise CursorError(text)
+        return moment
+    if column == "total_spent":
+        return Decimal(text)
+    if column == "orders_count":
+        return int(text)
+    return text
+
+
+def make_cursor(sort: str, row: Customer, direction: str) -> str:
+    """An opaque, signed position in the list: the sort it belongs to, the row's sort value and id, and whether
+    it asks for the page after (``n``) or before (``p``) that row. Signed so a user cannot hand the query a value
+    of their own; the values are still bound as query parameters, never put into SQL text."""
+    key, _descending = parse_sort(sort)
+    column = SORT_COLUMNS[key]
+    payload = {"s": sort, "v": _encode_value(getattr(row, column)), "i": row.pk, "d": direction}
+    return signing.dumps(payload, salt=CURSOR_SALT, compress=True)
+
+
+def read_cursor(cursor: str, sort: str) -> tuple[Any, int, str]:
+    """``(sort value, id, direction)`` of a cursor made by :func:`make_cursor` for this sort, or CursorError."""
+    try:
+        payload = signing.loads(cursor, salt=CURSOR_SALT)
+    except signing.BadSignature as error:
+        raise CursorError("bad signature") from error
+    if not isinstance(payload, dict) or payload.get("s") != sort or payload.get("d") not in {"n", "p"}:
+        raise CursorError("cursor of another list")
+    key, _descending = parse_sort(sort)
+    pk = payload.get("i")
+    if not isinstance(pk, int):
+        raise CursorError("bad id")
+    try:
+        value = _decode_value(SORT_COLUMNS[key], payload.get("v"))
+    except (ArithmeticError, ValueError) as error:
+        raise CursorError("bad value") from error
+    return value, pk, payload["d"]
+
+
+def primary_phone_subquery() -> Subquery:
+    return Subquery(
+        CustomerPhone.objects.filter(customer=OuterRef("pk")).order_by("-is_primary", "id").values("number")[:1]
+    )
+
+
+def primary_email_subquery() -> Subquery:
+    return Subquery(
+        CustomerEmail.objects.filter(customer=OuterRef("pk")).order_by("-is_primary", "id").values("address")[:1]
+    )
+
+
+def _page_rows(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """The row data of a list page: the primary phone and email as subqueries in the same SELECT, tags in one
+    extra query for the whole page, so a page costs the same number of queries at 5 rows and at 200."""
+    return queryset.annotate(
+        primary_phone=primary_phone_subquery(), primary_email=primary_email_subquery()
+    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+
+
+def customer_list(
+    filters: CustomerFilters,
+    sort: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    *,
+    with_total: bool = True,
+) -> CustomerPage:
+    """One page of customers after (or before) ``cursor``. An unreadable cursor starts from the first page.
+    ``with_total`` adds the number of customers when the list is unfiltered (one more query)."""
+    sort = sort if sort in VALID_SORTS else DEFAULT_SORT
+    key, descending = parse_sort(sort)
+    column = SORT_COLUMNS[key]
+    base = customer_queryset(filters)
+
+    direction = "n"
+    position: tuple[Any, int] | None = None
+    if cursor:
+        try:
+            value, pk, direction = read_cursor(cursor, sort)
+            position = (value, pk)
+        except CursorError:
+            direction, position = "n", None
+
+    backwards = direction == "p"
+    # Walking back, read the list in the reverse order (NULLs first) and turn the page round afterwards.
+    order_descending = descending != backwards
+    nulls_last = not backwards
+    queryset = base
+    if position is not None:
+        queryset = queryset.filter(_after(column, position[0], position[1], order_descending, nulls_last))
+    queryset = _page_rows(queryset.order_by(*_ordering(column, order_descending, nulls_last)))
+    rows = list(queryset[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+
+    if backwards:
+        next_cursor = make_cursor(sort, rows[-1], "n") if rows else None
+        previous_cursor = make_cursor(sort, rows[0], "p") if rows and has_more else None
+    else:
+        next_cursor = make_cursor(sort, rows[-1], "n") if rows and has_more else None
+        previous_cursor = make_cursor(sort, rows[0], "p") if rows and position is not None else None
+
+    page = CustomerPage(rows=rows, next_cursor=next_cursor, previous_cursor=previous_cursor, sort=sort)
+    if with_total and filters.is_empty:
+        page.total, page.total_is_estimate = customer_count_estimate()
+    return page
+
+
+def customer_batches(
+    filters: CustomerFilters, sort: str | None = None, batch_size: int = 2000
+) -> Iterator[list[Customer]]:
+    """Every matching customer, batch by batch on the keyset, for exports: memory stays at one batch whatever
+    the size of the base, and each batch is an index range scan, not an ever-growing OFFSET."""
+    cursor: str | None = None
+    while True:
+        page = customer_list(filters, sort, cursor, batch_size, with_total=False)
+        if page.rows:
+            yield page.rows
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def customer_count_estimate() -> tuple[int, bool]:
+    """``(number of customers, whether it is an estimate)``.
+
+    On PostgreSQL a large table is never counted: ``pg_class.reltuples`` is the planner's estimate, kept fresh by
+    autovacuum, and costs one index lookup. It counts merged customers too, which a rounded "≈ 1.0 M" absorbs.
+    A small or never-analysed table (reltuples -1) is counted exactly, which is cheap at that size."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as db:
+            db.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table])
+            found = db.fetchone()
+        estimate = int(found[0]) if found else -1
+        if estimate >= EXACT_COUNT_BELOW:
+            return estimate, True
+    return Customer.objects.active().count(), False
+
+
+def customer_for_user(user: Any, pk: int) -> Customer:
+    """The one accessor for a customer addressed by an id from a URL.
+
+    Managers and owners (BROWSE) reach any customer; operators (LOOKUP only) may open the card of a customer they
+    found by lookup or search, read-only — every edit view additionally requires BROWSE. Anyone else gets 403;
+    an unknown id 404. A merged customer is returned as is: the card view redirects to the survivor."""
+    if not (user_can(user, Capability.BROWSE) or user_can(user, Capability.LOOKUP)):
+        raise PermissionDenied
+    customer = Customer.objects.select_related("referred_by", "merged_into").filter(pk=pk).first()
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def survivor_of(customer: Customer) -> Customer:
+    """The customer a merged one finally lives on as (merges can chain: A → B, then B → C)."""
+    seen = {customer.pk}
+    current = customer
+    while current.merged_into_id is not None and current.merged_into_id not in seen:
+        seen.add(current.merged_into_id)
+        current = Customer.objects.select_related("merged_into").get(pk=current.merged_into_id)
+    return current
+
+
+def customer_contacts(customer: Customer) -> tuple[list[CustomerPhone], list[CustomerEmail]]:
+    return list(customer.phones.all()), list(customer.emails.all())
+
+
+def customer_tags(customer: Customer) -> list[Tag]:
+    return list(customer.tags.all())
+
+
+def customer_consent_history(customer: Customer, limit: int = 20) -> list[ConsentChange]:
+    return list(customer.consent_changes.all()[:limit])
+
+
+def customer_merges(customer: Customer) -> list[CustomerMerge]:
+    return list(customer.merges.select_related("merged_by"))
+
+
+def notes_for_customer(customer: Customer, limit: int = 100) -> list[Note]:
+    # Saving a note stamps updated_at a moment after created_at; only a later change counts as an edit.
+    edited = ExpressionWrapper(Q(updated_at__gt=F("created_at") + timedelta(minutes=1)), output_field=BooleanField())
+    notes = Note.objects.filter(customer=customer).select_related("author").annotate(was_edited=edited)
+    return list(notes.order_by("-created_at", "-id")[:limit])
+
+
+def note_for_customer(customer: Customer, note_id: int) -> Note:
+    """A note addressed by id, only within the customer the user already reached through customer_for_user."""
+    note = Note.objects.filter(customer=customer, pk=note_id).select_related("author").first()
+    if note is None:
+        raise Http404
+    return note
+
+
+def phone_owner(number: str) -> Customer | None:
+    phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
+    return phone.customer if phone else None
+
+
+def tag_choices() -> QuerySet[Tag]:
+    return Tag.objects.only("id", "name").order_by("name")
