@@ -1,8 +1,13 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_celery_beat.models import PeriodicTask
+from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from crm.health import check_broker, check_database
 from shop.permissions import capability_required
@@ -35,3 +40,18 @@ def schedules(request: HttpRequest) -> HttpResponse:
     """The periodic work the scheduler runs, as the owner sees it."""
     tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
     return render(request, "crm/schedules.html", {"tasks": tasks})
+
+
+class ApiNotFoundApi(APIView):
+    """Any path under /api/v1/ that no endpoint claims. Without it Django answers with the HTML 404 page, and an
+    integration expecting JSON would fail to parse the error instead of reading it."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    schema = None
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound(
+            _("There is no API endpoint at %(path)s. The list of endpoints is at /api/docs/.") % {"path": request.path}
+        )

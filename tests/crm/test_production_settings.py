@@ -1,0 +1,60 @@
+"""DJANGO_ENV=production: passes Django's deployment checks when configured, refuses to start when not."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+GOOD_SECRET_KEY = "k3Jr9-vQ2xN7pL0sT5wY8zB4cF6hM1gD-eA2nR7uK9jW3qX5tV0yZ8"
+
+
+def run_deploy_check(**overrides: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": GOOD_SECRET_KEY,
+        "ALLOWED_HOSTS": "crm.example.com",
+        "CSRF_TRUSTED_ORIGINS": "https://crm.example.com",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/retain"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        **overrides,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=Path(settings.BASE_DIR),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_configured_production_settings_pass_the_deployment_checks() -> None:
+    result = run_deploy_check()
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("SECRET_KEY", ""), ("ALLOWED_HOSTS", ""), ("DATABASE_URL", ""), ("REDIS_URL", "")],
+)
+def test_production_refuses_to_start_without_a_required_variable_and_names_it(variable: str, value: str) -> None:
+    result = run_deploy_check(**{variable: value})
+
+    assert result.returncode != 0
+    assert f"{variable} must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key() -> None:
+    result = run_deploy_check(SECRET_KEY="too-short")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
