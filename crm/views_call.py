@@ -19,7 +19,7 @@ from customers.models import Call
 from customers.selectors import customer_for_user
 from customers.services import CustomerData, customer_resolve
 from shop.permissions import capability_required
-from shop.phones import PhoneError
+from shop.phones import PhoneError, format_phone
 from shop.roles import Capability
 
 LOOKUP = Capability.LOOKUP
@@ -67,6 +67,7 @@ def live_call(request: HttpRequest) -> JsonResponse:
             "call": {
                 "id": call.pk,
                 "phone": call.phone,
+                "phone_display": format_phone(call.phone),
                 "state": call.state,
                 "state_label": call.get_state_display(),
                 "started_at": call.started_at.isoformat(),

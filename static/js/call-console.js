@@ -22,7 +22,7 @@
         banner.classList.add("d-none");
         return;
       }
-      bannerText.textContent = call.state_label + ": " + call.phone;
+      bannerText.textContent = call.state_label + ": " + call.phone_display;
       banner.classList.remove("d-none");
       if (String(call.id) !== shownCall) {
         const card = await fetch(call.card_url, { credentials: "same-origin" });
