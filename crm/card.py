@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers import selectors as customer_selectors
+from customers.calls import calls_for_customer
 from customers.forms import EmailAddForm, NoteForm, PhoneAddForm, TagAddForm
 from customers.models import ConsentChannel, Customer
 from orders import selectors as order_selectors
@@ -59,8 +60,15 @@ def note_entries(customer: Customer) -> list[TimelineEntry]:
     ]
 
 
+def call_entries(customer: Customer) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(kind="call", at=call.started_at, template="customers/_timeline_call.html", object=call)
+        for call in calls_for_customer(customer.pk, limit=TIMELINE_LENGTH)
+    ]
+
+
 # Each app that has something to say about a customer's history adds its source here (one query each, bounded).
-TIMELINE_SOURCES: list[TimelineSource] = [order_entries, note_entries]
+TIMELINE_SOURCES: list[TimelineSource] = [order_entries, note_entries, call_entries]
 
 
 def customer_timeline(customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:

@@ -283,3 +283,15 @@ def test_called_back_takes_a_call_off_the_list(client_for):
 def test_call_pages_need_the_lookup_capability(client_for, name):
     assert client_for("norole").get(reverse(name)).status_code == 403
     assert client_for(None).get(reverse(name)).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_logged_call_appears_in_the_customer_timeline(client_for):
+    customer = make_customer()
+    operator = client_for(Role.OPERATOR)
+    operator.post(
+        reverse("call:log"),
+        {"customer": customer.pk, "outcome": "resolved", "note": "Спросила про доставку", "direction": "in"},
+    )
+    card = client_for(Role.MANAGER).get(reverse("customer_card", args=[customer.pk])).content.decode()
+    assert 'data-entry="call"' in card and "Спросила про доставку" in card
