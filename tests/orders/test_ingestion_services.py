@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from customers.models import Customer, CustomerPhone
 from customers.services import CustomerData
@@ -27,6 +28,13 @@ def order_data(order_id: str = "A-1", status: str = OrderStatus.NEW, total: str 
         total=Decimal(total),
         items=(ItemData(name="Чайник", price=Decimal(total), sku="KT-1"),),
     )
+
+
+@pytest.fixture(autouse=True)
+def _english() -> object:
+    """Messages are asserted in English; the interface default is Russian."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.django_db
