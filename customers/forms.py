@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+from crispy_forms.bootstrap import FieldWithButtons, StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
 from django import forms
@@ -69,14 +70,16 @@ class CustomerFilterForm(forms.Form):
                 Column("channel", css_class="col-md-3"),
             ),
             Row(
-                Column("first_order_from", css_class="col-6 col-md-2"),
-                Column("first_order_to", css_class="col-6 col-md-2"),
-                Column("last_order_from", css_class="col-6 col-md-2"),
-                Column("last_order_to", css_class="col-6 col-md-2"),
-                Column("orders_min", css_class="col-3 col-md-1"),
-                Column("orders_max", css_class="col-3 col-md-1"),
-                Column("spent_min", css_class="col-3 col-md-1"),
-                Column("spent_max", css_class="col-3 col-md-1"),
+                Column("first_order_from", css_class="col-6 col-md-3"),
+                Column("first_order_to", css_class="col-6 col-md-3"),
+                Column("last_order_from", css_class="col-6 col-md-3"),
+                Column("last_order_to", css_class="col-6 col-md-3"),
+            ),
+            Row(
+                Column("orders_min", css_class="col-6 col-md-3"),
+                Column("orders_max", css_class="col-6 col-md-3"),
+                Column("spent_min", css_class="col-6 col-md-3"),
+                Column("spent_max", css_class="col-6 col-md-3"),
             ),
             "sort",
             Submit("", _("Show"), css_class="btn-primary"),
@@ -128,19 +131,23 @@ class CustomerFilterForm(forms.Form):
 
 
 class CardForm(forms.Form):
-    """A small form on the card: crispy, posting to its own URL, with one button."""
+    """A small form on the card, posting to its own URL: one field and its button side by side."""
 
     submit_label: Any = _("Save")
-    inline = False
 
     def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = action
-        self.helper.form_class = "card-form"
-        if self.inline:
-            self.helper.form_show_labels = False
-        self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-sm"))
+        self.helper.form_class = "card-form mb-2"
+        self.helper.form_show_labels = False
+        field_name = next(iter(self.fields))
+        self.helper.layout = Layout(
+            FieldWithButtons(
+                Field(field_name, css_class="form-control-sm"),
+                StrictButton(self.submit_label, type="submit", css_class="btn-outline-primary btn-sm"),
+            )
+        )
 
 
 class CustomerProfileForm(forms.ModelForm):
@@ -157,7 +164,6 @@ class CustomerProfileForm(forms.ModelForm):
 
 class PhoneAddForm(CardForm):
     submit_label = _("Add phone")
-    inline = True
     number = forms.CharField(
         label=_("Phone"), max_length=40, widget=forms.TextInput(attrs={"placeholder": "+7 999 123-45-67"})
     )
@@ -171,8 +177,9 @@ class PhoneAddForm(CardForm):
 
 class EmailAddForm(CardForm):
     submit_label = _("Add email")
-    inline = True
-    address = forms.CharField(label=_("Email"), max_length=254, widget=forms.EmailInput)
+    address = forms.CharField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"placeholder": "name@example.com"})
+    )
 
     def clean_address(self) -> str:
         try:
@@ -183,12 +190,10 @@ class EmailAddForm(CardForm):
 
 class TagAddForm(CardForm):
     submit_label = _("Add tag")
-    inline = True
     name = forms.CharField(
         label=_("Tag"),
         max_length=60,
-        help_text=_("An existing tag or a new one."),
-        widget=forms.TextInput(attrs={"list": "tag-names", "placeholder": _("Tag")}),
+        widget=forms.TextInput(attrs={"placeholder": _("An existing tag or a new one")}),
     )
 
     def clean_name(self) -> str:
@@ -203,9 +208,21 @@ class ConsentForm(forms.Form):
     granted = forms.TypedChoiceField(choices=[("1", "yes"), ("0", "no")], coerce=lambda value: value == "1")
 
 
-class NoteForm(CardForm):
-    submit_label = _("Save note")
-    text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"),
+        max_length=5000,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": _("A note for colleagues: what was agreed, what to remember")}
+        ),
+    )
+
+    def __init__(self, *args: Any, action: str = "", show_label: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.form_show_labels = show_label
+        self.helper.add_input(Submit("submit", _("Save note"), css_class="btn-sm"))
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"].strip()

@@ -30,6 +30,7 @@ from customers.models import Channel, Customer
 from customers.selectors import CustomerFilters, parse_sort
 from shop.csv_safety import SEPARATORS, csv_lines
 from shop.permissions import capability_required
+from shop.phones import format_phone
 from shop.roles import Capability
 
 PAGE_SIZE = 50
@@ -237,7 +238,7 @@ def phone_add(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             format_html(
                 _('The phone {phone} already belongs to <a href="{url}">{name}</a>.'),
-                phone=taken.value,
+                phone=format_phone(taken.value),
                 url=_card_link(taken.owner),
                 name=taken.owner.display_name,
             ),
@@ -363,7 +364,7 @@ def note_edit(request: HttpRequest, pk: int, note_id: int) -> HttpResponse:
     if isinstance(customer, HttpResponse):
         return customer
     note = selectors.note_for_customer(customer, note_id)
-    form = NoteForm(request.POST or None, initial={"text": note.text})
+    form = NoteForm(request.POST or None, initial={"text": note.text}, show_label=True)
     if request.method == "POST" and form.is_valid():
         services.note_update(note=note, text=form.cleaned_data["text"])
         messages.success(request, _("Note saved."))

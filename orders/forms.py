@@ -50,8 +50,8 @@ class OrderFilterForm(forms.Form):
 
 
 class OrderStatusForm(forms.Form):
-    """Every status but the current one is offered: the pipeline, not the form, decides what is allowed, so the
-    manager reads the service's reason when a move is impossible."""
+    """Every status but the current one is offered, the pipeline's next steps first: the pipeline, not the form,
+    decides what is allowed, so a manager who picks an impossible one reads the service's reason."""
 
     status = forms.ChoiceField(label=_("New status"), choices=OrderStatus.choices)
 
@@ -59,7 +59,18 @@ class OrderStatusForm(forms.Form):
         super().__init__(*args, **kwargs)
         status_field = self.fields["status"]
         assert isinstance(status_field, forms.ChoiceField)
-        status_field.choices = [(value, label) for value, label in OrderStatus.choices if value != order.status]
+        allowed = [(value, label) for value, label in OrderStatus.choices if order.can_move_to(value)]
+        refused = [
+            (value, label)
+            for value, label in OrderStatus.choices
+            if value != order.status and not order.can_move_to(value)
+        ]
+        choices: list[Any] = [("", "—")]
+        if allowed:
+            choices.append((_("Next in the pipeline"), allowed))
+        if refused:
+            choices.append((_("Not allowed from here"), refused))
+        status_field.choices = choices
         self.helper = FormHelper()
         self.helper.form_id = "order-status"
         self.helper.add_input(Submit("submit", _("Change status")))
