@@ -24,8 +24,9 @@ def check_broker() -> str | None:
     url = settings.CELERY_BROKER_URL
     if url.startswith("redis"):
         try:
-            client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-            client.ping()
+            # Closed at once: the orchestrator asks every few seconds, and each probe must not leave a connection.
+            with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+                client.ping()
         except redis.RedisError as error:
             return f"broker: {error.__class__.__name__}: {error}"
         return None

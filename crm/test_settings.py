@@ -1,6 +1,12 @@
 """Test overrides: the suite talks to the real database and broker from the environment; only tasks that a test
 does not send to a real worker run eagerly."""
 
+import os
+
+# Before crm.settings reads it: a developer's .env (a copy of .env.example for compose says production) must not
+# turn the test run into production settings with HTTPS redirects.
+os.environ["DJANGO_ENV"] = "test"
+
 from crm.settings import *  # noqa: F403
 
 DJANGO_ENV = "test"
