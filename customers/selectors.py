@@ -16,7 +16,18 @@ from typing import Any
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -151,33 +162,70 @@ def customer_queryset(filters: CustomerFilters) -> QuerySet[Customer]:
     return queryset
 
 
-def _ordering(column: str, descending: bool, nulls_last: bool) -> list[OrderBy]:
-    """ORDER BY column then id, both the same way; NULLs placed explicitly so the keyset condition matches."""
-    nulls = {"nulls_last": True} if nulls_last else {"nulls_first": True}
-    if descending:
-        return [F(column).desc(**nulls), F("id").desc()]
-    return [F(column).asc(**nulls), F("id").asc()]
+def _ordering(column: str, descending: bool) -> list[str]:
+    """ORDER BY column then id, both the same way and without a NULLS clause, so that a forward or backward scan
+    of the ``(column, id)`` index returns the rows already sorted."""
+    prefix = "-" if descending else ""
+    return [prefix + column, prefix + "id"]
 
 
-def _after(column: str, value: Any, pk: int, descending: bool, nulls_last: bool) -> Q:
-    """Rows strictly after ``(value, pk)`` in the order given by :func:`_ordering` with the same arguments.
+def _after(column: str, value: Any, pk: int, descending: bool) -> Q:
+    """Rows strictly after ``(value, pk)`` in :func:`_ordering`'s order, ``value`` not NULL.
 
-    Written as ``col <= v AND (col < v OR id < pk)`` rather than a single OR so that PostgreSQL can use the
-    leading column as an index condition and start the scan at the cursor instead of at the top of the list.
-    """
+    Written as ``col <= v AND (col < v OR id < pk)`` rather than a single OR so that PostgreSQL uses the leading
+    column as an index condition and starts the scan at the cursor: page 10 000 costs what page 1 costs."""
     step = "lt" if descending else "gt"
     near = "lte" if descending else "gte"
-    nullable = column in NULLABLE_COLUMNS
+    return Q(**{f"{column}__{near}": value}) & (Q(**{f"{column}__{step}": value}) | Q(**{f"id__{step}": pk}))
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A stretch of the list read by one index scan: the rows with a value, or the rows without one."""
+
+    condition: Q
+    ordering: list[str]
+
+
+def _segments(column: str, position: tuple[Any, int] | None, descending: bool, nulls_last: bool) -> list[_Segment]:
+    """The stretches of the list after ``position``, in list order.
+
+    A nullable column is read as two stretches, the rows with a value sorted by (value, id) and the NULLs sorted by
+    id, each an index range scan on ``(column, id)``. ``ORDER BY col DESC NULLS LAST`` in one statement would need
+    an index of its own and a cursor condition with an OR across NULLs that no index can bound."""
+    if column not in NULLABLE_COLUMNS:
+        condition = Q() if position is None else _after(column, position[0], position[1], descending)
+        return [_Segment(condition, _ordering(column, descending))]
+    step = "lt" if descending else "gt"
+    valued = _Segment(Q(**{f"{column}__isnull": False}), _ordering(column, descending))
+    empty = _Segment(Q(**{f"{column}__isnull": True}), ["-id" if descending else "id"])
+    in_order = [valued, empty] if nulls_last else [empty, valued]
+    if position is None:
+        return in_order
+    value, pk = position
     if value is None:
-        if nulls_last:
-            # The cursor is among the NULLs, which come last: only NULL rows further along the id.
-            return Q(**{f"{column}__isnull": True, f"id__{step}": pk})
-        # NULLs come first: the rest of the NULLs, then every non-NULL row.
-        return Q(**{f"{column}__isnull": True, f"id__{step}": pk}) | Q(**{f"{column}__isnull": False})
-    condition = Q(**{f"{column}__{near}": value}) & (Q(**{f"{column}__{step}": value}) | Q(**{f"id__{step}": pk}))
-    if nullable and nulls_last:
-        condition |= Q(**{f"{column}__isnull": True})
-    return condition
+        # The cursor is among the NULLs: the rest of them, then (NULLs first) every row with a value.
+        rest = _Segment(empty.condition & Q(**{f"id__{step}": pk}), empty.ordering)
+        return [rest] if nulls_last else [rest, valued]
+    rest = _Segment(valued.condition & _after(column, value, pk, descending), valued.ordering)
+    # The cursor is among the values: the rest of them, then (NULLs last) every NULL.
+    return [rest, empty] if nulls_last else [rest]
+
+
+def _read_segments(
+    base: QuerySet[Customer], segments: list[_Segment], ordering: list[str], count: int
+) -> list[Customer]:
+    """The first ``count`` rows of the segments, in order, in one statement (UNION ALL of one LIMITed index scan
+    per segment), then the page's tags in one more: the same two queries whatever the page size."""
+    parts = [
+        _annotated(base.filter(segment.condition)).annotate(segment=Value(index)).order_by(*segment.ordering)[:count]
+        for index, segment in enumerate(segments)
+    ]
+    combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
+    # The segment number keeps the stretches in list order; within the NULLs, ordering by the column is a no-op.
+    rows: list[Customer] = list(combined.order_by("segment", *ordering)[:count]) if len(parts) > 1 else list(combined)
+    prefetch_related_objects(rows, Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+    return rows
 
 
 def _encode_value(value: Any) -> str | None:
@@ -244,12 +292,9 @@ def primary_email_subquery() -> Subquery:
     )
 
 
-def _page_rows(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    """The row data of a list page: the primary phone and email as subqueries in the same SELECT, tags in one
-    extra query for the whole page, so a page costs the same number of queries at 5 rows and at 200."""
-    return queryset.annotate(
-        primary_phone=primary_phone_subquery(), primary_email=primary_email_subquery()
-    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+def _annotated(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """The row data of a list page: the primary phone and email as subqueries in the same SELECT."""
+    return queryset.annotate(primary_phone=primary_phone_subquery(), primary_email=primary_email_subquery())
 
 
 def customer_list(
@@ -279,12 +324,8 @@ def customer_list(
     backwards = direction == "p"
     # Walking back, read the list in the reverse order (NULLs first) and turn the page round afterwards.
     order_descending = descending != backwards
-    nulls_last = not backwards
-    queryset = base
-    if position is not None:
-        queryset = queryset.filter(_after(column, position[0], position[1], order_descending, nulls_last))
-    queryset = _page_rows(queryset.order_by(*_ordering(column, order_descending, nulls_last)))
-    rows = list(queryset[: limit + 1])
+    segments = _segments(column, position, order_descending, nulls_last=not backwards)
+    rows = _read_segments(base, segments, _ordering(column, order_descending), limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
