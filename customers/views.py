@@ -49,15 +49,6 @@ COLUMNS: list[tuple[str, Any, bool]] = [
 ]
 
 
-def approximate(count: int) -> str:
-    """A large count rounded for reading: ``1 034 567`` → ``1.0 M``."""
-    if count >= 1_000_000:
-        return _("%(value).1f M") % {"value": count / 1_000_000}
-    if count >= 1_000:
-        return _("%(value).1f K") % {"value": count / 1_000}
-    return str(count)
-
-
 def _query(request: HttpRequest, **changes: str | None) -> str:
     """The current query string with some parameters replaced (``None`` removes one)."""
     query: QueryDict = request.GET.copy()
@@ -107,7 +98,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "headers": headers,
-        "total_display": approximate(page.total) if page.total is not None and page.total_is_estimate else None,
         "next_url": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
         "previous_url": _query(request, cursor=page.previous_cursor) if page.previous_cursor else None,
         "export_url": reverse("customers:export") + _query(request, cursor=None, size=None, sep=None),

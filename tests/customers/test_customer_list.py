@@ -8,11 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from customers import selectors
 from customers.models import Channel, Customer
 from customers.selectors import CustomerFilters, customer_list
 from shop.phones import PhoneError, normalize_phone
+from shop.templatetags.retain_format import approximate
 from tests.factories import CustomerFactory, CustomerPhoneFactory, TagFactory, make_manager
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -320,3 +322,9 @@ def test_filtered_list_shows_no_total(client_for):
     CustomerFactory.create(channel=Channel.SOCIAL)
     response = client_for("Manager").get(LIST, {"channel": Channel.SOCIAL})
     assert response.context["page"].total is None
+
+
+@pytest.mark.parametrize(("count", "shown"), [(999, "999"), (12_345, "12.3 K"), (1_034_567, "1.0 M")])
+def test_large_counts_are_rounded_for_reading(count, shown):
+    with translation.override("en"):
+        assert approximate(count) == shown
