@@ -117,35 +117,44 @@ class RedisServer:
         _stop_process(self.process)
 
 
+def _start_redis(executable: str, log_path: Path) -> "RedisServer | None":
+    port = free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=log_path.parent,
+        )
+    server = RedisServer(port=port, process=process, log_path=log_path)
+    deadline = time.monotonic() + 10
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with redis.Redis(port=port, socket_connect_timeout=0.5) as client:
+                # Our server answers with its own pid: a PONG from a stranger that took the port does not count.
+                if client.info("server")["process_id"] == process.pid:
+                    return server
+        except redis.ConnectionError:
+            time.sleep(0.05)
+            continue
+        break
+    server.stop()
+    return None
+
+
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A throwaway redis-server on a free port, answering PING; stopped after the test if the test did not."""
     executable = shutil.which("redis-server")
     if executable is None:
         pytest.skip("redis-server is not installed: install redis-server (Debian package redis-server)")
-    port = free_port()
-    log_path = tmp_path / "redis.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    server = RedisServer(port=port, process=process, log_path=log_path)
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
+    # The port is free when chosen but another process may take it before redis binds: try a few.
+    for attempt in range(3):
+        server = _start_redis(executable, tmp_path / f"redis-{attempt}.log")
+        if server is not None:
             break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                pytest.fail(f"redis-server on port {port} did not start:\n{_tail(log_path)}")
-            time.sleep(0.05)
-        finally:
-            client.close()
+    else:
+        pytest.fail(f"redis-server did not start:\n{_tail(tmp_path / 'redis-2.log')}")
     yield server
     server.stop()
 

@@ -22,7 +22,9 @@ def test_the_owner_sees_the_settings_menu_with_users_and_tokens(sign_in: Callabl
     expect(page.locator("[data-nav=shop-settings]")).to_be_visible()
 
 
-@pytest.mark.parametrize(("role", "label"), [(Role.MANAGER, "Менеджер"), (Role.OPERATOR, "Оператор")])
+@pytest.mark.parametrize(
+    ("role", "label"), [(Role.MANAGER, "Менеджер"), (Role.OPERATOR, "Оператор")], ids=["manager", "operator"]
+)
 def test_managers_and_operators_see_no_settings_menu(sign_in: Callable[[User], Page], role: str, label: str) -> None:
     page = sign_in(make_user(role))
 

@@ -16,3 +16,5 @@ def test_a_real_worker_answers_a_ping_sent_to_its_queue(celery_worker_process: C
     result = ping_task.apply_async(kwargs={"payload": "hello"}, queue=worker.queue)
 
     assert result.get(timeout=30) == {"reply": "pong", "payload": "hello"}, worker.log()
+    # The answer came from the worker process, not from an eager run inside this one.
+    assert f"crm.ping[{result.id}] received" in worker.log()
