@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shop import selectors, services
@@ -73,6 +74,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "shop/user_form.html", {"form": form, "title": member.username, "member": member})
 
 
+@never_cache  # the response to a creation carries the key in clear: no browser or proxy may keep a copy
 @capability_required(CONFIGURE)
 def token_list(request: HttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST or None)

@@ -41,6 +41,13 @@ def test_the_key_is_never_shown_again(owner_client: Client) -> None:
     assert IntegrationToken.objects.get().key_prefix in page
 
 
+def test_the_page_showing_the_key_is_never_stored_by_a_browser_or_proxy(owner_client: Client) -> None:
+    response = owner_client.post(TOKENS, {"name": "Website", "scopes": ["lookup"]})
+
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
 def test_the_key_shown_to_the_owner_works_on_the_api(owner_client: Client) -> None:
     key = owner_client.post(TOKENS, {"name": "Website", "scopes": ["lookup"]}).context["issued"].key
     api = APIClient()
