@@ -7,6 +7,8 @@ from crispy_forms.bootstrap import FieldWithButtons, StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from customers.contacts import EmailError, normalize_email
@@ -83,7 +85,7 @@ class CustomerFilterForm(forms.Form):
             ),
             "sort",
             Submit("", _("Show"), css_class="btn-primary"),
-            HTML('<a class="btn btn-link" href="{% url "customers:list" %}">' + str(_("Reset")) + "</a>"),
+            HTML(format_html('<a class="btn btn-link" href="{}">{}</a>', reverse("customers:list"), _("Reset"))),
         )
 
     def clean_q(self) -> tuple[str, str]:

@@ -5,6 +5,8 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row, Submit
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Order, OrderStatus
@@ -35,7 +37,7 @@ class OrderFilterForm(forms.Form):
                 Column("customer", css_class="col-md-2"),
             ),
             Submit("", _("Show"), css_class="btn-primary"),
-            HTML('<a class="btn btn-link" href="{% url "orders:list" %}">' + str(_("Reset")) + "</a>"),
+            HTML(format_html('<a class="btn btn-link" href="{}">{}</a>', reverse("orders:list"), _("Reset"))),
         )
 
     def filters(self) -> OrderFilters:
