@@ -323,3 +323,22 @@ def test_edits_on_a_merged_customer_go_nowhere(client_for):
     response = client_for("Manager").post(action("tag_add", merged), {"name": "VIP"})
     assert response["Location"] == card(survivor)
     assert not Tag.objects.exists()
+
+
+def test_operator_may_not_remove_contacts_or_tags_or_edit_notes(client_for, customer):
+    phone = CustomerPhoneFactory.create(customer=customer)
+    email = CustomerEmailFactory.create(customer=customer)
+    tag = TagFactory.create(name="VIP")
+    customer.tags.add(tag)
+    note = NoteFactory.create(customer=customer, text="Как было")
+    operator = client_for("Operator")
+    statuses = [
+        operator.post(action("phone_remove", customer, phone_id=phone.pk)).status_code,
+        operator.post(action("email_remove", customer, email_id=email.pk)).status_code,
+        operator.post(action("tag_remove", customer, tag_id=tag.pk)).status_code,
+        operator.get(action("note_edit", customer, note_id=note.pk)).status_code,
+        operator.post(action("note_edit", customer, note_id=note.pk), {"text": "Иначе"}).status_code,
+    ]
+    assert statuses == [403] * 5
+    note.refresh_from_db()
+    assert (customer.phones.count(), customer.emails.count(), customer.tags.count(), note.text) == (1, 1, 1, "Как было")
