@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -83,7 +84,8 @@ def sign_in(page: Page) -> Callable[[User], Page]:
         page.fill("#id_username", user.username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
-        page.wait_for_url(re.compile(r"/$"))
+        # The sign-in page's own address also ends in "/": wait for the dashboard's path exactly.
+        page.wait_for_url(lambda url: urlsplit(url).path == "/")
         return page
 
     return submit
