@@ -89,6 +89,7 @@ class Customer(models.Model):
         # SQLite, the demo's database, has no such index.
         indexes: ClassVar = [
             models.Index(fields=["last_order_at", "id"], name="customer_last_order"),
+            models.Index(fields=["name", "id"], name="customer_name"),
             models.Index(fields=["total_spent", "id"], name="customer_total_spent"),
             models.Index(fields=["orders_count", "id"], name="customer_orders_count"),
             models.Index(fields=["channel", "id"], name="customer_channel"),
