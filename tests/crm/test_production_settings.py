@@ -11,8 +11,8 @@ from django.conf import settings
 GOOD_SECRET_KEY = "k3Jr9-vQ2xN7pL0sT5wY8zB4cF6hM1gD-eA2nR7uK9jW3qX5tV0yZ8"
 
 
-def run_deploy_check(**overrides: str) -> subprocess.CompletedProcess[str]:
-    environment = {
+def production_environment(**overrides: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm.settings",
         "DJANGO_ENV": "production",
@@ -23,6 +23,10 @@ def run_deploy_check(**overrides: str) -> subprocess.CompletedProcess[str]:
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         **overrides,
     }
+
+
+def run_deploy_check(**overrides: str) -> subprocess.CompletedProcess[str]:
+    environment = production_environment(**overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=Path(settings.BASE_DIR),
@@ -58,3 +62,31 @@ def test_production_refuses_a_short_secret_key() -> None:
 
     assert result.returncode != 0
     assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+PROBE_HEALTHZ_AND_HOME = """
+import django
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="crm.example.com")
+print(client.get("/healthz").status_code, client.get("/").status_code, client.get("/").get("Location"))
+"""
+
+
+def test_production_redirects_pages_to_https_but_answers_healthz_over_plain_http() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE_HEALTHZ_AND_HOME],
+        cwd=Path(settings.BASE_DIR),
+        env=production_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    healthz, home, location = result.stdout.split()
+    # The orchestrator asks over plain HTTP inside the network: a redirect would read as "down". Whether the database
+    # named here exists does not matter, only that the answer is not a redirect.
+    assert healthz in {"200", "503"}
+    assert (home, location) == ("301", "https://crm.example.com/")
