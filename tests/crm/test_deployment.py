@@ -176,3 +176,7 @@ def test_the_web_healthcheck_probe_fails_when_the_broker_is_down(
 
     assert result.returncode != 0
     assert "503" in result.stderr
+
+
+def test_web_is_published_on_the_hosts_loopback_only(compose: dict[str, Any]) -> None:
+    assert all(str(port).startswith("127.0.0.1:") for port in compose["services"]["web"]["ports"])
