@@ -11,6 +11,7 @@ from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("shop.api_urls")),
+    path("", include("orders.api_urls")),
     path("callers/lookup", CallerLookupApi.as_view(), name="caller_lookup"),
     path("telephony/events", TelephonyEventApi.as_view(), name="telephony_events"),
     path("telephony/zadarma", ZadarmaEventApi.as_view(), name="telephony_zadarma"),

@@ -324,25 +324,33 @@ def customer_set_consent(*, customer_id: int, channel: str, granted: bool, sourc
     return bool(updated)
 
 
-def customer_upsert(*, data: CustomerData) -> Resolved:
-    """Create or update a customer from a source's own record (the customers API, a CSV of customers): unlike an
-    order, the source's customer record is authoritative for name, city, address and language."""
+def customers_upsert(*, items: Sequence[CustomerData]) -> list[Resolved]:
+    """Create or update customers from a source's own records (the customers API, a CSV of customers): unlike an
+    order, the source's customer record is authoritative for name, city, address and language, so provided values
+    replace ours. Set-based and locked like :func:`customers_resolve`; one transaction for the batch."""
     with transaction.atomic():
-        resolved = customers_resolve(items=[data], fill_blanks=False)[0]
-        if not resolved.created:
-            updates = {
-                name: value
-                for name, value in (
-                    ("name", data.name),
-                    ("city", data.city),
-                    ("address", data.address),
-                    ("language", data.language),
-                )
-                if value
-            }
-            if updates:
-                Customer.objects.filter(pk=resolved.customer_id).update(**updates, updated_at=timezone.now())
+        resolved = customers_resolve(items=items, fill_blanks=False)
+        authoritative = ("name", "city", "address", "language")
+        wanted: dict[int, CustomerData] = {}
+        for item, result in zip(items, resolved, strict=True):
+            if not result.created and any(getattr(item, name) for name in authoritative):
+                wanted[result.customer_id] = item
+        changed = []
+        for customer in Customer.objects.filter(pk__in=wanted).only("pk", *authoritative):
+            item = wanted[customer.pk]
+            before = tuple(getattr(customer, name) for name in authoritative)
+            for name in authoritative:
+                setattr(customer, name, getattr(item, name) or getattr(customer, name))
+            if tuple(getattr(customer, name) for name in authoritative) != before:
+                customer.updated_at = timezone.now()
+                changed.append(customer)
+        Customer.objects.bulk_update(changed, [*authoritative, "updated_at"])
     return resolved
+
+
+def customer_upsert(*, data: CustomerData) -> Resolved:
+    """One customer; see :func:`customers_upsert`."""
+    return customers_upsert(items=[data])[0]
 
 
 # --- Card edits ---

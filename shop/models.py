@@ -5,6 +5,7 @@ from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -212,3 +213,28 @@ class IntegrationToken(models.Model):
         prefix = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         return f"{cls.PREFIX}_{prefix}_{secret}", prefix, secret
+
+
+class IdempotencyKey(models.Model):
+    """A request that carried an ``Idempotency-Key``: claimed by inserting this row (the unique constraint, not a
+    check in Python, stops a duplicate), then completed with the answer that a repeat of the request replays."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight", _("In flight")
+        DONE = "done", _("Done")
+
+    owner = models.CharField(max_length=40, help_text=_("token:<id> or user:<id>: keys are private to their sender"))
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of method, path and body"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints: ClassVar = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

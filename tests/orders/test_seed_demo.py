@@ -56,7 +56,8 @@ def test_each_order_has_items_adding_up_and_a_status_row(seeded):
     for order in Order.objects.annotate(items_sum=Sum("items__price")).order_by("?")[:200]:
         assert order.items_sum == order.subtotal > 0
         assert order.total == order.subtotal - order.discount_total + order.delivery_cost
-        assert order.status_changes.last().to_status == order.status
+        last_change = order.status_changes.last()
+        assert last_change is not None and last_change.to_status == order.status
     assert OrderStatusChange.objects.count() == Order.objects.count()
 
 

@@ -1,0 +1,317 @@
+"""The ingestion API: orders (and their customers) upserted by the shop's platform, one or a thousand at a time."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils.text import slugify
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.contacts import EmailError, normalize_email
+from customers.services import CustomerData, customers_upsert
+from orders.models import ChangeOrigin, Order, OrderStatus
+from orders.services import ItemData, OrderData, orders_upsert
+from shop.idempotency import idempotent
+from shop.models import IntegrationToken, ShopSettings
+from shop.permissions import HasCapability
+from shop.phones import PhoneError, normalize_phone
+from shop.roles import Capability
+
+MAX_BATCH = 1000
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount of money: a string or an integer, never a float (binary floats cannot hold kopecks exactly)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, float):
+            raise serializers.ValidationError(
+                'Send amounts as strings, e.g. "1499.90", not as JSON numbers with a fraction.'
+            )
+        return super().to_internal_value(data)
+
+
+def default_source(request: Request) -> str:
+    """Orders from a token are keyed under the token's name unless the payload names its system."""
+    if isinstance(request.auth, IntegrationToken):
+        return slugify(request.auth.name)[:60] or "api"
+    return "api"
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list, max_length=10
+    )
+    emails = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, default=list, max_length=10
+    )
+    city = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    address = serializers.CharField(required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=["ru", "en", ""], required=False, default="")
+    utm_source = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    utm_medium = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    utm_campaign = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    email_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
+    sms_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate_phones(self, value: list[str]) -> list[str]:
+        region = ShopSettings.load().phone_region
+        try:
+            return list(dict.fromkeys(normalize_phone(raw, region) for raw in value))
+        except PhoneError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+    def validate_emails(self, value: list[str]) -> list[str]:
+        try:
+            return list(dict.fromkeys(normalize_email(raw) for raw in value))
+        except EmailError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["external_id"] or attrs["phones"] or attrs["emails"]):
+            raise serializers.ValidationError("A customer needs an external_id, a phone or an email to be matched.")
+        return attrs
+
+    def to_data(self, attrs: dict[str, Any], source: str) -> CustomerData:
+        return CustomerData(
+            source=source,
+            external_id=attrs["external_id"],
+            name=attrs["name"],
+            phones=tuple(attrs["phones"]),
+            emails=tuple(attrs["emails"]),
+            city=attrs["city"],
+            address=attrs["address"],
+            language=attrs["language"],
+            utm_source=attrs["utm_source"],
+            utm_medium=attrs["utm_medium"],
+            utm_campaign=attrs["utm_campaign"],
+            email_consent=attrs["email_consent"],
+            sms_consent=attrs["sms_consent"],
+            consent_source=source,
+        )
+
+
+class ItemInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=255)
+    category = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    quantity = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=Decimal("0.001"), default=Decimal("1")
+    )
+    price = MoneyField()
+
+
+class OrderInputSerializer(serializers.Serializer):
+    source = serializers.SlugField(max_length=60, required=False)  # type: ignore[assignment]  # a field, not Field.source
+    external_id = serializers.CharField(max_length=120)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, default=OrderStatus.NEW)
+    placed_at = serializers.DateTimeField()
+    status_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    delivered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="")
+    subtotal = MoneyField(required=False, allow_null=True, default=None)
+    discount_total = MoneyField(default=Decimal("0"))
+    delivery_cost = MoneyField(default=Decimal("0"))
+    total = MoneyField()
+    promo_code = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    items = ItemInputSerializer(many=True, required=False, allow_null=True, default=None)
+    customer = CustomerInputSerializer()
+
+    def to_data(self, attrs: dict[str, Any], default: str) -> OrderData:
+        source = attrs.get("source") or default
+        items = attrs["items"]
+        subtotal = attrs["subtotal"]
+        if subtotal is None:
+            subtotal = attrs["total"] - attrs["delivery_cost"] + attrs["discount_total"]
+        return OrderData(
+            source=source,
+            external_id=attrs["external_id"],
+            customer=CustomerInputSerializer().to_data(attrs["customer"], source),
+            placed_at=attrs["placed_at"],
+            status=attrs["status"],
+            status_at=attrs["status_at"],
+            delivered_at=attrs["delivered_at"],
+            currency=attrs["currency"],
+            subtotal=max(subtotal, Decimal("0")),
+            discount_total=attrs["discount_total"],
+            delivery_cost=attrs["delivery_cost"],
+            total=attrs["total"],
+            promo_code=attrs["promo_code"],
+            items=None
+            if items is None
+            else tuple(
+                ItemData(name=i["name"], price=i["price"], quantity=i["quantity"], sku=i["sku"], category=i["category"])
+                for i in items
+            ),
+        )
+
+
+class ResultSerializer(serializers.Serializer):
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source
+    external_id = serializers.CharField()
+    id = serializers.IntegerField(source="order_id", allow_null=True)
+    created = serializers.BooleanField()
+    status_changed = serializers.BooleanField()
+    stale = serializers.BooleanField()
+    error = serializers.CharField()
+
+
+def _batch(request: Request, key: str) -> tuple[list[Any], bool]:
+    """The payload as a list of rows: ``{key: [...]}`` for a batch, or one object."""
+    data = request.data
+    if isinstance(data, dict) and key in data:
+        rows = data[key]
+        if not isinstance(rows, list):
+            raise serializers.ValidationError({key: [f"“{key}” must be a list."]})
+        if not 1 <= len(rows) <= MAX_BATCH:
+            raise serializers.ValidationError({key: [f"A batch holds from 1 to {MAX_BATCH} rows, not {len(rows)}."]})
+        return rows, True
+    return [data], False
+
+
+def _validated(serializer_class: type[serializers.Serializer], rows: list[Any], key: str) -> list[dict[str, Any]]:
+    """Every row validated; a batch with any bad row is refused whole, with the bad rows' errors by index."""
+    errors: dict[str, Any] = {}
+    valid: list[dict[str, Any]] = []
+    for index, row in enumerate(rows):
+        serializer = serializer_class(data=row)
+        if serializer.is_valid():
+            valid.append(serializer.validated_data)
+        else:
+            errors[str(index)] = serializer.errors
+    if errors:
+        raise serializers.ValidationError({key: errors})
+    return valid
+
+
+class OrderUpsertApi(APIView):
+    """Create or update orders by ``(source, external_id)``."""
+
+    permission_classes = [HasCapability]
+    capability = Capability.IMPORT
+
+    @extend_schema(
+        summary="Upsert one order or a batch of up to 1,000",
+        description=(
+            'Send one order object, or `{"orders": [...]}`. Each order is keyed by `(source, external_id)`: a '
+            "repeat changes nothing, a later status moves the order along new → paid → shipped → delivered "
+            "(or cancelled / returned), an earlier status arriving late is ignored (`stale`), and a move the "
+            "pipeline forbids is that row's `error` while the other rows land. The customer is matched by external "
+            "id, then phone, then email, else created. A batch with an invalid row is refused whole (400) with the "
+            "errors of each bad row under its index. Amounts are decimal strings. `Idempotency-Key` is honoured: "
+            "the same key and body replay the answer, another body → 422, still running → 409."
+        ),
+        request=OrderInputSerializer,
+        responses={200: ResultSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "One order",
+                request_only=True,
+                value={
+                    "external_id": "100234",
+                    "status": "paid",
+                    "placed_at": "2026-11-20T14:05:00+03:00",
+                    "total": "3490.00",
+                    "delivery_cost": "290.00",
+                    "items": [{"sku": "EL-002", "name": "Зарядное устройство", "price": "3200.00"}],
+                    "customer": {"external_id": "c-77", "name": "Анна Смирнова", "phones": ["8 (999) 123-45-67"]},
+                },
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        rows, _ = _batch(request, "orders")
+        valid = _validated(OrderInputSerializer, rows, "orders")
+        source = default_source(request)
+        items = [OrderInputSerializer().to_data(attrs, source) for attrs in valid]
+        results = orders_upsert(items=items, origin=ChangeOrigin.API, user=request.user)
+        return Response({"results": ResultSerializer(results, many=True).data})
+
+
+class OrderDetailApi(APIView):
+    """What Retain holds for one order, for the platform to check."""
+
+    permission_classes = [HasCapability]
+    capability = Capability.IMPORT
+
+    class OutputSerializer(serializers.ModelSerializer):
+        status_history = serializers.SerializerMethodField()
+        customer_id = serializers.IntegerField()
+
+        class Meta:
+            model = Order
+            fields = (
+                "id",
+                "source",
+                "external_id",
+                "customer_id",
+                "placed_at",
+                "status",
+                "status_changed_at",
+                "delivered_at",
+                "currency",
+                "subtotal",
+                "discount_total",
+                "delivery_cost",
+                "total",
+                "promo_code",
+                "status_history",
+            )
+
+        def get_status_history(self, order: Order) -> list[dict[str, Any]]:
+            return [
+                {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "origin": change.origin}
+                for change in order.status_changes.all()
+            ]
+
+    @extend_schema(summary="One order with its status history", responses=OutputSerializer)
+    def get(self, request: Request, source: str, external_id: str) -> Response:
+        order = get_object_or_404(
+            Order.objects.prefetch_related("status_changes"), source=source, external_id=external_id
+        )
+        return Response(self.OutputSerializer(order).data)
+
+
+class CustomerResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="customer_id")
+    created = serializers.BooleanField()
+
+
+class CustomerUpsertApi(APIView):
+    """Create or update customers from the platform's own customer records."""
+
+    permission_classes = [HasCapability]
+    capability = Capability.IMPORT
+
+    @extend_schema(
+        summary="Upsert one customer or a batch of up to 1,000",
+        description=(
+            'Send one customer, or `{"customers": [...]}`. Matched by `(source, external_id)`, then phone, then '
+            "email; the platform's record is authoritative for name, city, address and language. Phones in any "
+            "format are stored in E.164. A batch with an invalid row is refused whole (400)."
+        ),
+        request=CustomerInputSerializer,
+        responses={200: CustomerResultSerializer(many=True)},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        rows, _ = _batch(request, "customers")
+        valid = _validated(CustomerInputSerializer, rows, "customers")
+        source = str(request.data.get("source", "")) if isinstance(request.data, dict) else ""
+        source = slugify(source)[:60] or default_source(request)
+        items = [CustomerInputSerializer().to_data(attrs, source) for attrs in valid]
+        results = customers_upsert(items=items)
+        return Response({"results": CustomerResultSerializer(results, many=True).data})

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from shop.idempotency import idempotency_keys_expire
+
+
+@shared_task(name="shop.idempotency_keys_expire")
+def idempotency_keys_expire_task() -> int:
+    return idempotency_keys_expire()
