@@ -203,9 +203,7 @@ class ChannelProfile:
 
 
 CHANNELS = [
-    ChannelProfile(
-        "search_ads", 0.24, 0.9, 10.0, 1.0, 9.0, (("yandex", "cpc", "brand"), ("google", "cpc", "generic"))
-    ),
+    ChannelProfile("search_ads", 0.24, 0.9, 10.0, 1.0, 9.0, (("yandex", "cpc", "brand"), ("google", "cpc", "generic"))),
     ChannelProfile("organic", 0.20, 1.0, 9.0, 0.9, 12.0, (("yandex", "organic", ""), ("google", "organic", ""))),
     ChannelProfile(
         "social", 0.16, 0.8, 12.0, 1.1, 7.0, (("vk", "social", "autumn_sale"), ("telegram", "social", "channel"))

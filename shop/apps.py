@@ -17,6 +17,12 @@ def _sync_role_groups(sender: AppConfig, **kwargs: Any) -> None:
     role_groups_sync(using=kwargs.get("using", "default"))
 
 
+def _sync_schedules(sender: AppConfig, **kwargs: Any) -> None:
+    from shop.schedules import schedules_sync
+
+    schedules_sync(using=kwargs.get("using", "default"))
+
+
 class ShopConfig(AppConfig):
     name = "shop"
     verbose_name = _("Shop")
@@ -26,3 +32,15 @@ class ShopConfig(AppConfig):
         from shop import schema  # noqa: F401
 
         post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="shop.sync_role_groups")
+        post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="shop.sync_schedules")
+
+        from shop.schedules import Schedule, schedule_register
+
+        schedule_register(
+            Schedule(
+                name="Forget idempotency keys older than a day",
+                task="shop.idempotency_keys_expire",
+                every=1,
+                period="hours",
+            )
+        )
