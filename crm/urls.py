@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from crm import views
 from crm.api import CallerLookupApi
 from crm.card import customer_card
+from crm.privacy import customer_erase, customer_personal_data_download
 from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -27,8 +28,11 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("shop/", include("shop.urls")),
     path("call/", include("crm.urls_call")),
+    path("shop/webhooks/", include("orders.webhooks.urls")),
     path("customers/", include("customers.urls")),
     path("customers/<int:pk>/", customer_card, name="customer_card"),
+    path("customers/<int:pk>/personal-data.json", customer_personal_data_download, name="customer_personal_data"),
+    path("customers/<int:pk>/erase/", customer_erase, name="customer_erase"),
     path("orders/", include("orders.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     re_path(r"^api/v1/", views.ApiNotFoundApi.as_view()),

@@ -181,7 +181,7 @@ def _batch(request: Request, key: str) -> tuple[list[Any], bool]:
     return [data], False
 
 
-def _validated(serializer_class: type[serializers.Serializer], rows: list[Any], key: str) -> list[dict[str, Any]]:
+def validate_rows(serializer_class: type[serializers.Serializer], rows: list[Any], key: str) -> list[dict[str, Any]]:
     """Every row validated; a batch with any bad row is refused whole, with the bad rows' errors by index."""
     errors: dict[str, Any] = {}
     valid: list[dict[str, Any]] = []
@@ -234,7 +234,7 @@ class OrderUpsertApi(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         rows, _ = _batch(request, "orders")
-        valid = _validated(OrderInputSerializer, rows, "orders")
+        valid = validate_rows(OrderInputSerializer, rows, "orders")
         source = default_source(request)
         items = [OrderInputSerializer().to_data(attrs, source) for attrs in valid]
         results = orders_upsert(items=items, origin=ChangeOrigin.API, user=request.user)
@@ -309,7 +309,7 @@ class CustomerUpsertApi(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         rows, _ = _batch(request, "customers")
-        valid = _validated(CustomerInputSerializer, rows, "customers")
+        valid = validate_rows(CustomerInputSerializer, rows, "customers")
         source = str(request.data.get("source", "")) if isinstance(request.data, dict) else ""
         source = slugify(source)[:60] or default_source(request)
         items = [CustomerInputSerializer().to_data(attrs, source) for attrs in valid]

@@ -156,3 +156,43 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class WebhookKind(models.TextChoices):
+    GENERIC = "generic", _("Retain JSON (generic)")
+    SHOPIFY = "shopify", _("Shopify orders")
+
+
+class WebhookSource(models.Model):
+    """A platform that sends signed webhooks. The secret signs every delivery; the owner copies it once."""
+
+    slug = models.SlugField(_("address name"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("format"), max_length=20, choices=WebhookKind.choices, default=WebhookKind.GENERIC)
+    secret = models.CharField(max_length=128, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook source")
+        verbose_name_plural = _("webhook sources")
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookEvent(models.Model):
+    """Each delivery's event id, kept so a replayed delivery is recognised and refused."""
+
+    source = models.ForeignKey(WebhookSource, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=120)
+    topic = models.CharField(max_length=60, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints: ClassVar = [models.UniqueConstraint(fields=["source", "event_id"], name="webhook_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.event_id}"
