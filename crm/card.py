@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from crm.privacy import erasure_notice_section, personal_data_section
 from customers import selectors as customer_selectors
 from customers.calls import calls_for_customer
 from customers.forms import EmailAddForm, NoteForm, PhoneAddForm, TagAddForm
@@ -132,12 +133,14 @@ def _merges(customer: Customer, user: Any) -> dict[str, Any]:
 
 # The card's panels in order; scores, loyalty and feedback add theirs here.
 CARD_SECTIONS: list[CardSection] = [
+    CardSection("erasure_notice", "crm/privacy/erasure_notice.html", "main", erasure_notice_section),
     CardSection("merges", "customers/card/merges.html", "main", _merges),
     CardSection("figures", "customers/card/figures.html", "main"),
     CardSection("contacts", "customers/card/contacts.html", "side", _contacts),
     CardSection("tags", "customers/card/tags.html", "side", _tags),
     CardSection("consent", "customers/card/consent.html", "side", _consent),
     CardSection("acquisition", "customers/card/acquisition.html", "side"),
+    CardSection("personal_data", "crm/privacy/personal_data.html", "side", personal_data_section),
 ]
 
 
