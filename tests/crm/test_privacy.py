@@ -1,11 +1,14 @@
 """A customer's personal data on request: the JSON export, the erasure and who may do either."""
 
 import json
+import threading
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import connection, transaction
 from django.urls import reverse
 
 from crm.privacy import CONSENT_SOURCE_ERASURE, customer_erase_personal_data, export
@@ -26,6 +29,7 @@ from customers.models import (
 from customers.services import CustomerData, customer_tag_add, note_add
 from orders.models import ChangeOrigin, Order, OrderItem, OrderStatus
 from orders.services import ItemData, OrderData, order_upsert
+from shop.locks import advisory_xact_lock
 from shop.models import User
 from shop.roles import Capability
 from tests.factories import CustomerFactory
@@ -343,6 +347,62 @@ def test_an_erase_after_new_data_arrived_erases_that_data(owner):
     customer.refresh_from_db()
     assert customer.name == ""
     assert LogEntry.objects.count() == 2
+
+
+def wait_for_an_advisory_lock_waiter(deadline_seconds: float = 5) -> None:
+    """Until another connection is queued on an advisory lock: the erasure has reached its lock and stopped."""
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    pytest.fail("the erasure never waited for the phone's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erase_waits_for_an_order_in_flight_with_the_old_phone_and_erases_what_it_brought(owner):
+    """Ingestion holds the phone's advisory lock while it fills a matched customer's blank name. Were the erasure to
+    lock the customer row first, that fill would land after it and bring the name back."""
+    customer = make_customer()
+    holds_lock, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def ingestion() -> None:
+        try:
+            with transaction.atomic():
+                advisory_xact_lock([f"customer-phone:{PHONE}"])
+                holds_lock.set()
+                release.wait(timeout=10)
+                Customer.objects.filter(pk=customer.pk).update(name="Мария из заказа")
+        except BaseException as error:  # collected and re-raised in the test thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def erase() -> None:
+        try:
+            customer_erase_personal_data(customer=customer, user=owner)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ingestion), threading.Thread(target=erase)]
+    threads[0].start()
+    assert holds_lock.wait(timeout=10)
+    threads[1].start()
+    try:
+        wait_for_an_advisory_lock_waiter()
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert not errors
+    customer.refresh_from_db()
+    assert customer.name == ""
+    assert customer.erased_at is not None
 
 
 # --- Erasure: the page, its confirmation and who may use it ----------------------------------------------------------
