@@ -98,7 +98,7 @@ class CallerLookupApi(APIView):
             return Response(
                 {"error": {"code": "not_found", "message": message, "fields": {"phone": number}}}, status=404
             )
-        return Response(self.OutputSerializer(lookup_payload(caller_card(customer), number)).data)
+        return Response(self.OutputSerializer(lookup_payload(caller_card(customer, with_history=False), number)).data)
 
 
 def lookup_payload(card: CallerCard, number: str) -> dict[str, Any]:

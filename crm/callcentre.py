@@ -66,19 +66,24 @@ def customer_by_number(number: str) -> Customer | None:
     return customer
 
 
-def caller_card(customer: Customer) -> CallerCard:
-    """Everything the operator sees about ``customer``; a bounded number of queries, none per row."""
+def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
+    """Everything the operator sees about ``customer``; a bounded number of queries, none per row. The lookup API
+    asks ``with_history=False``: a telephony integration needs the verdict, not the notes and past calls."""
     card = CallerCard(
         customer=customer,
-        phones=[format_phone(p) for p in customer.phones.values_list("number", flat=True)],
+        phones=[],
         recent_orders=order_selectors.orders_for_customer(customer, limit=RECENT_ORDERS),
-        notes=list(
-            Note.objects.filter(customer=customer).select_related("author").order_by("-created_at")[:RECENT_NOTES]
-        ),
-        calls=list(
-            Call.objects.filter(customer=customer).select_related("operator").order_by("-started_at")[:RECENT_CALLS]
-        ),
+        notes=[],
+        calls=[],
     )
+    if with_history:
+        card.phones = [format_phone(p) for p in customer.phones.values_list("number", flat=True)]
+        card.notes = list(
+            Note.objects.filter(customer=customer).select_related("author").order_by("-created_at")[:RECENT_NOTES]
+        )
+        card.calls = list(
+            Call.objects.filter(customer=customer).select_related("operator").order_by("-started_at")[:RECENT_CALLS]
+        )
     card.offers = offers_for(card)
     card.recommended_action = recommended_action(card)
     return card
