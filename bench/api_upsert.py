@@ -1,0 +1,162 @@
+"""Order ingestion through the API: batches of 1,000 orders POSTed to gunicorn for a fixed time.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_apibench .venv/bin/python bench/api_upsert.py \
+        [--seconds 30] [--workers 2] [--clients 2]
+
+Each batch mixes new orders of existing customers (matched by phone), orders of new customers, and status updates
+of orders sent earlier, as a shop platform's sync does. Prints orders per second and the latency of a batch. Loopback
+only; the loop is bounded by time.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+STATUSES = ["new", "paid", "shipped", "delivered"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def batch(rng: random.Random, client: int, number: int, known_phones: list[str], size: int) -> list[dict]:
+    rows = []
+    for n in range(size):
+        roll = rng.random()
+        if roll < 0.2 and number > 0:  # an update of an order this client sent before
+            external_id = f"b{client}-{rng.randrange(number)}-{rng.randrange(size)}"
+            status = rng.choice(STATUSES[1:])
+        else:
+            external_id = f"b{client}-{number}-{n}"
+            status = "new"
+        phone = rng.choice(known_phones) if roll < 0.7 and known_phones else f"+7998{rng.randrange(10**7):07d}"
+        price = f"{rng.randrange(300, 20000)}.00"
+        rows.append(
+            {
+                "source": "bench",
+                "external_id": external_id,
+                "status": status,
+                "placed_at": "2026-11-20T12:00:00+03:00",
+                "total": price,
+                "items": [{"sku": "EL-001", "name": "Наушники", "price": price}],
+                "customer": {"name": "Покупатель", "phones": [phone]},
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent senders")
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from customers.models import Customer, CustomerPhone
+    from shop.roles import Capability
+    from shop.services import token_issue
+
+    token = token_issue(name="bench import", scopes=[Capability.IMPORT], created_by=None).key
+    customers = Customer.objects.count()
+    known = list(CustomerPhone.objects.order_by("?").values_list("number", flat=True)[:20000]) if customers else []
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "crm.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(args.workers),
+            "--timeout",
+            "120",
+            "--access-logfile",
+            "/dev/null",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "WARNING", "DEBUG": "false"},
+    )
+    latencies: list[float] = []
+    orders = 0
+    errors = 0
+    lock = threading.Lock()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                probe.request("GET", "/healthz")
+                probe.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.3)
+
+        def sender(client: int) -> None:
+            nonlocal orders, errors
+            rng = random.Random(client)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            stop = started + args.seconds
+            number = 0
+            while time.monotonic() < stop:
+                body = json.dumps({"orders": batch(rng, client, number, known, args.batch)})
+                sent = time.monotonic()
+                connection.request(
+                    "POST",
+                    "/api/v1/orders",
+                    body=body,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                )
+                response = connection.getresponse()
+                payload = response.read()
+                elapsed = time.monotonic() - sent
+                with lock:
+                    latencies.append(elapsed * 1000)
+                    if response.status == 200:
+                        orders += len(json.loads(payload)["results"])
+                    else:
+                        errors += 1
+                number += 1
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=sender, args=(c,)) for c in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(f"customers in the database before: {customers:,}")
+    print(f"gunicorn workers: {args.workers}, concurrent senders: {args.clients}, batch: {args.batch}")
+    print(f"orders upserted: {orders:,} in {wall:.1f} s = {orders / wall:,.0f} orders/s")
+    print(
+        f"batch latency ms: median {statistics.median(latencies):.0f}, max {max(latencies):.0f}; failed batches: {errors}"
+    )
+
+
+if __name__ == "__main__":
+    main()
