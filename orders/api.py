@@ -186,7 +186,7 @@ def validate_rows(serializer_class: type[serializers.Serializer], rows: list[Any
 
     One list serializer validates all rows with the same field instances: building a nested serializer per row
     cost more than storing the orders."""
-    serializer = serializer_class(data=rows, many=True, allow_empty=False, max_length=MAX_BATCH)
+    serializer = serializer_class(data=rows, many=True, allow_empty=False, max_length=MAX_BATCH)  # type: ignore[call-arg]
     if serializer.is_valid():
         return list(serializer.validated_data)
     details = serializer.errors
