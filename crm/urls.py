@@ -29,6 +29,7 @@ urlpatterns = [
     path("shop/", include("shop.urls")),
     path("call/", include("crm.urls_call")),
     path("shop/webhooks/", include("orders.webhooks.urls")),
+    path("imports/", include("orders.imports.urls")),
     path("customers/", include("customers.urls")),
     path("customers/<int:pk>/", customer_card, name="customer_card"),
     path("customers/<int:pk>/personal-data.json", customer_personal_data_download, name="customer_personal_data"),

@@ -196,3 +196,55 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.event_id}"
+
+
+class ImportKind(models.TextChoices):
+    ORDERS = "orders", _("Orders")
+    CUSTOMERS = "customers", _("Customers")
+
+
+class ImportState(models.TextChoices):
+    UPLOADED = "uploaded", _("Waiting for the mapping")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """A CSV file being imported: its detected format, the column mapping, progress and the rows it skipped."""
+
+    kind = models.CharField(_("what"), max_length=10, choices=ImportKind.choices)
+    file = models.FileField(upload_to="imports/")
+    original_name = models.CharField(_("file"), max_length=255)
+    encoding = models.CharField(max_length=20)
+    delimiter = models.CharField(max_length=1)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text=_("target field → column header"))
+    state = models.CharField(_("state"), max_length=10, choices=ImportState.choices, default=ImportState.UPLOADED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    skipped_rows = models.PositiveIntegerField(_("skipped rows"), default=0)
+    error_report = models.FileField(upload_to="imports/reports/", blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.state == ImportState.DONE else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))

@@ -6,3 +6,17 @@ from orders.webhooks.services import webhook_events_expire
 @shared_task(name="orders.webhook_events_expire")
 def webhook_events_expire_task() -> int:
     return webhook_events_expire()
+
+
+@shared_task(name="orders.csv_import", acks_late=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def csv_import_task(job_id: int) -> None:
+    from orders.imports.services import csv_import_run
+
+    csv_import_run(job_id=job_id)
+
+
+@shared_task(name="orders.csv_imports_sweep")
+def csv_imports_sweep_task() -> int:
+    from orders.imports.services import import_jobs_sweep
+
+    return import_jobs_sweep()

@@ -1,0 +1,243 @@
+"""Reading a shop's CSV the way Russian and English spreadsheets write it: encodings, separators, headers, dates,
+amounts and statuses. Pure functions: each row becomes data or a list of reasons why it cannot."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from customers.contacts import EmailError, normalize_email
+from orders.models import ImportKind, OrderStatus
+from shop.money import MoneyError, to_money
+from shop.phones import PhoneError, normalize_phone
+
+# Target field → header spellings (compared lower-cased, without spaces at the ends), English and Russian.
+ORDER_FIELDS: dict[str, tuple[str, ...]] = {
+    "external_id": (
+        "order id",
+        "order_id",
+        "order number",
+        "order_number",
+        "order",
+        "номер заказа",
+        "№ заказа",
+        "заказ",
+        "id заказа",
+        "номер",
+    ),
+    "placed_at": (
+        "date",
+        "order date",
+        "created",
+        "created_at",
+        "placed_at",
+        "дата",
+        "дата заказа",
+        "дата создания",
+        "создан",
+    ),
+    "status": ("status", "order status", "статус", "статус заказа"),
+    "total": ("total", "sum", "amount", "order total", "сумма", "итого", "сумма заказа", "итоговая сумма"),
+    "delivery_cost": ("delivery", "shipping", "delivery cost", "доставка", "стоимость доставки"),
+    "discount_total": ("discount", "скидка", "сумма скидки"),
+    "currency": ("currency", "валюта"),
+    "promo_code": ("promo code", "promo", "coupon", "промокод", "купон"),
+    "customer_id": ("customer id", "customer_id", "client id", "id клиента", "код клиента"),
+    "name": ("name", "customer", "customer name", "full name", "фио", "имя", "клиент", "покупатель", "ф.и.о."),
+    "phone": ("phone", "telephone", "mobile", "phone number", "телефон", "номер телефона", "мобильный", "тел."),
+    "email": ("email", "e-mail", "mail", "почта", "электронная почта", "эл. почта"),
+    "city": ("city", "город"),
+    "address": ("address", "адрес", "адрес доставки"),
+    "sku": ("sku", "артикул", "код товара"),
+    "item_name": ("product", "item", "product name", "item name", "товар", "наименование", "название товара"),
+    "category": ("category", "категория"),
+    "quantity": ("qty", "quantity", "количество", "кол-во", "кол."),
+    "price": ("price", "item price", "unit price", "цена", "цена за шт", "цена за единицу"),
+    "utm_source": ("utm_source", "источник"),
+    "utm_medium": ("utm_medium", "канал"),
+    "utm_campaign": ("utm_campaign", "кампания"),
+}
+CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer_id": ("id", "customer id", "customer_id", "client id", "id клиента", "код клиента"),
+    **{
+        key: ORDER_FIELDS[key]
+        for key in ("name", "phone", "email", "city", "address", "utm_source", "utm_medium", "utm_campaign")
+    },
+    "email_consent": ("email consent", "subscribed", "согласие на email", "подписка"),
+    "sms_consent": ("sms consent", "согласие на sms", "согласие на смс"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    ImportKind.ORDERS: ("external_id", "placed_at", "total"),
+    ImportKind.CUSTOMERS: (),
+}
+
+STATUS_WORDS = {
+    OrderStatus.NEW: ("new", "новый", "создан", "принят"),
+    OrderStatus.PAID: ("paid", "оплачен", "оплачено", "оплата получена"),
+    OrderStatus.SHIPPED: ("shipped", "отправлен", "в пути", "передан в доставку", "отгружен"),
+    OrderStatus.DELIVERED: ("delivered", "доставлен", "выполнен", "получен", "вручен", "завершён", "завершен"),
+    OrderStatus.CANCELLED: ("cancelled", "canceled", "отменён", "отменен", "отмена"),
+    OrderStatus.RETURNED: ("returned", "возврат", "возвращён", "возвращен"),
+}
+STATUS_BY_WORD = {word: status for status, words in STATUS_WORDS.items() for word in words}
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%y",
+)
+TRUE_WORDS = {"1", "yes", "true", "да", "y", "д", "+"}
+
+
+def fields_for(kind: str) -> dict[str, tuple[str, ...]]:
+    return ORDER_FIELDS if kind == ImportKind.ORDERS else CUSTOMER_FIELDS
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) when it decodes, else Windows-1251, what Russian Excel saves."""
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte letter cut at the end of the sample is still UTF-8.
+        if error.start < len(sample) - 3:
+            return "cp1251"
+    return "utf-8-sig"
+
+
+def detect_delimiter(text: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text, delimiters=";,\t").delimiter
+    except csv.Error:
+        first = text.splitlines()[0] if text else ""
+        return max(";,\t", key=first.count)
+
+
+def auto_mapping(headers: list[str], kind: str) -> dict[str, str]:
+    """Target field → the file's header that names it, for every header we recognise."""
+    mapping: dict[str, str] = {}
+    for header in headers:
+        spelled = header.strip().lower()
+        for target, spellings in fields_for(kind).items():
+            if spelled in spellings and target not in mapping:
+                mapping[target] = header
+                break
+    return mapping
+
+
+def open_rows(handle: IO[bytes], encoding: str, delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(physical line number, row by header); the header is line 1."""
+    text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+    reader = csv.DictReader(text, delimiter=delimiter)
+    for row in reader:
+        yield reader.line_num, {key: (value or "").strip() for key, value in row.items() if key is not None}
+
+
+@dataclass
+class RowResult:
+    line: int
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_date(text: str, zone: ZoneInfo) -> datetime:
+    parsed = parse_datetime(text.replace(" ", "T", 1)) if "T" in text or "+" in text else None
+    if parsed is not None:
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=zone)
+        except ValueError:
+            continue
+    raise ValueError(_("“%(value)s” is not a date (use 2026-03-01 or 01.03.2026).") % {"value": text})
+
+
+def parse_row(
+    line: int, row: dict[str, str], mapping: dict[str, str], kind: str, zone: ZoneInfo, region: str
+) -> RowResult:
+    """One row as typed values, or the reasons it cannot be imported."""
+    result = RowResult(line=line)
+    value = {target: row.get(header, "") for target, header in mapping.items()}
+    for target in REQUIRED[kind]:
+        if not value.get(target):
+            result.errors.append(_("“%(field)s” is empty.") % {"field": target})
+
+    def money(target: str) -> Decimal | None:
+        if not value.get(target):
+            return None
+        try:
+            amount = to_money(value[target])
+        except MoneyError:
+            result.errors.append(
+                _("%(field)s: “%(value)s” is not an amount.") % {"field": target, "value": value[target]}
+            )
+            return None
+        if amount < 0:
+            result.errors.append(_("%(field)s: %(value)s is negative.") % {"field": target, "value": amount})
+        return amount
+
+    data = result.data
+    for target in (
+        "external_id",
+        "customer_id",
+        "name",
+        "city",
+        "address",
+        "sku",
+        "item_name",
+        "category",
+        "currency",
+        "promo_code",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+    ):
+        data[target] = value.get(target, "")
+    if value.get("placed_at"):
+        try:
+            data["placed_at"] = parse_date(value["placed_at"], zone)
+        except ValueError as error:
+            result.errors.append(str(error))
+    status_word = value.get("status", "").lower()
+    data["status"] = STATUS_BY_WORD.get(status_word, "")
+    if status_word and not data["status"]:
+        result.errors.append(_("Unknown status “%(value)s”.") % {"value": value["status"]})
+    if kind == ImportKind.ORDERS and not status_word:
+        data["status"] = OrderStatus.DELIVERED  # an order history without statuses is one of completed orders
+    for target in ("total", "delivery_cost", "discount_total", "price"):
+        data[target] = money(target)
+    if value.get("quantity"):
+        try:
+            data["quantity"] = Decimal(value["quantity"].replace(",", "."))
+            if data["quantity"] <= 0:
+                raise ValueError
+        except (ArithmeticError, ValueError):
+            result.errors.append(_("Quantity “%(value)s” is not a positive number.") % {"value": value["quantity"]})
+    data["phones"] = []
+    if value.get("phone"):
+        try:
+            data["phones"] = [normalize_phone(value["phone"], region)]
+        except PhoneError as error:
+            result.errors.append(str(error))
+    data["emails"] = []
+    if value.get("email"):
+        try:
+            data["emails"] = [normalize_email(value["email"])]
+        except EmailError as error:
+            result.errors.append(str(error))
+    for target in ("email_consent", "sms_consent"):
+        data[target] = value[target].lower() in TRUE_WORDS if value.get(target) else None
+    if kind == ImportKind.CUSTOMERS and not (data["customer_id"] or data["phones"] or data["emails"]):
+        result.errors.append(_("A customer needs an id, a phone or an email."))
+    return result
