@@ -9,6 +9,7 @@ from crm.api import CallerLookupApi
 from crm.card import customer_card
 from crm.privacy import customer_erase, customer_personal_data_download
 from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
+from orders.views_merge import customer_merge_view
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("shop.api_urls")),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("imports/", include("orders.imports.urls")),
     path("customers/", include("customers.urls")),
     path("customers/<int:pk>/", customer_card, name="customer_card"),
+    path("customers/<int:pk>/merge/", customer_merge_view, name="customer_merge"),
     path("customers/<int:pk>/personal-data.json", customer_personal_data_download, name="customer_personal_data"),
     path("customers/<int:pk>/erase/", customer_erase, name="customer_erase"),
     path("orders/", include("orders.urls")),
