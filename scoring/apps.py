@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = _("Scoring")
+
+    def ready(self) -> None:
+        from orders.signals import orders_changed
+        from scoring.receivers import on_orders_changed
+        from shop.schedules import Schedule, schedule_register
+
+        orders_changed.connect(on_orders_changed, dispatch_uid="scoring.orders_changed")
+        schedule_register(Schedule(name="Refit the scores every night", task="scoring.nightly", crontab=("30", "3")))

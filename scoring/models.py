@@ -1,0 +1,119 @@
+"""Scores of every customer and the runs that computed them."""
+
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+
+class Tier(models.TextChoices):
+    VIP = "vip", _("VIP")
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class Segment(models.TextChoices):
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL_LOYALISTS = "potential_loyalists", _("Potential loyalists")
+    NEW = "new", _("New")
+    PROMISING = "promising", _("Promising")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    AT_RISK = "at_risk", _("At risk")
+    CANT_LOSE = "cant_lose", _("Can't lose them")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+
+
+class ScoringRun(models.Model):
+    """One recalculation of the whole base: when, how many, the fitted parameters and each step's time."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customers = models.PositiveIntegerField(default=0)
+    method = models.CharField(max_length=20, blank=True, help_text=_("bgnbd, or rf when the model fell back"))
+    fallback_reason = models.TextField(blank=True)
+    params = models.JSONField(default=dict, help_text=_("fitted parameters and log-likelihoods"))
+    cut_points = models.JSONField(default=dict, help_text=_("quintile and percentile boundaries for single updates"))
+    timings = models.JSONField(default=dict, help_text=_("seconds per step"))
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.state}"
+
+
+def money_field(**kwargs: object) -> models.DecimalField:
+    return models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs)  # type: ignore[arg-type]
+
+
+class CustomerScore(models.Model):
+    """A customer's statistics and scores, from delivered orders that were not returned (one transaction a day)."""
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    run = models.ForeignKey(ScoringRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    first_purchase = models.DateField()
+    last_purchase = models.DateField()
+    transactions = models.PositiveIntegerField(help_text=_("purchase days"))
+    recency_days = models.PositiveIntegerField()
+    tenure_days = models.PositiveIntegerField()
+    total_value = money_field(default=Decimal("0"))
+    average_value = money_field(default=Decimal("0"))
+    r_score = models.PositiveSmallIntegerField()
+    f_score = models.PositiveSmallIntegerField()
+    m_score = models.PositiveSmallIntegerField()
+    segment = models.CharField(max_length=20, choices=Segment.choices)
+    p_alive = models.FloatField(null=True)
+    expected_30 = models.FloatField(null=True)
+    expected_90 = models.FloatField(null=True)
+    expected_365 = models.FloatField(null=True)
+    expected_value = money_field(null=True)
+    predicted_clv = money_field(null=True)
+    churn_risk = models.FloatField(null=True)
+    churn_reasons = models.JSONField(default=list)
+    importance = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=10, choices=Tier.choices)
+    explanation = models.CharField(max_length=300)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [
+            # The list sorted by importance and the tier filter, the most valuable first.
+            models.Index(fields=["importance", "customer"], name="score_importance"),
+            models.Index(fields=["tier", "importance"], name="score_tier"),
+            # The segments page and the list's segment filter.
+            models.Index(fields=["segment", "importance"], name="score_segment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.importance}"
+
+    @property
+    def churn_percent(self) -> int:
+        return round((self.churn_risk or 0) * 100)
+
+    @property
+    def segment_label(self) -> str:
+        return str(Segment(self.segment).label)

@@ -1,0 +1,22 @@
+from celery import shared_task
+
+from scoring.services import ScoringRun, score_customers, scoring_full_run, scoring_run_start
+
+
+@shared_task(name="scoring.full_run", acks_late=True, time_limit=3600, soft_time_limit=3500)
+def scoring_full_run_task(run_id: int) -> int:
+    run = scoring_full_run(run_id=run_id)
+    return run.customers if run else 0
+
+
+@shared_task(name="scoring.nightly")
+def scoring_nightly_task() -> int:
+    """The nightly refit: skipped while another run is waiting or running."""
+    if ScoringRun.objects.filter(state__in=[ScoringRun.State.PENDING, ScoringRun.State.RUNNING]).exists():
+        return 0
+    return scoring_run_start().pk
+
+
+@shared_task(name="scoring.score_customers", acks_late=True, time_limit=300, soft_time_limit=280)
+def score_customers_task(customer_ids: list[int]) -> int:
+    return score_customers(customer_ids=customer_ids)
