@@ -7,7 +7,6 @@ number of queries whatever the customer's history, so a ring turns into a card i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -15,13 +14,15 @@ from django.utils.translation import gettext as _
 from customers.models import Call, Customer, CustomerPhone, Note
 from orders import selectors as order_selectors
 from orders.models import Order
+from scoring.models import CustomerScore, Tier
 from shop.models import ShopSettings
-from shop.money import format_money
 from shop.phones import format_phone, normalize_phone
 
 RECENT_ORDERS = 3
 RECENT_NOTES = 3
 RECENT_CALLS = 3
+# From this churn risk on, a valuable customer is offered a win-back discount.
+WIN_BACK_RISK = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
         recent_orders=order_selectors.orders_for_customer(customer, limit=RECENT_ORDERS),
         notes=[],
         calls=[],
+        score=CustomerScore.objects.filter(customer=customer).first(),
     )
     if with_history:
         card.phones = [format_phone(p) for p in customer.phones.values_list("number", flat=True)]
@@ -90,27 +92,28 @@ def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
 
 
 def offers_for(card: CallerCard) -> list[Offer]:
-    """Offers by what the shop knows of the customer; the loyalty rules will replace these defaults."""
+    """What the operator may offer, from the importance score until loyalty rules exist: priority delivery for the
+    most valuable customers, a win-back discount for valuable ones the model thinks are slipping away."""
+    score = card.score
+    if score is None:
+        return []
     offers: list[Offer] = []
-    customer = card.customer
-    shop = ShopSettings.load()
-    if customer.orders_count >= 5 or customer.total_spent >= Decimal("50000"):
+    if score.tier in {Tier.VIP, Tier.HIGH}:
         offers.append(
             Offer(
                 code="priority_delivery",
                 title=_("Priority delivery"),
-                reason=_("%(orders)s orders worth %(spent)s")
-                % {"orders": customer.orders_count, "spent": format_money(customer.total_spent, shop.currency)},
+                reason=_("%(tier)s customer, importance %(importance)s")
+                % {"tier": Tier(score.tier).label, "importance": score.importance},
             )
         )
-    days = customer.days_since_last_order
-    if customer.orders_count >= 2 and days is not None and days > 90:
+    if score.churn_risk is not None and score.churn_risk >= WIN_BACK_RISK and score.tier != Tier.LOW:
         offers.append(
             Offer(
                 code="win_back",
                 title=_("Win-back discount"),
-                reason=_("No order for %(days)s days after %(orders)s orders")
-                % {"days": days, "orders": customer.orders_count},
+                reason=_("Churn risk %(percent)s%%, last purchase %(days)s days ago")
+                % {"percent": score.churn_percent, "days": score.recency_days},
             )
         )
     return offers

@@ -27,6 +27,7 @@ from customers.calls import calls_for_customer
 from customers.forms import EmailAddForm, NoteForm, PhoneAddForm, TagAddForm
 from customers.models import ConsentChannel, Customer
 from orders import selectors as order_selectors
+from scoring.models import CustomerScore
 from shop.permissions import user_can
 from shop.roles import Capability
 
@@ -132,9 +133,14 @@ def _merges(customer: Customer, user: Any) -> dict[str, Any]:
 
 
 # The card's panels in order; scores, loyalty and feedback add theirs here.
+def _score(customer: Customer, user: Any) -> dict[str, Any]:
+    return {"score": CustomerScore.objects.filter(customer=customer).first()}
+
+
 CARD_SECTIONS: list[CardSection] = [
     CardSection("erasure_notice", "crm/privacy/erasure_notice.html", "main", erasure_notice_section),
     CardSection("merges", "customers/card/merges.html", "main", _merges),
+    CardSection("score", "scoring/card_score.html", "main", _score),
     CardSection("figures", "customers/card/figures.html", "main"),
     CardSection("contacts", "customers/card/contacts.html", "side", _contacts),
     CardSection("tags", "customers/card/tags.html", "side", _tags),

@@ -153,8 +153,13 @@ def call_log(request: HttpRequest) -> HttpResponse:
 @capability_required(LOOKUP)
 def missed(request: HttpRequest) -> HttpResponse:
     """Missed calls waiting for a call-back, the most valuable customers first, unknown numbers last."""
-    value = F("customer__total_spent").desc(nulls_last=True)
-    calls = call_services.missed_calls_waiting().order_by(value, "-started_at")[:200]
+    calls = (
+        call_services.missed_calls_waiting()
+        .annotate(importance=F("customer__score__importance"))
+        .order_by(
+            F("importance").desc(nulls_last=True), F("customer__total_spent").desc(nulls_last=True), "-started_at"
+        )[:200]
+    )
     return render(request, "crm/call/missed.html", {"calls": calls})
 
 

@@ -18,6 +18,8 @@ from customers.models import Call, CallState, Customer
 from customers.services import CustomerData
 from orders.models import ChangeOrigin, OrderStatus
 from orders.services import OrderData, order_upsert
+from scoring.models import ScoringRun
+from scoring.services import scoring_full_run
 from shop.roles import Capability, Role
 from tests.factories import make_user
 
@@ -73,14 +75,26 @@ def test_every_way_of_writing_the_number_finds_the_same_customer(api_client_for,
 
 
 @pytest.mark.django_db
-def test_lookup_answer_carries_orders_last_order_and_offers(api_client_for):
+def test_lookup_answer_carries_the_score_orders_last_order_and_offers(api_client_for):
     make_customer(orders=5, total="12000.00")
+    for n in range(11):  # a small shop around the caller, so the caller ranks at its top
+        make_customer(phone=f"+7916000{n:04d}", orders=1, total="500.00")
+    scoring_full_run(run_id=ScoringRun.objects.create().pk)
     body = api_client_for(Capability.LOOKUP).get(LOOKUP, {"phone": "89991234567"}).json()
     assert body["orders_count"] == 5
     assert body["total_spent"] == "60000.00"
     assert body["last_order"]["status"] == "delivered"
+    assert body["tier"] == "vip" and body["importance"] >= 95 and body["segment"]
+    assert body["explanation"].startswith("Top") or body["explanation"].startswith("Топ")
     assert {offer["code"] for offer in body["offers"]} >= {"priority_delivery"}
     assert body["recommended_action"]
+
+
+@pytest.mark.django_db
+def test_an_unscored_caller_gets_no_offers_yet(api_client_for):
+    make_customer()
+    body = api_client_for(Capability.LOOKUP).get(LOOKUP, {"phone": "89991234567"}).json()
+    assert (body["importance"], body["offers"]) == (None, [])
 
 
 @pytest.mark.django_db
