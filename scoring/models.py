@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+from scoring.explain import explanation as explain_score
+from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
@@ -95,7 +97,6 @@ class CustomerScore(models.Model):
     churn_reasons = models.JSONField(default=list)
     importance = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=10, choices=Tier.choices)
-    explanation = models.CharField(max_length=300)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -117,3 +118,10 @@ class CustomerScore(models.Model):
     @property
     def segment_label(self) -> str:
         return str(Segment(self.segment).label)
+
+    @property
+    def explanation(self) -> str:
+        """Built when shown, in the reader's language and the shop's currency, from the stored figures."""
+        return explain_score(
+            self.importance, self.transactions, self.predicted_clv, self.churn_risk, ShopSettings.load().currency
+        )
