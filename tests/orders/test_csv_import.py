@@ -8,14 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 from django.utils import translation
 
 from customers.models import Customer
 from orders.imports.parsing import auto_mapping, detect_delimiter, detect_encoding
 from orders.imports.services import CsvImportError, csv_import_run, import_job_create, import_job_start
 from orders.models import ImportJob, ImportState, Order, OrderItem
-from shop.roles import Role
 
 RU_HEADER = ["Номер заказа", "Дата", "Статус", "Сумма", "ФИО", "Телефон", "Email", "Город", "Товар", "Цена", "Кол-во"]
 GOOD_ROWS = [
@@ -188,34 +186,3 @@ def test_an_import_runs_once_even_if_its_task_is_delivered_twice(django_capture_
     csv_import_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.state == ImportState.DONE and job.created_count == 2
-
-
-@pytest.mark.django_db
-def test_the_pages_preview_then_import_and_report_progress(client_for, django_capture_on_commit_callbacks):
-    manager = client_for(Role.MANAGER)
-    response = manager.post(
-        reverse("imports:new"), {"kind": "orders", "file": SimpleUploadedFile("o.csv", csv_bytes(GOOD_ROWS + BAD_ROWS))}
-    )
-    job = ImportJob.objects.get()
-    assert response.status_code == 302
-    preview = manager.get(reverse("imports:detail", args=[job.pk])).content.decode()
-    assert 'data-testid="preview"' in preview and "table-danger" in preview
-    mapping = {target: header for target, header in job.mapping.items()}
-    with django_capture_on_commit_callbacks(execute=True):
-        manager.post(reverse("imports:detail", args=[job.pk]), {**mapping, "action": "import"})
-    progress = manager.get(reverse("imports:progress", args=[job.pk])).json()
-    assert (progress["state"], progress["percent"], progress["created"], progress["skipped_rows"]) == (
-        "done",
-        100,
-        2,
-        5,
-    )
-    report = manager.get(reverse("imports:errors", args=[job.pk]))
-    assert report.status_code == 200
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("name", ["imports:list", "imports:new"])
-def test_operators_may_not_import(client_for, name):
-    assert client_for(Role.OPERATOR).get(reverse(name)).status_code == 403
-    assert client_for(None).get(reverse(name)).status_code == 302
