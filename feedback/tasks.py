@@ -1,0 +1,48 @@
+"""Thin Celery tasks over feedback.services; each is safe to run twice."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from feedback import services
+from feedback.models import Invitation, InvitationSkip
+from orders.models import Order, OrderStatus
+
+SWEEP_DAYS = 7
+
+
+@shared_task(name="feedback.schedule", acks_late=True)
+def invitations_schedule_task(order_ids: list[int]) -> int:
+    return services.invitations_schedule(order_ids=order_ids)
+
+
+@shared_task(name="feedback.send_batch", acks_late=True, time_limit=600, soft_time_limit=540)
+def invitations_send_batch_task(limit: int = 500) -> int:
+    """Send one batch of due invitations; re-queues itself while the batch was full, so a backlog drains."""
+    ids = services.invitations_due_batch(limit=limit)
+    for pk in ids:
+        services.invitation_send(invitation_id=pk)
+    if len(ids) == limit:
+        invitations_send_batch_task.delay(limit)
+    return len(ids)
+
+
+@shared_task(name="feedback.sweep")
+def invitations_sweep_task() -> int:
+    """The outbox guarantee: delivered orders of the last days with neither an invitation nor a recorded skip get
+    scheduled here even if the message from orders_delivered was lost; stale claims are marked for a check."""
+    services.invitations_mark_stale_claims()
+    since = timezone.now() - timedelta(days=SWEEP_DAYS)
+    missing = (
+        Order.objects.filter(status=OrderStatus.DELIVERED, status_changed_at__gte=since)
+        .exclude(pk__in=Invitation.objects.values("order_id"))
+        .exclude(pk__in=InvitationSkip.objects.values("order_id"))
+        .values_list("id", flat=True)
+    )
+    ids = list(missing[:5000])
+    for start in range(0, len(ids), 1000):
+        services.invitations_schedule(order_ids=ids[start : start + 1000])
+    services.reminders_send()
+    invitations_send_batch_task.delay()
+    return len(ids)

@@ -1,0 +1,146 @@
+"""The public survey pages (signed links, no login) and the staff pages: follow-ups, settings, reports."""
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from feedback import selectors, services
+from feedback.forms import FeedbackSettingsForm, FollowUpForm, SurveyForm
+from feedback.links import token_unsign
+from feedback.models import FeedbackSettings, FollowUp, FollowUpState, Invitation, Response
+from shop.models import ShopSettings, User
+from shop.permissions import capability_required
+from shop.roles import Capability, Role
+
+
+def _invitation_from_link(request: HttpRequest, signed: str) -> Invitation | HttpResponse:
+    """The invitation of a signed link, or the page that says why the link does not work."""
+    try:
+        token = token_unsign(signed)
+    except signing.SignatureExpired:
+        return render(request, "feedback/public/link_expired.html", status=410)
+    except signing.BadSignature:
+        return render(request, "feedback/public/link_invalid.html", status=404)
+    invitation = Invitation.objects.select_related("order").filter(public_token=token).first()
+    if invitation is None:
+        return render(request, "feedback/public/link_invalid.html", status=404)
+    return invitation
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, signed: str) -> HttpResponse:
+    found = _invitation_from_link(request, signed)
+    if isinstance(found, HttpResponse):
+        return found
+    invitation = found
+    with translation.override(invitation.language or translation.get_language()):
+        context = {"shop_name": ShopSettings.load().name, "invitation": invitation, "signed": signed}
+        if Response.objects.filter(invitation=invitation).exists():
+            return render(request, "feedback/public/already_answered.html", context, status=409)
+        form = SurveyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.response_submit(invitation=invitation, **form.cleaned_data)
+            except services.AlreadyAnswered:
+                return render(request, "feedback/public/already_answered.html", context, status=409)
+            return render(request, "feedback/public/thanks.html", context)
+        return render(request, "feedback/public/survey.html", {**context, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, signed: str) -> HttpResponse:
+    """One click: a GET unsubscribes (mail clients' one-click header posts; a person just follows the link)."""
+    found = _invitation_from_link(request, signed)
+    if isinstance(found, HttpResponse):
+        return found
+    with translation.override(found.language or translation.get_language()):
+        services.customer_unsubscribe(customer_id=found.customer_id)
+        return render(request, "feedback/public/unsubscribed.html", {"shop_name": ShopSettings.load().name})
+
+
+@capability_required(Capability.BROWSE)
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    if state not in FollowUpState.values:
+        state = ""
+    mine = request.GET.get("mine") == "1"
+    rows = selectors.follow_ups(state=state, assignee_id=request.user.pk if mine else None)[:200]
+    return render(
+        request,
+        "feedback/follow_up_list.html",
+        {"rows": rows, "state": state, "mine": mine, "states": FollowUpState.choices},
+    )
+
+
+def _assignees() -> list[tuple[int, str]]:
+    users = (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name__in=[Role.OWNER, Role.MANAGER]), is_active=True)
+        .distinct()
+    )
+    return [(user.pk, user.get_full_name() or user.get_username()) for user in users.order_by("username")]
+
+
+@capability_required(Capability.BROWSE)
+def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_object_or_404(FollowUp.objects.select_related("customer", "order", "response", "assignee"), pk=pk)
+    form = FollowUpForm(
+        request.POST or None,
+        assignees=_assignees(),
+        initial={"state": follow_up.state, "assignee": follow_up.assignee_id, "outcome": follow_up.outcome},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.follow_up_update(
+            follow_up=follow_up,
+            author=cast(User, request.user),
+            state=form.cleaned_data["state"],
+            assignee_id=form.cleaned_data["assignee"],
+            outcome=form.cleaned_data["outcome"] or "",
+            comment=form.cleaned_data["comment"],
+        )
+        messages.success(request, _("Saved."))
+        return redirect("feedback:follow_up", pk=pk)
+    comments = follow_up.comments.select_related("author")
+    return render(request, "feedback/follow_up_detail.html", {"item": follow_up, "form": form, "comments": comments})
+
+
+@capability_required(Capability.CONFIGURE)
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    form = FeedbackSettingsForm(request.POST or None, instance=FeedbackSettings.load())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Survey settings saved."))
+        return redirect("feedback:settings")
+    return render(request, "feedback/settings.html", {"form": form})
+
+
+@capability_required(Capability.REPORTS)
+def reports(request: HttpRequest) -> HttpResponse:
+    period = "week" if request.GET.get("period") == "week" else "month"
+    rows = selectors.scores_by_period(period=period)
+    chart = {
+        "labels": [row["bucket"].date().isoformat() for row in rows],
+        "nps": [row["nps"] for row in rows],
+        "csat": [row["csat"] for row in rows],
+        "rate": [row["response_rate"] for row in rows],
+    }
+    return render(
+        request,
+        "feedback/reports.html",
+        {
+            "period": period,
+            "rows": rows,
+            "chart": chart,
+            "channels": selectors.scores_by_channel(),
+            "response_rate": selectors.response_rate(),
+            "comments": selectors.latest_comments(),
+        },
+    )
