@@ -40,6 +40,7 @@ def deliver(
         ),
         origin=ChangeOrigin.API,
     )
+    assert result.order_id is not None
     return Order.objects.get(pk=result.order_id)
 
 
