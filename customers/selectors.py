@@ -185,6 +185,7 @@ class _Segment:
 
     condition: Q
     ordering: list[str]
+    nulls: bool = False  # the customers without a value in the sort column
 
 
 def _segments(column: str, position: tuple[Any, int] | None, descending: bool, nulls_last: bool) -> list[_Segment]:
@@ -198,14 +199,14 @@ def _segments(column: str, position: tuple[Any, int] | None, descending: bool, n
         return [_Segment(condition, _ordering(column, descending))]
     step = "lt" if descending else "gt"
     valued = _Segment(Q(**{f"{column}__isnull": False}), _ordering(column, descending))
-    empty = _Segment(Q(**{f"{column}__isnull": True}), ["-id" if descending else "id"])
+    empty = _Segment(Q(**{f"{column}__isnull": True}), ["-id" if descending else "id"], nulls=True)
     in_order = [valued, empty] if nulls_last else [empty, valued]
     if position is None:
         return in_order
     value, pk = position
     if value is None:
         # The cursor is among the NULLs: the rest of them, then (NULLs first) every row with a value.
-        rest = _Segment(empty.condition & Q(**{f"id__{step}": pk}), empty.ordering)
+        rest = _Segment(empty.condition & Q(**{f"id__{step}": pk}), empty.ordering, nulls=True)
         return [rest] if nulls_last else [rest, valued]
     rest = _Segment(valued.condition & _after(column, value, pk, descending), valued.ordering)
     # The cursor is among the values: the rest of them, then (NULLs last) every NULL.
@@ -325,6 +326,10 @@ def customer_list(
     # Walking back, read the list in the reverse order (NULLs first) and turn the page round afterwards.
     order_descending = descending != backwards
     segments = _segments(column, position, order_descending, nulls_last=not backwards)
+    if column in NULLABLE_COLUMNS and _has_orders(filters):
+        # Every customer a filter on orders admits has a last order: the NULL stretch is empty, but PostgreSQL cannot
+        # see that and would walk the whole table to prove it.
+        segments = [segment for segment in segments if not segment.nulls]
     rows = _read_segments(base, segments, _ordering(column, order_descending), limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -342,6 +347,18 @@ def customer_list(
     if with_total and filters.is_empty:
         page.total, page.total_is_estimate = customer_count_estimate()
     return page
+
+
+def _has_orders(filters: CustomerFilters) -> bool:
+    """Whether every customer the filters admit has at least one order (so a last-order date)."""
+    return bool(
+        filters.last_order_from
+        or filters.last_order_to
+        or filters.first_order_from
+        or filters.first_order_to
+        or (filters.orders_min or 0) > 0
+        or (filters.spent_min or 0) > 0
+    )
 
 
 def customer_batches(

@@ -1,5 +1,6 @@
 """Factories for the whole suite: one place that knows how to make a valid row of each model."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -54,6 +55,12 @@ class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
 
     name = factory.Sequence(lambda n: f"Покупатель {n}")
     city = "Москва"
+    orders_count = 0
+    total_spent = Decimal("0")
+    # A customer with orders or money spent has a last order, as orders.services keeps the summary.
+    last_order_at = factory.LazyAttribute(
+        lambda o: timezone.now() - timedelta(days=10) if (o.orders_count or o.total_spent) else None
+    )
 
 
 class CustomerPhoneFactory(factory.django.DjangoModelFactory[CustomerPhone]):
