@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from feedback import services
@@ -17,14 +17,20 @@ def invitations_schedule_task(order_ids: list[int]) -> int:
     return services.invitations_schedule(order_ids=order_ids)
 
 
-@shared_task(name="feedback.send_batch", acks_late=True, time_limit=600, soft_time_limit=540)
-def invitations_send_batch_task(limit: int = 500) -> int:
-    """Send one batch of due invitations; re-queues itself while the batch was full, so a backlog drains."""
+@shared_task(bind=True, name="feedback.send_batch", acks_late=True, time_limit=600, soft_time_limit=540)
+def invitations_send_batch_task(self: Task, limit: int = 500) -> int:  # type: ignore[type-arg]
+    """Send one batch of due invitations; re-queues itself while the batch was full, so a backlog drains.
+
+    The next batch goes to the queue this one came from, so a worker pinned to a queue drains its own backlog."""
     ids = services.invitations_due_batch(limit=limit)
     for pk in ids:
         services.invitation_send(invitation_id=pk)
     if len(ids) == limit:
-        invitations_send_batch_task.delay(limit)
+        queue = (self.request.delivery_info or {}).get("routing_key")
+        if queue:
+            invitations_send_batch_task.apply_async((limit,), queue=queue)
+        else:
+            invitations_send_batch_task.delay(limit)
     return len(ids)
 
 
