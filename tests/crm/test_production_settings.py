@@ -12,8 +12,10 @@ GOOD_SECRET_KEY = "k3Jr9-vQ2xN7pL0sT5wY8zB4cF6hM1gD-eA2nR7uK9jW3qX5tV0yZ8"
 
 
 def production_environment(**overrides: str) -> dict[str, str]:
+    # Production never runs with the browser tests' async-safety switch, which another test may have set.
+    inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "crm.settings",
         "DJANGO_ENV": "production",
         "SECRET_KEY": GOOD_SECRET_KEY,

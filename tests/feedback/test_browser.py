@@ -19,11 +19,11 @@ ARGS = [
 
 
 @pytest.fixture
-def phone_browser() -> Iterator[Browser]:
+def phone_browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.skip("no chromium at /usr/bin/chromium")
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

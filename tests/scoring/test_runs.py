@@ -5,6 +5,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -16,6 +17,15 @@ from scoring.models import CustomerScore, ScoringRun
 from scoring.services import score_customers, scoring_full_run, scoring_run_start
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today():
+    """The demo shop ends today and the run scores as of today: freeze today so the fitted base is the same on
+    every run of the suite."""
+    with time_machine.travel(datetime(2026, 11, 1, 12, tzinfo=UTC), tick=False):
+        yield
+
 
 SCORE_FIELDS = (
     "importance",
