@@ -1,84 +1,81 @@
-"""RF quintiles, the segment map, CLV, importance tiers and the fallback decision."""
+"""RFM quintile scores and the RF segment map."""
 
 import numpy as np
+import pytest
 
-from scoring.engine import checks
-from scoring.engine.bgnbd import BgNbdFit, BgNbdParams, fit
-from scoring.engine.clv import predicted_clv
-from scoring.engine.importance import TierThresholds, importance, tiers, top_share
-from scoring.engine.rfm import RF_MAP, SEGMENTS, quintile_scores, rf_segments
+from scoring.engine.rfm import (
+    RF_MAP,
+    SEGMENT_ADVICE,
+    SEGMENT_LABELS,
+    SEGMENTS,
+    quintile_scores,
+    rf_segments,
+    rfm_scores,
+    segment_map,
+)
 
 
-def test_quintiles_on_a_dozen_customers_span_one_to_five():
-    scores = quintile_scores(np.arange(12, dtype=float))
-    assert scores.min() == 1 and scores.max() == 5
-    assert np.all(np.diff(scores) >= 0)
+def test_a_dozen_distinct_customers_spread_over_all_five_scores_in_order() -> None:
+    # 1 + ⌊5·k/12⌋ for the k = 0..11 customers below each one.
+    scores = quintile_scores(np.arange(12, dtype=np.float64))
+    assert scores.tolist() == [1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5]
 
 
-def test_tied_customers_share_a_score():
+def test_scores_do_not_depend_on_the_order_of_the_rows() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 7, 200).astype(np.float64)
+    order = rng.permutation(200)
+    assert np.array_equal(quintile_scores(values)[order], quintile_scores(values[order]))
+
+
+def test_a_base_where_most_customers_bought_once_keeps_them_all_at_frequency_one() -> None:
     values = np.array([1.0] * 70 + [2.0] * 20 + [5.0] * 10)
     scores = quintile_scores(values)
-    assert len(set(scores[:70])) == 1 and len(set(scores[70:90])) == 1
-    assert scores[-1] == 5
+    # 70 customers below the two-timers: 1 + ⌊5·70/100⌋ = 4; 90 below the five-timers: 5.
+    assert set(scores[:70]) == {1} and set(scores[70:90]) == {4} and set(scores[90:]) == {5}
 
 
-def test_recency_scores_the_most_recent_highest():
-    scores = quintile_scores(np.array([1.0, 400.0, 30.0]), higher_is_better=False)
-    assert scores[0] > scores[2] > scores[1]
+def test_everybody_tied_scores_one() -> None:
+    assert quintile_scores(np.full(50, 3.0)).tolist() == [1] * 50
 
 
-def test_the_segment_map_names_all_25_cells_with_known_segments():
-    cells = {name for row in RF_MAP for name in row}
+def test_recency_scores_the_most_recent_highest() -> None:
+    recency, frequency, monetary = rfm_scores(np.array([1.0, 400.0, 30.0]), np.ones(3), np.array([5.0, 1.0, 3.0]))
+    assert recency[0] > recency[2] > recency[1]
+    assert monetary[0] > monetary[2] > monetary[1]
+    assert frequency.tolist() == [1, 1, 1]
+
+
+def test_a_million_quintiles_are_balanced() -> None:
+    values = np.random.default_rng(4).random(1_000_000)
+    assert np.bincount(quintile_scores(values))[1:].tolist() == [200_000] * 5
+
+
+def test_the_segment_map_names_all_25_cells_with_the_eleven_segments() -> None:
     assert len(RF_MAP) == 5 and all(len(row) == 5 for row in RF_MAP)
-    assert cells == set(SEGMENTS)
-    assert rf_segments(np.array([5, 1, 1]), np.array([5, 1, 5])).tolist() == ["champions", "lost", "cant_lose"]
+    assert {name for row in RF_MAP for name in row} == set(SEGMENTS)
+    assert len(SEGMENTS) == 11 and set(SEGMENT_LABELS) == set(SEGMENTS) == set(SEGMENT_ADVICE)
+    recency, frequency = np.repeat(np.arange(1, 6), 5), np.tile(np.arange(1, 6), 5)
+    assert rf_segments(recency, frequency).tolist() == [name for row in RF_MAP for name in row]
 
 
-def test_clv_grows_with_margin_and_falls_with_the_discount_rate():
-    params = BgNbdParams(r=0.8, alpha=60.0, a=0.8, b=3.0)
-    x, t_x, T = np.array([5.0]), np.array([300.0]), np.array([320.0])
-    value = np.array([2000.0])
-    base = predicted_clv(params, x, t_x, T, value, margin=0.3, monthly_discount=0.01)
-    assert base[0] > 0
-    assert np.isclose(predicted_clv(params, x, t_x, T, value, margin=0.6, monthly_discount=0.01)[0], 2 * base[0])
-    assert predicted_clv(params, x, t_x, T, value, margin=0.3, monthly_discount=0.05)[0] < base[0]
+@pytest.mark.parametrize(
+    ("recency", "frequency", "segment"),
+    [(5, 5, "champions"), (5, 1, "new"), (4, 1, "promising"), (1, 1, "lost"), (1, 5, "cant_lose"),
+     (3, 3, "need_attention"), (2, 3, "at_risk"), (3, 5, "loyal"), (5, 3, "potential_loyalists"),
+     (3, 1, "about_to_sleep"), (2, 2, "hibernating")],
+)  # fmt: skip
+def test_the_map_follows_the_common_rf_grid(recency: int, frequency: int, segment: str) -> None:
+    assert rf_segments(np.array([recency]), np.array([frequency]))[0] == segment
 
 
-def test_importance_is_a_percentile_and_tiers_follow_the_thresholds():
-    scores = importance(np.arange(100, dtype=float), np.zeros(100))
-    assert scores[0] == 1
-    assert scores[-1] == 100
-    named = tiers(np.array([99, 85, 60, 10]), TierThresholds(vip=95, high=80, medium=50))
-    assert named.tolist() == ["vip", "high", "medium", "low"]
-    assert top_share(97) == 3
+def test_the_map_for_the_owners_page_starts_with_the_most_recent_row() -> None:
+    rows = segment_map()
+    assert [row["recency"] for row in rows] == [5, 4, 3, 2, 1]
+    top_right = rows[0]["cells"][4]  # type: ignore[index]
+    assert top_right["segment"] == "champions" and top_right["label"] == "Champions"
 
 
-def test_a_dozen_customers_fall_back_with_a_reason():
-    reason = checks.data_too_thin(np.array([0.0] * 10 + [1.0, 2.0]))
-    assert reason is not None and "12 customers" in reason
-
-
-def test_a_fit_that_did_not_converge_falls_back_with_its_message():
-    failed = BgNbdFit(BgNbdParams(1, 1, 1, 1), -1.0, 500, False, "ABNORMAL_TERMINATION_IN_LNSRCH")
-    assert "did not converge" in (checks.fit_problem(failed, None) or "")
-
-
-def test_a_healthy_simulated_base_passes_the_checks_and_recovers_its_parameters():
-    rng = np.random.default_rng(3)
-    n = 20000
-    rate = rng.gamma(0.8, 1 / 10.0, n)
-    dropout = rng.beta(0.9, 3.0, n)
-    T = rng.uniform(30, 100, n)
-    x = np.zeros(n)
-    t_x = np.zeros(n)
-    clock = np.zeros(n)
-    alive = np.ones(n, bool)
-    for _ in range(200):
-        clock = clock + rng.exponential(1 / rate)
-        buying = alive & (clock < T)
-        x[buying] += 1
-        t_x[buying] = clock[buying]
-        alive &= buying & (rng.random(n) >= dropout)
-    result = fit(x, t_x, T)
-    assert checks.data_too_thin(x) is None and checks.fit_problem(result, None) is None
-    assert abs(result.params.r - 0.8) < 0.15 and abs(result.params.a - 0.9) < 0.3
+def test_scores_outside_one_to_five_are_refused() -> None:
+    with pytest.raises(ValueError):
+        rf_segments(np.array([0]), np.array([3]))
