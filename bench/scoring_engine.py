@@ -124,8 +124,8 @@ def main() -> None:
     base = simulate(args.customers, args.seed)
     simulated = time.perf_counter() - started
     repeaters = int((base["x"] > 0).sum())
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, ")
-    print(f"numpy {np.__version__}; {args.customers:,} customers ({repeaters:,} repeat buyers) in {simulated:.1f} s")
+    print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}")
+    print(f"{args.customers:,} customers ({repeaters:,} repeat buyers) simulated in {simulated:.1f} s")
 
     steps: dict[str, float] = {}
     for _ in range(args.repeat):
