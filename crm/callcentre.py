@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from customers.models import Call, Customer, CustomerPhone, Note
+from feedback.selectors import open_complaints_for_customers
 from orders import selectors as order_selectors
 from orders.models import Order
 from scoring.models import CustomerScore, Tier
@@ -86,9 +87,31 @@ def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
         card.calls = list(
             Call.objects.filter(customer=customer).select_related("operator").order_by("-started_at")[:RECENT_CALLS]
         )
+    card.complaints = complaints_of(customer)
     card.offers = offers_for(card)
     card.recommended_action = recommended_action(card)
     return card
+
+
+def complaints_of(customer: Customer) -> list[dict[str, Any]]:
+    """Open follow-ups from unhappy survey answers: the operator apologises before anything else."""
+    return [
+        {
+            "id": follow_up.pk,
+            "order": follow_up.order.external_id,
+            "state": follow_up.state,
+            "due_at": follow_up.due_at.isoformat(),
+            "recommend_score": follow_up.response.recommend_score,
+            "comment": follow_up.response.comment,
+            "summary": _("Order %(order)s: would recommend %(score)s/10. %(comment)s")
+            % {
+                "order": follow_up.order.external_id,
+                "score": follow_up.response.recommend_score,
+                "comment": follow_up.response.comment,
+            },
+        }
+        for follow_up in open_complaints_for_customers([customer.pk]).get(customer.pk, [])
+    ]
 
 
 def offers_for(card: CallerCard) -> list[Offer]:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from customers.calls import CallEvent, CallEventData, call_event_apply
 from customers.models import Call, CallState, Customer
 from customers.services import CustomerData
+from feedback.models import Invitation
+from feedback.services import invitations_schedule, response_submit
 from orders.models import ChangeOrigin, OrderStatus
 from orders.services import OrderData, order_upsert
 from scoring.models import ScoringRun
@@ -309,3 +311,18 @@ def test_a_logged_call_appears_in_the_customer_timeline(client_for):
     )
     card = client_for(Role.MANAGER).get(reverse("customer_card", args=[customer.pk])).content.decode()
     assert 'data-entry="call"' in card and "Спросила про доставку" in card
+
+
+@pytest.mark.django_db
+def test_an_open_complaint_shows_in_the_lookup_and_comes_first_in_the_advice(api_client_for):
+    customer = make_customer()
+    customer.sms_consent = True  # the caller has a phone and no email: the survey goes by SMS
+    customer.save()
+    order = customer.orders.get()
+    invitations_schedule(order_ids=[order.pk])
+    invitation = Invitation.objects.get(order=order)
+    response_submit(invitation=invitation, product_score=2, service_score=1, recommend_score=3, comment="Долго везли")
+    body = api_client_for(Capability.LOOKUP).get(LOOKUP, {"phone": "89991234567"}).json()
+    assert [c["recommend_score"] for c in body["complaints"]] == [3]
+    assert "Долго везли" in body["complaints"][0]["summary"]
+    assert body["recommended_action"]
