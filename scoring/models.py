@@ -4,11 +4,13 @@ from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+from scoring.engine.importance import TierThresholds
 from scoring.explain import explanation as explain_score
 from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -125,3 +127,94 @@ class CustomerScore(models.Model):
         return explain_score(
             self.importance, self.transactions, self.predicted_clv, self.churn_risk, ShopSettings.load().currency
         )
+
+
+class ScoringSettings(models.Model):
+    """The owner's tier thresholds: the lowest importance (0–100) of each tier. One row."""
+
+    vip_from = models.PositiveSmallIntegerField(_("VIP from"), default=95, validators=[MaxValueValidator(100)])
+    high_from = models.PositiveSmallIntegerField(_("High from"), default=80, validators=[MaxValueValidator(100)])
+    medium_from = models.PositiveSmallIntegerField(_("Medium from"), default=50, validators=[MaxValueValidator(100)])
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scoring settings")
+        verbose_name_plural = _("scoring settings")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="scoring_settings_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(medium_from__lte=models.F("high_from"), high_from__lte=models.F("vip_from"))
+                & models.Q(vip_from__lte=100),
+                name="scoring_settings_tiers_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"VIP ≥ {self.vip_from}, High ≥ {self.high_from}, Medium ≥ {self.medium_from}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls) -> "ScoringSettings":
+        settings, _created = cls.objects.get_or_create(pk=1)
+        return settings
+
+    @property
+    def thresholds(self) -> TierThresholds:
+        return TierThresholds(vip=self.vip_from, high=self.high_from, medium=self.medium_from)
+
+
+class ScoreSnapshot(models.Model):
+    """A customer's score as it stood in a month (the month's first successful run writes it), for the card's
+    history chart and for saying whether churn risk is rising."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="score_snapshots")
+    month = models.DateField(help_text=_("first day of the month"))
+    run = models.ForeignKey(ScoringRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    importance = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=10, choices=Tier.choices)
+    segment = models.CharField(max_length=20, choices=Segment.choices)
+    churn_risk = models.FloatField(null=True)
+    predicted_clv = money_field(null=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            # One per customer and month; its index also serves the card's history (a customer's months in order).
+            models.UniqueConstraint(fields=["customer", "month"], name="score_snapshot_customer_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}: {self.importance}"
+
+
+class ChurnSignal(models.Model):
+    """Something the purchase model cannot see that says a customer may leave: an unhappy survey answer, an open
+    complaint. Raised by higher apps (feedback) through ``scoring.services.churn_signal_raise``; while not cleared it
+    adds ``weight`` to the customer's churn risk and its reason to the score's reasons."""
+
+    class Kind(models.TextChoices):
+        DETRACTOR = "detractor", _("Detractor answer")
+        LOW_SATISFACTION = "low_satisfaction", _("Low satisfaction")
+        COMPLAINT = "complaint", _("Open complaint")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="churn_signals")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source = models.CharField(max_length=64, help_text=_("what raised it, e.g. feedback.response:42"))
+    detail = models.CharField(max_length=200, blank=True)
+    weight = models.FloatField(default=0.1)
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["kind", "source"], name="churn_signal_once_per_source"),
+        ]
+        indexes: ClassVar = [
+            # The scoring run reads only the active signals; they are few beside a million customers.
+            models.Index(fields=["customer"], condition=models.Q(cleared_at__isnull=True), name="churn_signal_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.source}"

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,7 @@ from scoring.engine.clv import predicted_clv
 from scoring.engine.importance import TierThresholds, tiers
 from scoring.engine.importance import importance as importance_of
 from scoring.engine.rfm import quintile_scores, rf_segments
-from scoring.models import CustomerScore, ScoringRun
+from scoring.models import ChurnSignal, CustomerScore, ScoringRun, ScoringSettings
 from shop.models import ShopSettings
 
 EPOCH = date(1970, 1, 1)
@@ -420,3 +421,46 @@ def score_customers(*, customer_ids: list[int]) -> int:
         scored = score(stats, model, today, shop, learn_cut_points=False)
         write_scores(_columns(scored, last.pk, today), replace_all=False)
     return int(stats.customer_id.size)
+
+
+def _rescore_after_commit(customer_ids: list[int]) -> None:
+    from scoring.tasks import score_customers_task
+
+    transaction.on_commit(lambda: score_customers_task.delay(customer_ids))
+
+
+def churn_signal_raise(*, customer_id: int, kind: str, source: str, detail: str = "", weight: float) -> ChurnSignal:
+    """Record a signal (once per kind and source: raising it again changes nothing) and rescore the customer."""
+    signal, created = ChurnSignal.objects.get_or_create(
+        kind=kind, source=source, defaults={"customer_id": customer_id, "detail": detail[:200], "weight": weight}
+    )
+    if created:
+        _rescore_after_commit([customer_id])
+    return signal
+
+
+def churn_signal_clear(*, source: str) -> int:
+    """Clear every active signal raised by ``source`` (a resolved complaint) and rescore its customers."""
+    signals = ChurnSignal.objects.filter(source=source, cleared_at__isnull=True)
+    customer_ids = sorted(set(signals.values_list("customer_id", flat=True)))
+    cleared = signals.update(cleared_at=timezone.now())
+    if customer_ids:
+        _rescore_after_commit(customer_ids)
+    return cleared
+
+
+def scoring_settings_update(*, vip_from: int, high_from: int, medium_from: int) -> ScoringSettings:
+    """Save the owner's tier thresholds and re-tier every stored score in one UPDATE (no refit needed)."""
+    with transaction.atomic():
+        settings = ScoringSettings.load()
+        settings.vip_from, settings.high_from, settings.medium_from = vip_from, high_from, medium_from
+        settings.full_clean()
+        settings.save()
+        tier = Case(
+            When(importance__gte=vip_from, then=Value("vip")),
+            When(importance__gte=high_from, then=Value("high")),
+            When(importance__gte=medium_from, then=Value("medium")),
+            default=Value("low"),
+        )
+        CustomerScore.objects.exclude(tier=tier).update(tier=tier)
+    return settings
