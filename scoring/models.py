@@ -146,6 +146,7 @@ class ScoringSettings(models.Model):
                 condition=models.Q(medium_from__lte=models.F("high_from"), high_from__lte=models.F("vip_from"))
                 & models.Q(vip_from__lte=100),
                 name="scoring_settings_tiers_ordered",
+                violation_error_message=_("Tier thresholds must rise: Medium ≤ High ≤ VIP ≤ 100."),
             ),
         ]
 
