@@ -211,7 +211,7 @@ def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProces
     started: list[WorkerProcess] = []
 
     def start(
-        queue: str | None = None, *, env: Mapping[str, str] | None = None, ready_timeout: float = 30
+        queue: str | None = None, *, env: Mapping[str, str] | None = None, ready_timeout: float = 120
     ) -> WorkerProcess:
         queue = queue or f"test-{uuid.uuid4().hex[:12]}"
         nodename = f"{queue}@{socket.gethostname()}"
