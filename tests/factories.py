@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from customers.models import Customer, CustomerEmail, CustomerPhone, Note, Tag
 from orders.models import Order, OrderItem, OrderStatusChange
+from scoring.models import CustomerScore
 from shop.models import User
 from shop.roles import Role
 
@@ -133,3 +134,36 @@ class OrderStatusChangeFactory(factory.django.DjangoModelFactory[OrderStatusChan
     from_status = ""
     to_status = "new"
     origin = "api"
+
+
+# --- Scores ---
+
+
+class CustomerScoreFactory(factory.django.DjangoModelFactory[CustomerScore]):
+    """A stored score as a run would write it (no run needed): a two-purchase-day customer in the middle of the
+    base. Override the figures a test is about; ``tier`` and ``segment`` are not derived from them."""
+
+    class Meta:
+        model = CustomerScore
+
+    customer = factory.SubFactory(CustomerFactory)
+    first_purchase = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=200))
+    last_purchase = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    transactions = 2
+    recency_days = 30
+    tenure_days = 200
+    total_value = Decimal("3000.00")
+    average_value = Decimal("1500.00")
+    r_score = 4
+    f_score = 3
+    m_score = 3
+    segment = "potential_loyalists"
+    p_alive = 0.8
+    expected_30 = 0.2
+    expected_90 = 0.5
+    expected_365 = 1.6
+    expected_value = Decimal("1500.00")
+    predicted_clv = Decimal("900.00")
+    churn_risk = 0.2
+    importance = 60
+    tier = "medium"
