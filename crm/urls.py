@@ -38,6 +38,7 @@ urlpatterns = [
     path("customers/<int:pk>/erase/", customer_erase, name="customer_erase"),
     path("orders/", include("orders.urls")),
     path("feedback/", include("feedback.urls")),
+    path("scoring/", include("scoring.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     re_path(r"^api/v1/", views.ApiNotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),

@@ -1,0 +1,245 @@
+"""Reads of the scoring app for its pages: the segment and tier aggregates, the runs, the model's fit check.
+
+The aggregates scan the whole score table (a GROUP BY over a million rows takes about a second), yet they only
+change when a run rewrites the table, when the owner moves the tier thresholds, or by a handful of rows when an
+order rescoring one customer comes in. So they are cached under a key made of the last successful run and the
+thresholds' last change, which a new run or new thresholds replace at once; the short lifetime bounds how long
+single-customer updates stay out of the figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.db.models import Avg, Count, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from scoring.engine import fit_check
+from scoring.engine.bgnbd import BgNbdParams
+from scoring.engine.rfm import segment_map
+from scoring.models import CustomerScore, ScoringRun, ScoringSettings, Segment, Tier
+
+AGGREGATE_CACHE_SECONDS = 300
+ACTIVE_STATES = (ScoringRun.State.PENDING, ScoringRun.State.RUNNING)
+
+# The engine keeps its advice in English; these are the same sentences for the translator to pick up.
+SEGMENT_ADVICE_TRANSLATED = {
+    "champions": _("Bought recently and often: reward them, ask for reviews and referrals."),
+    "loyal": _("Buy often: offer loyalty tiers and early access."),
+    "potential_loyalists": _("Recent, a few orders: a membership or bundle can make them loyal."),
+    "new": _("First order just now: a good first delivery and a welcome series."),
+    "promising": _("Recent, one order: build the habit with a second-order offer."),
+    "need_attention": _("Middling on both: a limited-time offer before they slip."),
+    "about_to_sleep": _("Going quiet after few orders: remind them with bestsellers."),
+    "at_risk": _("Bought often, but long ago: a personal win-back offer."),
+    "cant_lose": _("Were among the best, now silent: call them, make a strong win-back offer."),
+    "hibernating": _("Long ago and rarely: a low-cost reactivation at most."),
+    "lost": _("Longest ago, one order: do not spend on them."),
+}
+
+# One colour per segment, shared by the map and the charts: greens for the best, warm colours where money is at
+# risk, greys for the customers not worth chasing.
+SEGMENT_COLOURS = {
+    "champions": "#198754",
+    "loyal": "#20c997",
+    "potential_loyalists": "#6fcf97",
+    "new": "#0dcaf0",
+    "promising": "#6ea8fe",
+    "need_attention": "#ffc107",
+    "about_to_sleep": "#fd9843",
+    "at_risk": "#dc3545",
+    "cant_lose": "#b02a37",
+    "hibernating": "#adb5bd",
+    "lost": "#6c757d",
+}
+TIER_COLOURS = {"vip": "#b02a37", "high": "#fd7e14", "medium": "#0dcaf0", "low": "#6c757d"}
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """One segment or tier: how many customers, their realised and predicted value, their average churn risk."""
+
+    key: str
+    kind: str
+    customers: int
+    customer_share: float
+    total_value: Decimal
+    value_share: float
+    predicted_clv: Decimal | None
+    churn_risk: float | None
+    colour: str
+
+    @property
+    def label(self) -> str:
+        """In the reader's language (the figures are cached and shared by readers of every language)."""
+        return str((Segment if self.kind == "segment" else Tier)(self.key).label)
+
+    @property
+    def advice(self) -> str:
+        return str(SEGMENT_ADVICE_TRANSLATED.get(self.key, ""))
+
+    @property
+    def churn_percent(self) -> int | None:
+        return None if self.churn_risk is None else round(self.churn_risk * 100)
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    segments: list[GroupFigures]
+    tiers: list[GroupFigures]
+    customers: int
+    total_value: Decimal
+    predicted_clv: Decimal | None
+    run_id: int | None
+    computed_at: datetime
+
+
+def last_succeeded_run() -> ScoringRun | None:
+    return ScoringRun.objects.filter(state=ScoringRun.State.SUCCEEDED).order_by("-finished_at").first()
+
+
+def active_run() -> ScoringRun | None:
+    """The run waiting or running now, if any (there is at most one: starting another is refused)."""
+    return ScoringRun.objects.filter(state__in=ACTIVE_STATES).order_by("-created_at").first()
+
+
+def recent_runs(limit: int = 20) -> QuerySet[ScoringRun]:
+    return ScoringRun.objects.select_related("triggered_by").order_by("-created_at")[:limit]
+
+
+def run_for_user(user: Any, pk: int) -> ScoringRun:
+    """The one accessor for a run by id; the views that call it already required the capability."""
+    return get_object_or_404(ScoringRun, pk=pk)
+
+
+def _grouped(column: str) -> dict[str, dict[str, Any]]:
+    rows = (
+        CustomerScore.objects.order_by()
+        .values(column)
+        .annotate(
+            customers=Count("pk"),
+            total_value=Sum("total_value"),
+            predicted_clv=Sum("predicted_clv"),
+            churn_risk=Avg("churn_risk"),
+        )
+    )
+    return {row[column]: row for row in rows}
+
+
+def _figures(
+    kind: str, choices: list[str], grouped: dict[str, dict[str, Any]], colours: dict[str, str]
+) -> list[GroupFigures]:
+    customers = sum(row["customers"] for row in grouped.values())
+    value = sum((row["total_value"] or Decimal(0) for row in grouped.values()), Decimal(0))
+    result = []
+    for key in choices:
+        row = grouped.get(key, {})
+        count = row.get("customers", 0)
+        total = row.get("total_value") or Decimal(0)
+        result.append(
+            GroupFigures(
+                key=key,
+                kind=kind,
+                customers=count,
+                customer_share=100 * count / customers if customers else 0.0,
+                total_value=total,
+                value_share=float(100 * total / value) if value else 0.0,
+                predicted_clv=row.get("predicted_clv"),
+                churn_risk=row.get("churn_risk"),
+                colour=colours[key],
+            )
+        )
+    return result
+
+
+def _aggregate_cache_key(run: ScoringRun | None, settings: ScoringSettings) -> str:
+    return f"scoring:segments:{run.pk if run else 0}:{settings.updated_at.timestamp() if settings.updated_at else 0}"
+
+
+def segment_report(settings: ScoringSettings | None = None) -> SegmentReport:
+    """Customers, realised value (sum of delivered orders), predicted 12-month CLV and average churn risk per RF
+    segment and per tier: one GROUP BY each over the score table, cached per run and thresholds (see above)."""
+    run = last_succeeded_run()
+    key = _aggregate_cache_key(run, settings or ScoringSettings.load())
+    cached: SegmentReport | None = cache.get(key)
+    if cached is not None:
+        return cached
+    by_segment = _grouped("segment")
+    by_tier = _grouped("tier")
+    segments = _figures("segment", Segment.values, by_segment, SEGMENT_COLOURS)
+    clv_values = [row["predicted_clv"] for row in by_segment.values() if row["predicted_clv"] is not None]
+    report = SegmentReport(
+        segments=segments,
+        tiers=_figures("tier", Tier.values, by_tier, TIER_COLOURS),
+        customers=sum(row.customers for row in segments),
+        total_value=sum((row.total_value for row in segments), Decimal(0)),
+        predicted_clv=sum(clv_values, Decimal(0)) if clv_values else None,
+        run_id=run.pk if run else None,
+        computed_at=timezone.now(),
+    )
+    cache.set(key, report, AGGREGATE_CACHE_SECONDS)
+    return report
+
+
+def rf_map() -> list[dict[str, Any]]:
+    """The 5×5 RF map, best recency first, each cell with its segment's translated name, advice and colour."""
+    rows = segment_map()
+    for row in rows:
+        for cell in row["cells"]:  # type: ignore[attr-defined]
+            cell["label"] = Segment(cell["segment"]).label
+            cell["advice"] = SEGMENT_ADVICE_TRANSLATED[cell["segment"]]
+            cell["colour"] = SEGMENT_COLOURS[cell["segment"]]
+    return rows
+
+
+@dataclass(frozen=True)
+class FitCheck:
+    """Expected (by the fitted BG/NBD) and actual number of customers by repeat transactions 0 … last+."""
+
+    labels: list[str]
+    expected: list[float]
+    actual: list[int]
+    run_id: int
+
+    @property
+    def rows(self) -> list[tuple[str, int, float]]:
+        return list(zip(self.labels, self.actual, self.expected, strict=True))
+
+
+def fit_check_for(run: ScoringRun, last_bucket: int = fit_check.DEFAULT_LAST_BUCKET) -> FitCheck | None:
+    """The fit plot of a successful BG/NBD run on the customers in the score table (FHL 2005 fig. 4): the model's
+    P(X(T) = x) summed over the customers, grouped by tenure T, against the actual repeat counts. None when the run
+    fell back to RF scores. Two GROUP BYs over the score table, cached per run like the segment figures."""
+    bgnbd = run.params.get("bgnbd") if run.method == "bgnbd" else None
+    if not bgnbd:
+        return None
+    key = f"scoring:fit:{run.pk}:{last_bucket}"
+    cached: FitCheck | None = cache.get(key)
+    if cached is not None:
+        return cached
+    scores = CustomerScore.objects.order_by()
+    tenures = np.array(list(scores.values("tenure_days").annotate(n=Count("pk")).values_list("tenure_days", "n")))
+    repeats = np.array(list(scores.values("transactions").annotate(n=Count("pk")).values_list("transactions", "n")))
+    if tenures.size == 0:
+        return None
+    # The model is fitted in days; a run fitted in weeks (the literature's unit) gets its tenures in weeks.
+    unit_days = 7.0 if run.params.get("time_unit") == "week" else 1.0
+    params = BgNbdParams(**bgnbd)
+    expected = fit_check.expected_customers(params, tenures[:, 0] / unit_days, tenures[:, 1], last_bucket)
+    actual = fit_check.actual_customers(repeats[:, 0] - 1, repeats[:, 1], last_bucket)
+    labels = [str(x) for x in range(last_bucket)] + [f"{last_bucket}+"]
+    result = FitCheck(
+        labels=labels,
+        expected=[round(float(v), 1) for v in expected],
+        actual=[int(v) for v in actual],
+        run_id=run.pk,
+    )
+    cache.set(key, result, AGGREGATE_CACHE_SECONDS)
+    return result
