@@ -100,6 +100,8 @@ class Invitation(models.Model):
     due_at = models.DateTimeField(_("due"))
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The batch that claimed the row: a dead worker's batch is settled as a whole (see feedback.services.sending).
+    claim = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     error = models.TextField(blank=True)
     reminder_due_at = models.DateTimeField(null=True, blank=True)
@@ -117,6 +119,12 @@ class Invitation(models.Model):
                 fields=["due_at"], name="feedback_invitation_due", condition=models.Q(state=InvitationState.DUE)
             ),
             models.Index(fields=["customer", "created_at"], name="feedback_invitation_customer"),
+            # The stale-claim sweep reads only rows being sent: a handful beside millions of sent ones.
+            models.Index(
+                fields=["claimed_at"],
+                name="feedback_invitation_sending",
+                condition=models.Q(state=InvitationState.SENDING),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,9 +204,13 @@ class Response(models.Model):
         return self.recommend_score <= 6
 
     @property
+    def is_low_satisfaction(self) -> bool:
+        return min(self.product_score, self.service_score) <= 2
+
+    @property
     def is_unhappy(self) -> bool:
         """A detractor or a low satisfaction: the answers that open a follow-up."""
-        return self.is_detractor or min(self.product_score, self.service_score) <= 2
+        return self.is_detractor or self.is_low_satisfaction
 
 
 class FollowUpState(models.TextChoices):
@@ -253,20 +265,3 @@ class FollowUpComment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
-
-
-class NegativeFeedback(models.Model):
-    """A churn-risk signal for the scoring engine, which sits below feedback and cannot import it: it reads this
-    table by name (``feedback_negativefeedback``) or listens to ``feedback.signals.detractor_answered``."""
-
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="+")
-    recommend_score = models.PositiveSmallIntegerField()
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("negative feedback")
-        verbose_name_plural = _("negative feedback")
-
-    def __str__(self) -> str:
-        return str(self.customer_id)

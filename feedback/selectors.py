@@ -7,8 +7,11 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils.translation import gettext_lazy as _
 
+from customers.models import Channel
 from feedback.models import FollowUp, FollowUpState, Invitation, InvitationState, Response
+from scoring.models import Segment
 
 
 def open_complaints_for_customers(ids: Iterable[int]) -> dict[int, list[FollowUp]]:
@@ -61,51 +64,72 @@ def _row(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def scores_by_period(*, period: str, since: datetime | None = None) -> list[dict[str, Any]]:
-    """NPS and CSAT (share of service answers 4–5) per week or month, with the response rate of sent surveys."""
+    """NPS and CSAT (share of service answers 4–5) per week or month, with the surveys sent in the period and the
+    share of those that were answered (the response rate belongs to the period the survey went out in)."""
     trunc = TruncWeek if period == "week" else TruncMonth
     answers = Response.objects.all()
     sent = Invitation.objects.filter(sent_at__isnull=False)
     if since:
         answers, sent = answers.filter(created_at__gte=since), sent.filter(sent_at__gte=since)
-    rows = answers.annotate(bucket=trunc("created_at")).values("bucket").annotate(**_SCORES).order_by("bucket")
-    sent_by = dict(
-        sent.annotate(bucket=trunc("sent_at")).values("bucket").annotate(n=Count("id")).values_list("bucket", "n")
+    by_bucket = {
+        values["bucket"]: _row(values)
+        for values in answers.annotate(bucket=trunc("created_at")).values("bucket").annotate(**_SCORES)
+    }
+    sent_rows = (
+        sent.annotate(bucket=trunc("sent_at"))
+        .values("bucket")
+        .annotate(sent=Count("id"), answered=Count("id", filter=Q(state=InvitationState.ANSWERED)))
     )
+    empty = _row(dict.fromkeys(_SCORES, 0))
+    for values in sent_rows:
+        row = by_bucket.setdefault(values["bucket"], {**empty, "bucket": values["bucket"]})
+        row["sent"], row["answered"] = values["sent"], values["answered"]
+    for row in by_bucket.values():
+        row.setdefault("sent", 0)
+        row.setdefault("answered", 0)
+        row["response_rate"] = _percent(row["answered"], row["sent"])
+    return [by_bucket[bucket] for bucket in sorted(by_bucket)]
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def scores_by_channel(*, since: datetime | None = None) -> list[dict[str, Any]]:
+    """NPS and CSAT by the answering customer's acquisition channel: one join, one GROUP BY."""
+    answers = Response.objects.filter(created_at__gte=since) if since else Response.objects.all()
+    rows = answers.values("customer__channel").annotate(**_SCORES).order_by("customer__channel")
+    labels = dict(Channel.choices)
+    return [
+        _row({"channel": channel, "label": labels.get(channel, channel), **values})
+        for values in rows
+        for channel in [values["customer__channel"]]
+    ]
+
+
+def scores_by_segment(*, since: datetime | None = None) -> list[dict[str, Any]]:
+    """NPS and CSAT by the scoring engine's RF segment of the customer who answered: one join to the score table,
+    one GROUP BY. Customers not scored yet (before the first run) form a row with an empty segment. Rows follow
+    the segment map's order, Champions to Lost."""
+    answers = Response.objects.filter(created_at__gte=since) if since else Response.objects.all()
+    rows = answers.values("customer__score__segment").annotate(**_SCORES)
     result = []
     for values in rows:
-        row = _row(values)  # type: ignore[arg-type]
-        sent_count = sent_by.get(row["bucket"], 0)
-        row["sent"] = sent_count
-        row["response_rate"] = round(100 * row["answers"] / sent_count, 1) if sent_count else None
-        result.append(row)
-    return result
+        data: dict[str, Any] = dict(values)
+        segment = data["customer__score__segment"] or ""
+        label = dict(Segment.choices).get(segment, segment) if segment else _("Not scored yet")
+        result.append(_row({"segment": segment, "label": label, **{key: data[key] for key in _SCORES}}))
+    order = {value: position for position, value in enumerate(Segment.values)}
+    return sorted(result, key=lambda row: order.get(row["segment"], len(order)))
 
 
-def scores_by_channel() -> list[dict[str, Any]]:
-    rows = Response.objects.values("customer__channel").annotate(**_SCORES).order_by("customer__channel")
-    return [_row(values) for values in rows]
-
-
-def scores_by_segment(segments: Mapping[int, str]) -> list[dict[str, Any]]:
-    """NPS and CSAT by RF segment, given customer_id → segment from the scoring engine (composed by crm)."""
-    buckets: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SCORES, 0))
-    for customer_id, product, service, recommend in Response.objects.values_list(
-        "customer_id", "product_score", "service_score", "recommend_score"
-    ):
-        del product
-        bucket = buckets[segments.get(customer_id, "")]
-        bucket["answers"] += 1
-        bucket["promoters"] += recommend >= 9
-        bucket["detractors"] += recommend <= 6
-        bucket["satisfied"] += service >= 4
-    return [_row({"segment": name, **values}) for name, values in sorted(buckets.items())]
-
-
-def response_rate() -> float | None:
-    sent = Invitation.objects.filter(sent_at__isnull=False).count()
-    answered = Invitation.objects.filter(state=InvitationState.ANSWERED).count()
-    return round(100 * answered / sent, 1) if sent else None
+def response_rate(*, since: datetime | None = None) -> dict[str, Any]:
+    """Surveys sent and answered since ``since``, and the share answered; one aggregate."""
+    sent = Invitation.objects.filter(sent_at__gte=since) if since else Invitation.objects.filter(sent_at__isnull=False)
+    totals = sent.aggregate(sent=Count("id"), answered=Count("id", filter=Q(state=InvitationState.ANSWERED)))
+    return {**totals, "rate": _percent(totals["answered"], totals["sent"])}
 
 
 def latest_comments(limit: int = 20) -> QuerySet[Response]:
+    """The newest answers with a comment (the index on created_at walks back until it has ``limit``)."""
     return Response.objects.exclude(comment="").select_related("customer").order_by("-created_at")[:limit]

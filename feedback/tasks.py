@@ -18,26 +18,24 @@ def invitations_schedule_task(order_ids: list[int]) -> int:
 
 
 @shared_task(bind=True, name="feedback.send_batch", acks_late=True, time_limit=600, soft_time_limit=540)
-def invitations_send_batch_task(self: Task, limit: int = 500) -> int:  # type: ignore[type-arg]
+def invitations_send_batch_task(self: Task, limit: int = services.BATCH_SIZE) -> int:  # type: ignore[type-arg]
     """Send one batch of due invitations; re-queues itself while the batch was full, so a backlog drains.
 
     The next batch goes to the queue this one came from, so a worker pinned to a queue drains its own backlog."""
-    ids = services.invitations_due_batch(limit=limit)
-    for pk in ids:
-        services.invitation_send(invitation_id=pk)
-    if len(ids) == limit:
+    count = services.invitations_send_batch(limit=limit)
+    if count == limit:
         queue = (self.request.delivery_info or {}).get("routing_key")
         if queue:
             invitations_send_batch_task.apply_async((limit,), queue=queue)
         else:
             invitations_send_batch_task.delay(limit)
-    return len(ids)
+    return count
 
 
 @shared_task(name="feedback.sweep")
 def invitations_sweep_task() -> int:
     """The outbox guarantee: delivered orders of the last days with neither an invitation nor a recorded skip get
-    scheduled here even if the message from orders_delivered was lost; stale claims are marked for a check."""
+    scheduled here even if the message from orders_delivered was lost; dead workers' claims are settled."""
     services.invitations_mark_stale_claims()
     since = timezone.now() - timedelta(days=SWEEP_DAYS)
     missing = (

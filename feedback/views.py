@@ -1,5 +1,6 @@
 """The public survey pages (signed links, no login) and the staff pages: follow-ups, settings, reports."""
 
+from datetime import timedelta
 from typing import cast
 
 from django.contrib import messages
@@ -8,8 +9,9 @@ from django.core import signing
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from feedback import selectors, services
@@ -55,6 +57,8 @@ def survey(request: HttpRequest, signed: str) -> HttpResponse:
         return render(request, "feedback/public/survey.html", {**context, "form": form})
 
 
+# The signed token is the whole authority here (no session), and mail clients' one-click POST carries no CSRF token.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, signed: str) -> HttpResponse:
     """One click: a GET unsubscribes (mail clients' one-click header posts; a person just follows the link)."""
@@ -122,25 +126,38 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/settings.html", {"form": form})
 
 
+# How far back the reports look: enough weeks to see a trend, enough months to see a season.
+REPORT_WINDOWS = {"week": timedelta(weeks=26), "month": timedelta(days=365)}
+
+
 @capability_required(Capability.REPORTS)
 def reports(request: HttpRequest) -> HttpResponse:
     period = "week" if request.GET.get("period") == "week" else "month"
-    rows = selectors.scores_by_period(period=period)
+    since = timezone.now() - REPORT_WINDOWS[period]
+    rows = selectors.scores_by_period(period=period, since=since)
+    segments = selectors.scores_by_segment(since=since)
+    channels = selectors.scores_by_channel(since=since)
     chart = {
         "labels": [row["bucket"].date().isoformat() for row in rows],
         "nps": [row["nps"] for row in rows],
         "csat": [row["csat"] for row in rows],
         "rate": [row["response_rate"] for row in rows],
+        "groups": {
+            "segment": {"labels": [str(row["label"]) for row in segments], "nps": [row["nps"] for row in segments]},
+            "channel": {"labels": [str(row["label"]) for row in channels], "nps": [row["nps"] for row in channels]},
+        },
     }
     return render(
         request,
         "feedback/reports.html",
         {
             "period": period,
+            "since": since,
             "rows": rows,
             "chart": chart,
-            "channels": selectors.scores_by_channel(),
-            "response_rate": selectors.response_rate(),
+            "channels": channels,
+            "segments": segments,
+            "totals": selectors.response_rate(since=since),
             "comments": selectors.latest_comments(),
         },
     )

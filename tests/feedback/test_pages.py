@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from feedback.links import survey_path
 from feedback.models import FeedbackSettings, FollowUp, FollowUpComment, FollowUpState, Invitation
-from feedback.selectors import scores_by_segment
 from feedback.services import invitations_schedule
 from shop.roles import Role
 from tests.feedback.helpers import consent, deliver
@@ -88,8 +87,3 @@ def test_reports_show_nps_for_managers_and_not_operators(client_for: ClientFor, 
     assert "-100.0" in response.content.decode()
     assert "chart.umd.min.js" in response.content.decode()
     assert client_for(Role.OPERATOR).get(reverse("feedback:reports")).status_code == 403
-
-
-def test_scores_by_segment_take_the_segment_map_from_the_caller(follow_up: FollowUp) -> None:
-    rows = scores_by_segment({follow_up.customer_id: "At risk"})
-    assert [(row["segment"], row["answers"], row["nps"]) for row in rows] == [("At risk", 1, -100.0)]

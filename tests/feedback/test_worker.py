@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from customers.models import Customer
 from feedback.models import Invitation, InvitationState
-from feedback.services import CLAIM_TIMEOUT, invitations_mark_stale_claims, invitations_schedule
+from feedback.services import CLAIM_TIMEOUT, MARK_EVERY, invitations_mark_stale_claims, invitations_schedule
 from feedback.tasks import invitations_send_batch_task
 from orders.models import Order
 from tests.feedback.helpers import deliver
 
-COUNT = 30
+# Three times the recording interval, so the worker dies with some rows recorded, some in doubt, some untouched.
+COUNT = 3 * MARK_EVERY
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -48,13 +49,17 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_each_invitation_at_most_o
     sink = tmp_path / "sms.log"
     slow = celery_worker_process(env={"FEEDBACK_SMS_FILE": str(sink), "FEEDBACK_TEST_SEND_DELAY": "0.1"})
     invitations_send_batch_task.apply_async(args=(1000,), queue=slow.queue)
-    _wait_for(lambda: sum(_received(sink).values()) >= 5, 60, "the first messages")
+    _wait_for(lambda: sum(_received(sink).values()) >= MARK_EVERY + 5, 60, "the first messages")
     slow.kill()
     halfway = _received(sink)
-    assert 0 < sum(halfway.values()) < COUNT, "the worker was meant to die in the middle of the batch"
+    assert MARK_EVERY < sum(halfway.values()) < COUNT - MARK_EVERY, "the worker was meant to die mid-batch"
+    assert Invitation.objects.filter(state=InvitationState.SENT).exists(), "outcomes are recorded as it goes"
 
-    # The sweeper, after the claim timeout, marks the row the dead worker held as needing a check.
-    invitations_mark_stale_claims(now=timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1))
+    # The sweeper, after the claim timeout, settles the dead worker's claim: the rows that may have left become
+    # "unknown", the rows it never reached go back to the outbox.
+    unknown_count = invitations_mark_stale_claims(now=timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert 1 <= unknown_count <= MARK_EVERY
+    assert Invitation.objects.filter(state=InvitationState.DUE).exists()
 
     fresh = celery_worker_process(env={"FEEDBACK_SMS_FILE": str(sink)})
     invitations_send_batch_task.apply_async(args=(1000,), queue=fresh.queue)
@@ -70,6 +75,8 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_each_invitation_at_most_o
     sent = {pk for pk, state in states.items() if state == InvitationState.SENT}
     unknown = {pk for pk, state in states.items() if state == InvitationState.UNKNOWN}
     assert sent | unknown == set(states)
-    assert len(unknown) <= 1
+    assert len(unknown) == unknown_count
     assert sent <= set(received)
     assert set(received) <= sent | unknown
+    # Every row the dead worker never reached was sent by the fresh one.
+    assert len(sent) >= COUNT - MARK_EVERY

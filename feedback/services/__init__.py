@@ -1,0 +1,56 @@
+"""Writes of the feedback app: scheduling invitations (``scheduling``), sending them at most once (``sending``),
+answers, unsubscribes and follow-ups with their churn signals (``answers``)."""
+
+from feedback.services.answers import (
+    COMPLAINT_WEIGHT,
+    DETRACTOR_WEIGHT,
+    LOW_SATISFACTION_WEIGHT,
+    AlreadyAnswered,
+    customer_unsubscribe,
+    follow_up_source,
+    follow_up_update,
+    response_source,
+    response_submit,
+)
+from feedback.services.scheduling import invitation_due_at, invitations_schedule, quiet_adjusted
+from feedback.services.sending import (
+    BATCH_SIZE,
+    CLAIM_TIMEOUT,
+    MARK_EVERY,
+    MAX_ATTEMPTS,
+    invitation_send,
+    invitations_claim,
+    invitations_mark_stale_claims,
+    invitations_send,
+    invitations_send_batch,
+    reminders_send,
+    survey_url,
+    unsubscribe_url,
+)
+
+__all__ = [
+    "BATCH_SIZE",
+    "CLAIM_TIMEOUT",
+    "COMPLAINT_WEIGHT",
+    "DETRACTOR_WEIGHT",
+    "LOW_SATISFACTION_WEIGHT",
+    "MARK_EVERY",
+    "MAX_ATTEMPTS",
+    "AlreadyAnswered",
+    "customer_unsubscribe",
+    "follow_up_source",
+    "follow_up_update",
+    "invitation_due_at",
+    "invitation_send",
+    "invitations_claim",
+    "invitations_mark_stale_claims",
+    "invitations_schedule",
+    "invitations_send",
+    "invitations_send_batch",
+    "quiet_adjusted",
+    "reminders_send",
+    "response_source",
+    "response_submit",
+    "survey_url",
+    "unsubscribe_url",
+]

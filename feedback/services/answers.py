@@ -1,0 +1,135 @@
+"""Answers, unsubscribes and follow-ups; unhappy answers raise churn signals in the scoring engine.
+
+Churn signal weights (what an unhappy answer adds to the customer's churn risk while the signal is active):
+
+- ``DETRACTOR`` 0.15: a recommendation of 0–6 is the strongest survey predictor of leaving (NPS research ties
+  detractors to most of the churn a shop can see in answers).
+- ``LOW_SATISFACTION`` 0.10: a purchase or service score of 1–2; weaker than a detractor on its own because a
+  customer may dislike one parcel and still like the shop, but the two add up when both hold.
+- ``COMPLAINT`` 0.10: an open follow-up; cleared when a manager resolves it, because a complaint that was
+  handled is, for retention, a recovered relationship rather than a risk.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from feedback.models import FollowUp, FollowUpComment, FollowUpState, Invitation, InvitationState, Response, Unsubscribe
+from scoring.models import ChurnSignal
+from scoring.services import churn_signal_clear, churn_signal_raise
+from shop.models import User
+
+DETRACTOR_WEIGHT = 0.15
+LOW_SATISFACTION_WEIGHT = 0.10
+COMPLAINT_WEIGHT = 0.10
+FOLLOW_UP_DUE = timedelta(days=1)
+
+
+class AlreadyAnswered(Exception):
+    pass
+
+
+def response_source(response: Response) -> str:
+    return f"feedback.response:{response.pk}"
+
+
+def follow_up_source(follow_up: FollowUp) -> str:
+    return f"feedback.followup:{follow_up.pk}"
+
+
+def response_submit(
+    *, invitation: Invitation, product_score: int, service_score: int, recommend_score: int, comment: str
+) -> Response:
+    """Record the one answer of an invitation; an unhappy one opens a follow-up and raises churn signals.
+
+    Locks the invitation row; a second answer raises AlreadyAnswered (the one-to-one key is the last word). The
+    signals are written in the same transaction (once per kind and source, so a retry adds nothing) and the
+    customer's rescoring is queued after commit by the scoring service."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if Response.objects.filter(invitation=locked).exists():
+            raise AlreadyAnswered
+        response = Response.objects.create(
+            invitation=locked,
+            customer_id=locked.customer_id,
+            product_score=product_score,
+            service_score=service_score,
+            recommend_score=recommend_score,
+            comment=comment.strip(),
+        )
+        Invitation.objects.filter(pk=locked.pk).update(state=InvitationState.ANSWERED)
+        _raise_answer_signals(response)
+        if response.is_unhappy:
+            follow_up = FollowUp.objects.create(
+                response=response,
+                customer_id=locked.customer_id,
+                order_id=locked.order_id,
+                due_at=timezone.now() + FOLLOW_UP_DUE,
+            )
+            churn_signal_raise(
+                customer_id=locked.customer_id,
+                kind=ChurnSignal.Kind.COMPLAINT,
+                source=follow_up_source(follow_up),
+                detail=_answer_detail(response),
+                weight=COMPLAINT_WEIGHT,
+            )
+    return response
+
+
+def _answer_detail(response: Response) -> str:
+    # Figures, not words: the detail is shown in whatever language the reader of the score uses.
+    return f"recommend {response.recommend_score}/10, purchase {response.product_score}/5, service {response.service_score}/5"
+
+
+def _raise_answer_signals(response: Response) -> None:
+    if response.is_detractor:
+        churn_signal_raise(
+            customer_id=response.customer_id,
+            kind=ChurnSignal.Kind.DETRACTOR,
+            source=response_source(response),
+            detail=_answer_detail(response),
+            weight=DETRACTOR_WEIGHT,
+        )
+    if response.is_low_satisfaction:
+        churn_signal_raise(
+            customer_id=response.customer_id,
+            kind=ChurnSignal.Kind.LOW_SATISFACTION,
+            source=response_source(response),
+            detail=_answer_detail(response),
+            weight=LOW_SATISFACTION_WEIGHT,
+        )
+
+
+def customer_unsubscribe(*, customer_id: int) -> None:
+    """Stop surveys for a customer: idempotent, and the invitations still waiting are dropped."""
+    with transaction.atomic():
+        Unsubscribe.objects.get_or_create(customer_id=customer_id)
+        Invitation.objects.filter(customer_id=customer_id, state=InvitationState.DUE).update(
+            state=InvitationState.FAILED, error=_("Unsubscribed before sending.")
+        )
+
+
+def follow_up_update(
+    *, follow_up: FollowUp, author: User, state: str, assignee_id: int | None, outcome: str, comment: str
+) -> FollowUp:
+    """Assign, comment, change state. Locks the follow-up row. Resolving clears its complaint signal in the scoring
+    engine (in the same transaction; the rescoring is queued after commit). A follow-up opened again after it was
+    resolved does not raise the signal anew: the engine keeps one signal per source."""
+    with transaction.atomic():
+        locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        was_resolved = locked.state == FollowUpState.RESOLVED
+        locked.state = state
+        locked.assignee_id = assignee_id
+        if state == FollowUpState.RESOLVED:
+            locked.outcome = outcome
+            locked.resolved_at = locked.resolved_at or timezone.now()
+        else:
+            locked.outcome, locked.resolved_at = "", None
+        locked.save()
+        if comment.strip():
+            FollowUpComment.objects.create(follow_up=locked, author=author, text=comment.strip())
+        if state == FollowUpState.RESOLVED and not was_resolved:
+            churn_signal_clear(source=follow_up_source(locked))
+    return locked

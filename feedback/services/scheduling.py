@@ -1,0 +1,202 @@
+"""Scheduling survey invitations for delivered orders: a batch of orders in one transaction, set-based reads and
+one bulk insert of invitations and one of skips."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer, CustomerEmail, CustomerPhone
+from feedback.models import (
+    ChannelPreference,
+    FeedbackSettings,
+    Invitation,
+    InvitationChannel,
+    InvitationSkip,
+    SkipReason,
+    TimingMode,
+    Unsubscribe,
+)
+from orders.models import Order, OrderStatus
+from shop.models import ShopSettings
+
+
+def quiet_adjusted(moment: datetime, *, zone: ZoneInfo, quiet_from: int, quiet_until: int) -> datetime:
+    """Move ``moment`` out of the quiet hours to their end, in the shop's local time."""
+    local = moment.astimezone(zone)
+    if quiet_from == quiet_until:
+        return moment
+    hour = local.hour
+    in_quiet = (
+        (hour >= quiet_from or hour < quiet_until) if quiet_from > quiet_until else quiet_from <= hour < quiet_until
+    )
+    if not in_quiet:
+        return moment
+    day = local.date() if hour < quiet_until else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(quiet_until), tzinfo=zone)
+
+
+def invitation_due_at(*, delivered_at: datetime, config: FeedbackSettings, zone: ZoneInfo) -> datetime:
+    if config.timing_mode == TimingMode.AFTER_HOURS:
+        moment = delivered_at + timedelta(hours=config.after_hours)
+    else:
+        next_day = delivered_at.astimezone(zone).date() + timedelta(days=1)
+        moment = datetime.combine(next_day, time(config.next_day_hour), tzinfo=zone)
+    return quiet_adjusted(moment, zone=zone, quiet_from=config.quiet_from, quiet_until=config.quiet_until)
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    """What scheduling needs to know about a customer, read for the whole batch at once."""
+
+    erased: bool
+    email_consent: bool
+    sms_consent: bool
+    language: str
+    email: str | None
+    phone: str | None
+
+
+def _first_address_by_customer(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
+    """The first address of each customer from rows in the model's order (primary first, then the oldest)."""
+    first: dict[int, str] = {}
+    for customer_id, address in rows:
+        first.setdefault(customer_id, address)
+    return first
+
+
+def _recipients(customer_ids: list[int]) -> dict[int, _Recipient]:
+    """Lock the customers (in id order, so two batches sharing customers cannot deadlock) and read their consent
+    and first addresses with three queries for the whole batch.
+
+    The row lock is what makes the frequency cap hold between concurrent batches: a second batch for the same
+    customer waits here until the first has committed its invitation, and then sees it."""
+    customers = (
+        Customer.objects.select_for_update()
+        .filter(pk__in=customer_ids)
+        .order_by("pk")
+        .values_list("pk", "erased_at", "email_consent", "sms_consent", "language")
+    )
+    emails = _first_address_by_customer(
+        CustomerEmail.objects.filter(customer_id__in=customer_ids)
+        .exclude(address="")
+        .values_list("customer_id", "address")
+    )
+    phones = _first_address_by_customer(
+        CustomerPhone.objects.filter(customer_id__in=customer_ids)
+        .exclude(number="")
+        .values_list("customer_id", "number")
+    )
+    return {
+        pk: _Recipient(
+            erased=erased_at is not None,
+            email_consent=email_consent,
+            sms_consent=sms_consent,
+            language=language,
+            email=emails.get(pk),
+            phone=phones.get(pk),
+        )
+        for pk, erased_at, email_consent, sms_consent, language in customers
+    }
+
+
+def _channel_for(recipient: _Recipient, preference: str) -> tuple[str, str] | SkipReason:
+    options = [
+        (InvitationChannel.EMAIL, recipient.email if recipient.email_consent else None),
+        (InvitationChannel.SMS, recipient.phone if recipient.sms_consent else None),
+    ]
+    if preference == ChannelPreference.SMS_FIRST:
+        options.reverse()
+    for channel, address in options:
+        if address:
+            return str(channel), address
+    if not recipient.email_consent and not recipient.sms_consent:
+        return SkipReason.NO_CONSENT
+    return SkipReason.NO_ADDRESS
+
+
+def invitations_schedule(*, order_ids: Sequence[int]) -> int:
+    """Write an invitation, or a skip with its reason, for each delivered order of the batch that has neither.
+
+    One transaction for the batch: the customers are locked first (id order), then every read is one query for the
+    whole batch (orders still unscheduled, unsubscribes, invitations inside the cap window, consent and addresses),
+    the decisions are made in memory in order id order (so of two orders of one customer the first is asked and the
+    second is capped), and the rows go in with one bulk insert each.
+
+    Idempotent: the one-to-one keys on order are the guard against a second row (ON CONFLICT DO NOTHING), so the
+    receiver, a retried task and the sweeper may all pass the same order. Returns how many invitations were
+    written (exact, because the customer locks keep concurrent batches from writing the same order's row)."""
+    if not order_ids:
+        return 0
+    config = FeedbackSettings.load()
+    zone = ZoneInfo(ShopSettings.load().time_zone)
+    now = timezone.now()
+    candidates = Order.objects.filter(pk__in=order_ids, status=OrderStatus.DELIVERED)
+    with transaction.atomic():
+        customer_ids = sorted(set(candidates.values_list("customer_id", flat=True)))
+        recipients = _recipients(customer_ids)
+        # Read after the locks: a batch that held one of these customers has committed, and its rows count here.
+        orders = list(
+            candidates.filter(feedback_invitation__isnull=True, feedback_skip__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "customer_id", "delivered_at", "status_changed_at")
+        )
+        unsubscribed = set(
+            Unsubscribe.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
+        )
+        asked_recently = set(
+            Invitation.objects.filter(
+                customer_id__in=customer_ids, created_at__gte=now - timedelta(days=config.cap_days)
+            ).values_list("customer_id", flat=True)
+        )
+        invitations: list[Invitation] = []
+        skips: list[InvitationSkip] = []
+        for order_id, customer_id, delivered_at, status_changed_at in orders:
+            recipient = recipients[customer_id]
+            decision = _decide(
+                recipient,
+                config=config,
+                unsubscribed=customer_id in unsubscribed,
+                capped=customer_id in asked_recently,
+            )
+            if isinstance(decision, SkipReason):
+                skips.append(
+                    InvitationSkip(order_id=order_id, customer_id=customer_id, reason=decision, created_at=now)
+                )
+                continue
+            channel, address = decision
+            due_at = invitation_due_at(delivered_at=delivered_at or status_changed_at, config=config, zone=zone)
+            invitations.append(
+                Invitation(
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    channel=channel,
+                    address=address,
+                    language=recipient.language,
+                    due_at=due_at,
+                    reminder_due_at=due_at + timedelta(days=config.reminder_days) if config.reminder_days else None,
+                    created_at=now,
+                )
+            )
+            # The cap counts this invitation for the customer's next order in the same batch.
+            asked_recently.add(customer_id)
+        Invitation.objects.bulk_create(invitations, batch_size=1000, ignore_conflicts=True)
+        InvitationSkip.objects.bulk_create(skips, batch_size=1000, ignore_conflicts=True)
+    return len(invitations)
+
+
+def _decide(
+    recipient: _Recipient, *, config: FeedbackSettings, unsubscribed: bool, capped: bool
+) -> tuple[str, str] | SkipReason:
+    if not config.enabled:
+        return SkipReason.DISABLED
+    if recipient.erased:
+        return SkipReason.ERASED
+    if unsubscribed:
+        return SkipReason.UNSUBSCRIBED
+    if capped:
+        return SkipReason.CAPPED
+    return _channel_for(recipient, config.channel_preference)

@@ -1,0 +1,296 @@
+"""Sending survey invitations and reminders at most once, in batches.
+
+The contract, which the stale-claim sweep below relies on:
+
+1. A batch is claimed with one committed UPDATE (rows chosen with ``SELECT … FOR UPDATE SKIP LOCKED``, so parallel
+   senders take different rows); every row of the batch gets the same ``claim`` token. Committed before any
+   message leaves, so a worker killed after the outside call can never leave its row claimable again.
+2. The worker sends the batch's rows one by one in primary-key order, over one email connection, and records the
+   outcomes (sent, retry later, failed) with one transaction per ``MARK_EVERY`` messages (sooner if a second has
+   passed). PostgreSQL pays a WAL flush per commit; one per message cost more than the sending itself.
+3. So when a worker dies, at most ``MARK_EVERY`` rows of its claim were attempted and not recorded: the first
+   ``MARK_EVERY`` rows still "sending" (in key order) may have reached the customer and become "unknown" for a
+   person to check; the rows after them were never attempted and go back to "due". Lowering ``MARK_EVERY``
+   while an old claim is still in flight would break this; raising it is always safe.
+"""
+
+import logging
+import time as clock
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import get_template
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from feedback.links import survey_path, unsubscribe_path
+from feedback.models import Invitation, InvitationChannel, InvitationState, Unsubscribe
+from feedback.sms import SmsBackend, sms_backend
+from shop.models import ShopSettings
+
+logger = logging.getLogger(__name__)
+
+# A "sending" row older than this belongs to a worker that died (the task's hard time limit is 10 minutes).
+CLAIM_TIMEOUT = timedelta(minutes=10)
+MAX_ATTEMPTS = 4
+BATCH_SIZE = 500
+# Outcomes are recorded every this many messages (see the module's contract before lowering it).
+MARK_EVERY = 20
+MARK_SECONDS = 1.0
+_SENDING_FIELDS = ("id", "order__external_id", "channel", "address", "language", "public_token", "attempts")
+
+
+def survey_url(invitation: Invitation) -> str:
+    return f"{getattr(settings, 'PUBLIC_BASE_URL', 'http://localhost:8000').rstrip('/')}{survey_path(invitation)}"
+
+
+def unsubscribe_url(invitation: Invitation) -> str:
+    return f"{getattr(settings, 'PUBLIC_BASE_URL', 'http://localhost:8000').rstrip('/')}{unsubscribe_path(invitation)}"
+
+
+class _Sender:
+    """Everything a batch needs once: the shop's name, the compiled templates, one email connection (opened on the
+    first email) and the SMS backend. Use as a context manager so the connection is closed."""
+
+    def __init__(self) -> None:
+        self.shop_name = ShopSettings.load().name
+        self.text_template = get_template("feedback/email/invitation.txt")
+        self.html_template = get_template("feedback/email/invitation.html")
+        self.connection = get_connection()
+        self._sms: SmsBackend | None = None
+        self._opened = False
+
+    def __enter__(self) -> "_Sender":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._opened:
+            self.connection.close()
+
+    @property
+    def sms(self) -> SmsBackend:
+        if self._sms is None:
+            self._sms = sms_backend()
+        return self._sms
+
+    def send(self, invitation: Invitation, *, reminder: bool) -> None:
+        """Send one message; raises whatever the backend raised."""
+        with translation.override(invitation.language or "ru"):
+            url = survey_url(invitation)
+            if invitation.channel == InvitationChannel.EMAIL:
+                self._email(invitation, url=url, reminder=reminder)
+            else:
+                text = _("%(shop)s: how was your order? %(url)s") % {"shop": self.shop_name, "url": url}
+                self.sms.send(phone=invitation.address, text=text, message_id=f"{invitation.pk}-{int(reminder)}")
+
+    def _email(self, invitation: Invitation, *, url: str, reminder: bool) -> None:
+        unsubscribe = unsubscribe_url(invitation)
+        context = {
+            "shop_name": self.shop_name,
+            "survey_url": url,
+            "unsubscribe_url": unsubscribe,
+            "order_number": invitation.order.external_id,
+            "reminder": reminder,
+        }
+        message = EmailMultiAlternatives(
+            subject=_("How was your order from %(shop)s?") % {"shop": self.shop_name},
+            body=self.text_template.render(context),
+            to=[invitation.address],
+            headers={
+                "Message-ID": f"<feedback-{invitation.public_token}-{int(reminder)}@retain>",
+                # RFC 8058: mail clients offer a one-click unsubscribe that posts to this address.
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            connection=self.connection,
+        )
+        message.attach_alternative(self.html_template.render(context), "text/html")
+        if not self._opened:
+            self.connection.open()
+            self._opened = True
+        # One message per call over the open connection, so each message has its own outcome.
+        self.connection.send_messages([message])
+
+
+@dataclass
+class _Outcomes:
+    """Outcomes waiting to be recorded; written in one transaction by :meth:`flush`."""
+
+    sent: list[int] = field(default_factory=list)
+    retry: list[tuple[int, int, str]] = field(default_factory=list)  # id, attempts, error
+    unknown: list[int] = field(default_factory=list)
+    flushed_at: float = field(default_factory=clock.monotonic)
+
+    def __len__(self) -> int:
+        return len(self.sent) + len(self.retry) + len(self.unknown)
+
+    def due(self) -> bool:
+        return len(self) >= MARK_EVERY or (len(self) > 0 and clock.monotonic() - self.flushed_at >= MARK_SECONDS)
+
+    def flush(self) -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            if self.sent:
+                Invitation.objects.filter(pk__in=self.sent, state=InvitationState.SENDING).update(
+                    state=InvitationState.SENT, sent_at=now, error=""
+                )
+            for pk, attempts, error in self.retry:
+                if attempts >= MAX_ATTEMPTS:
+                    Invitation.objects.filter(pk=pk).update(state=InvitationState.FAILED, error=error)
+                else:
+                    Invitation.objects.filter(pk=pk).update(
+                        state=InvitationState.DUE, due_at=now + timedelta(minutes=2**attempts), error=error
+                    )
+            if self.unknown:
+                Invitation.objects.filter(pk__in=self.unknown, state=InvitationState.SENDING).update(
+                    state=InvitationState.UNKNOWN, error=_("The send was interrupted; the message may have left.")
+                )
+        self.sent, self.retry, self.unknown = [], [], []
+        self.flushed_at = clock.monotonic()
+
+
+def invitations_claim(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> list[Invitation]:
+    """Claim up to ``limit`` due invitations with one committed UPDATE; returns them in sending (key) order.
+
+    Locks the chosen rows with SKIP LOCKED only for the claim's own short transaction."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            Invitation.objects.due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("due_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Invitation.objects.filter(pk__in=ids).update(
+            state=InvitationState.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return list(
+        Invitation.objects.filter(pk__in=ids, claim=token).select_related("order").only(*_SENDING_FIELDS).order_by("pk")
+    )
+
+
+def invitations_send(invitations: Sequence[Invitation]) -> dict[str, int]:
+    """Send claimed invitations in key order and record their outcomes every ``MARK_EVERY`` messages.
+
+    A backend error puts the row back to due with a backoff of 2^attempts minutes, or marks it failed with the
+    error after ``MAX_ATTEMPTS``. A soft time limit in the middle marks the message in flight unknown, gives the
+    rows not attempted back, and re-raises. Returns the counts by outcome."""
+    counts = {"sent": 0, "retry": 0}
+    outcomes = _Outcomes()
+    with _Sender() as sender:
+        for position, invitation in enumerate(invitations):
+            try:
+                sender.send(invitation, reminder=False)
+            except SoftTimeLimitExceeded:
+                outcomes.unknown.append(invitation.pk)
+                outcomes.flush()
+                _release([row.pk for row in invitations[position + 1 :]])
+                raise
+            except Exception as error:  # Any backend error is recorded on the row, never lost.
+                logger.warning("survey invitation %s not sent: %s", invitation.pk, error)
+                outcomes.retry.append((invitation.pk, invitation.attempts, str(error)[:2000]))
+                counts["retry"] += 1
+            else:
+                outcomes.sent.append(invitation.pk)
+                counts["sent"] += 1
+            if outcomes.due():
+                outcomes.flush()
+        outcomes.flush()
+    return counts
+
+
+def _release(ids: list[int]) -> int:
+    """Give claimed rows that were never attempted back to the outbox, without counting an attempt."""
+    return Invitation.objects.filter(pk__in=ids, state=InvitationState.SENDING).update(
+        state=InvitationState.DUE, claim=None, claimed_at=None, attempts=F("attempts") - 1
+    )
+
+
+def invitations_send_batch(*, limit: int = BATCH_SIZE) -> int:
+    """Claim one batch and send it; returns how many rows the batch had (a full batch means more may wait)."""
+    batch = invitations_claim(limit=limit)
+    if batch:
+        invitations_send(batch)
+    return len(batch)
+
+
+def invitation_send(*, invitation_id: int) -> str:
+    """Send one due invitation now (claimed like a batch of one); returns its state after, or "skipped" when it was
+    not due or someone else holds it."""
+    with transaction.atomic():
+        due = Invitation.objects.select_for_update(skip_locked=True).filter(pk=invitation_id, state=InvitationState.DUE)
+        if not due.exists():
+            return "skipped"
+        token = uuid.uuid4()
+        due.update(state=InvitationState.SENDING, claim=token, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    invitations_send(list(Invitation.objects.select_related("order").only(*_SENDING_FIELDS).filter(pk=invitation_id)))
+    return str(Invitation.objects.values_list("state", flat=True).get(pk=invitation_id))
+
+
+def invitations_mark_stale_claims(*, now: datetime | None = None) -> int:
+    """Settle the claims of workers that died: per claim older than ``CLAIM_TIMEOUT``, the first ``MARK_EVERY`` rows
+    still "sending" may have left and become "unknown" (never resent, at most once as promised); the rows after
+    them were never attempted and go back to "due". Returns how many became unknown."""
+    now = now or timezone.now()
+    stale = (
+        Invitation.objects.filter(state=InvitationState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+        .order_by("claim", "pk")
+        .values_list("pk", "claim")
+    )
+    uncertain: list[int] = []
+    untouched: list[int] = []
+    seen: dict[Any, int] = {}
+    for pk, claim in stale:
+        seen[claim] = seen.get(claim, 0) + 1
+        # A row claimed before claims had tokens (claim is None) is treated as possibly sent.
+        (uncertain if claim is None or seen[claim] <= MARK_EVERY else untouched).append(pk)
+    with transaction.atomic():
+        unknown = Invitation.objects.filter(pk__in=uncertain, state=InvitationState.SENDING).update(
+            state=InvitationState.UNKNOWN, error=_("The worker stopped while sending; the message may have left.")
+        )
+        _release(untouched)
+    return unknown
+
+
+def reminders_send(*, limit: int = BATCH_SIZE) -> int:
+    """One reminder for sent, unanswered invitations whose reminder is due and whose customer did not unsubscribe.
+
+    Claimed with one committed UPDATE of ``reminder_sent_at`` before sending, so a reminder goes at most once;
+    a reminder that fails is not retried (it is a courtesy, and a second message risks annoying)."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Invitation.objects.filter(
+                state=InvitationState.SENT, reminder_sent_at__isnull=True, reminder_due_at__lte=now
+            )
+            .exclude(customer_id__in=Unsubscribe.objects.values("customer_id"))
+            .select_for_update(skip_locked=True)
+            .order_by("reminder_due_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        Invitation.objects.filter(pk__in=ids).update(reminder_sent_at=now)
+    sent = 0
+    with _Sender() as sender:
+        for invitation in _in_key_order(ids):
+            try:
+                sender.send(invitation, reminder=True)
+            except Exception as error:  # A reminder is a courtesy; its claim already stops a second one.
+                logger.warning("survey reminder %s not sent: %s", invitation.pk, error)
+                continue
+            sent += 1
+    return sent
+
+
+def _in_key_order(ids: list[int]) -> Iterator[Invitation]:
+    yield from Invitation.objects.filter(pk__in=ids).select_related("order").only(*_SENDING_FIELDS).order_by("pk")
