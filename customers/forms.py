@@ -12,8 +12,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from customers.contacts import EmailError, normalize_email
+from customers.listing import extension_filters, list_extensions
 from customers.models import Channel, ConsentChannel, Customer, Tag
-from customers.selectors import VALID_SORTS, CustomerFilters, SearchKind, tag_choices
+from customers.selectors import CustomerFilters, SearchKind, is_valid_sort, tag_choices
 from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from shop.phones import PhoneError, normalize_phone
@@ -61,6 +62,15 @@ class CustomerFilterForm(forms.Form):
         assert isinstance(tag_field, forms.ModelChoiceField)
         tag_field.queryset = tag_choices()
         tag_field.empty_label = _("Any tag")
+        # Filters other apps add (customers.listing): scores' tier, segment and churn risk.
+        self.extension_filters = extension_filters()
+        for name, item in self.extension_filters.items():
+            self.fields[name] = item.field()
+        extension_rows = [
+            Row(*(Column(name, css_class="col-6 col-md-3") for name in row))
+            for extension in list_extensions()
+            for row in extension.form_rows
+        ]
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_id = "customer-filters"
@@ -83,6 +93,7 @@ class CustomerFilterForm(forms.Form):
                 Column("spent_min", css_class="col-6 col-md-3"),
                 Column("spent_max", css_class="col-6 col-md-3"),
             ),
+            *extension_rows,
             "sort",
             Submit("", _("Show"), css_class="btn-primary"),
             HTML(format_html('<a class="btn btn-link" href="{}">{}</a>', reverse("customers:list"), _("Reset"))),
@@ -105,7 +116,7 @@ class CustomerFilterForm(forms.Form):
 
     def clean_sort(self) -> str:
         sort: str = self.cleaned_data["sort"]
-        return sort if sort in VALID_SORTS else ""
+        return sort if is_valid_sort(sort) else ""
 
     def filters(self) -> CustomerFilters:
         """The filters of a valid form; an invalid one filters by its valid fields only, so a typo in one box
@@ -129,6 +140,7 @@ class CustomerFilterForm(forms.Form):
             orders_max=data.get("orders_max"),
             spent_min=data.get("spent_min"),
             spent_max=data.get("spent_max"),
+            extra=tuple((name, data[name]) for name in self.extension_filters if data.get(name) not in (None, "")),
         )
 
 

@@ -32,6 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from customers.listing import extension_annotations, extension_filters, extension_sorts
 from customers.models import (
     ConsentChange,
     Customer,
@@ -55,7 +56,10 @@ SORT_COLUMNS: dict[str, str] = {
 }
 # Columns that may be NULL: customers without an order have no last order. They always sort last, both ways.
 NULLABLE_COLUMNS = frozenset({"last_order_at"})
+# The list's own sorts; apps add theirs through customers.listing (see ``is_valid_sort``).
 VALID_SORTS = frozenset(prefix + key for key in SORT_COLUMNS for prefix in ("", "-"))
+# The attribute a page row carries the value of an extension's sort key in (its cursor reads it from there).
+SORT_VALUE = "list_sort_value"
 CURSOR_SALT = "customers.list.cursor"
 # Below this many rows an exact count is as cheap as the estimate and reads better than "≈ 37".
 EXACT_COUNT_BELOW = 10_000
@@ -83,6 +87,8 @@ class CustomerFilters:
     orders_max: int | None = None
     spent_min: Decimal | None = None
     spent_max: Decimal | None = None
+    # Filters added by other apps (customers.listing): (name, cleaned value) pairs, only those given.
+    extra: tuple[tuple[str, Any], ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -104,14 +110,37 @@ class CursorError(ValueError):
     """A cursor that was not made by this list for this sort (tampered with, expired or from another sort)."""
 
 
+def is_valid_sort(sort: str | None) -> bool:
+    """A sort the list offers: its own or one an app registered, either direction."""
+    key = (sort or "").removeprefix("-")
+    return key in SORT_COLUMNS or key in extension_sorts()
+
+
 def parse_sort(sort: str | None) -> tuple[str, bool]:
     """``"-total_spent"`` → ``("total_spent", True)``; unknown keys fall back to the default sort."""
     text = sort or DEFAULT_SORT
-    descending = text.startswith("-")
-    key = text.lstrip("-")
-    if key not in SORT_COLUMNS:
-        return parse_sort(DEFAULT_SORT)
-    return key, descending
+    if not is_valid_sort(text):
+        text = DEFAULT_SORT
+    return text.removeprefix("-"), text.startswith("-")
+
+
+@dataclass(frozen=True)
+class _SortSpec:
+    """How the list reads a sort key: the ORM path it orders by, the row attribute its cursor value comes from,
+    whether it may be missing, and whether the value sits on another table (an app's extension)."""
+
+    path: str
+    attribute: str
+    nullable: bool
+    related: bool
+
+
+def _sort_spec(key: str) -> _SortSpec:
+    if key in SORT_COLUMNS:
+        column = SORT_COLUMNS[key]
+        return _SortSpec(column, column, column in NULLABLE_COLUMNS, related=False)
+    # An extension's value lives on a related row that a customer may not have: always nullable.
+    return _SortSpec(extension_sorts()[key].path, SORT_VALUE, nullable=True, related=True)
 
 
 def _day_start(day: date) -> datetime:
@@ -159,6 +188,10 @@ def customer_queryset(filters: CustomerFilters) -> QuerySet[Customer]:
         queryset = queryset.filter(total_spent__gte=filters.spent_min)
     if filters.spent_max is not None:
         queryset = queryset.filter(total_spent__lte=filters.spent_max)
+    registered = extension_filters()
+    for name, value in filters.extra:
+        if name in registered:
+            queryset = queryset.filter(registered[name].condition(value))
     return queryset
 
 
@@ -188,13 +221,15 @@ class _Segment:
     nulls: bool = False  # the customers without a value in the sort column
 
 
-def _segments(column: str, position: tuple[Any, int] | None, descending: bool, nulls_last: bool) -> list[_Segment]:
+def _segments(
+    column: str, position: tuple[Any, int] | None, descending: bool, nulls_last: bool, *, nullable: bool
+) -> list[_Segment]:
     """The stretches of the list after ``position``, in list order.
 
     A nullable column is read as two stretches, the rows with a value sorted by (value, id) and the NULLs sorted by
     id, each an index range scan on ``(column, id)``. ``ORDER BY col DESC NULLS LAST`` in one statement would need
     an index of its own and a cursor condition with an OR across NULLs that no index can bound."""
-    if column not in NULLABLE_COLUMNS:
+    if not nullable:
         condition = Q() if position is None else _after(column, position[0], position[1], descending)
         return [_Segment(condition, _ordering(column, descending))]
     step = "lt" if descending else "gt"
@@ -218,6 +253,8 @@ def _read_segments(
 ) -> list[Customer]:
     """The first ``count`` rows of the segments, in order, in one statement (UNION ALL of one LIMITed index scan
     per segment), then the page's tags in one more: the same two queries whatever the page size."""
+    if not segments:
+        return []
     parts = [
         _annotated(base.filter(segment.condition)).annotate(segment=Value(index)).order_by(*segment.ordering)[:count]
         for index, segment in enumerate(segments)
@@ -225,6 +262,25 @@ def _read_segments(
     combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     # The segment number keeps the stretches in list order; within the NULLs, ordering by the column is a no-op.
     rows: list[Customer] = list(combined.order_by("segment", *ordering)[:count]) if len(parts) > 1 else list(combined)
+    prefetch_related_objects(rows, Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+    return rows
+
+
+def _read_related_segments(base: QuerySet[Customer], segments: list[_Segment], path: str, count: int) -> list[Customer]:
+    """Like :func:`_read_segments` for a sort on another table's column, but one stretch after the other, each
+    only while the page is not full.
+
+    The valued stretch walks the other table's ``(column, customer)`` index. The stretch of customers without a
+    value is an anti-join that PostgreSQL can only bound by walking customers until it has found enough; when
+    nearly everyone has a value that walk is long, so it runs only on the page where the valued stretch ends,
+    not on every page as a UNION ALL would make it."""
+    rows: list[Customer] = []
+    for segment in segments:
+        wanted = count - len(rows)
+        if wanted <= 0:
+            break
+        queryset = _annotated(base.filter(segment.condition)).annotate(**{SORT_VALUE: F(path)})
+        rows += list(queryset.order_by(*segment.ordering)[:wanted])
     prefetch_related_objects(rows, Prefetch("tags", queryset=Tag.objects.only("id", "name")))
     return rows
 
@@ -237,9 +293,12 @@ def _encode_value(value: Any) -> str | None:
     return str(value)
 
 
-def _decode_value(column: str, text: str | None) -> Any:
+def _decode_value(key: str, column: str, text: str | None) -> Any:
     if text is None:
         return None
+    extension = extension_sorts().get(key)
+    if extension is not None:
+        return extension.decode(text)
     if column in {"last_order_at", "created_at"}:
         moment = parse_datetime(text)
         if moment is None:
@@ -257,8 +316,8 @@ def make_cursor(sort: str, row: Customer, direction: str) -> str:
     it asks for the page after (``n``) or before (``p``) that row. Signed so a user cannot hand the query a value
     of their own; the values are still bound as query parameters, never put into SQL text."""
     key, _descending = parse_sort(sort)
-    column = SORT_COLUMNS[key]
-    payload = {"s": sort, "v": _encode_value(getattr(row, column)), "i": row.pk, "d": direction}
+    spec = _sort_spec(key)
+    payload = {"s": sort, "v": _encode_value(getattr(row, spec.attribute)), "i": row.pk, "d": direction}
     return signing.dumps(payload, salt=CURSOR_SALT, compress=True)
 
 
@@ -275,7 +334,7 @@ def read_cursor(cursor: str, sort: str) -> tuple[Any, int, str]:
     if not isinstance(pk, int):
         raise CursorError("bad id")
     try:
-        value = _decode_value(SORT_COLUMNS[key], payload.get("v"))
+        value = _decode_value(key, _sort_spec(key).path, payload.get("v"))
     except (ArithmeticError, ValueError) as error:
         raise CursorError("bad value") from error
     return value, pk, payload["d"]
@@ -294,8 +353,11 @@ def primary_email_subquery() -> Subquery:
 
 
 def _annotated(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    """The row data of a list page: the primary phone and email as subqueries in the same SELECT."""
-    return queryset.annotate(primary_phone=primary_phone_subquery(), primary_email=primary_email_subquery())
+    """The row data of a list page: the primary phone and email as subqueries in the same SELECT, and the values
+    of the columns other apps add (customers.listing), joined for the page's rows only."""
+    return queryset.annotate(
+        primary_phone=primary_phone_subquery(), primary_email=primary_email_subquery(), **extension_annotations()
+    )
 
 
 def customer_list(
@@ -308,9 +370,9 @@ def customer_list(
 ) -> CustomerPage:
     """One page of customers after (or before) ``cursor``. An unreadable cursor starts from the first page.
     ``with_total`` adds the number of customers when the list is unfiltered (one more query)."""
-    sort = sort if sort in VALID_SORTS else DEFAULT_SORT
+    sort = sort if sort and is_valid_sort(sort) else DEFAULT_SORT
     key, descending = parse_sort(sort)
-    column = SORT_COLUMNS[key]
+    spec = _sort_spec(key)
     base = customer_queryset(filters)
 
     direction = "n"
@@ -325,12 +387,15 @@ def customer_list(
     backwards = direction == "p"
     # Walking back, read the list in the reverse order (NULLs first) and turn the page round afterwards.
     order_descending = descending != backwards
-    segments = _segments(column, position, order_descending, nulls_last=not backwards)
-    if column in NULLABLE_COLUMNS and _has_orders(filters):
-        # Every customer a filter on orders admits has a last order: the NULL stretch is empty, but PostgreSQL cannot
-        # see that and would walk the whole table to prove it.
+    segments = _segments(spec.path, position, order_descending, nulls_last=not backwards, nullable=spec.nullable)
+    if spec.nullable and _has_values(filters, key):
+        # Every customer the filters admit has a value (a filter on orders means a last order): the NULL stretch is
+        # empty, but PostgreSQL cannot see that and would walk the whole table to prove it.
         segments = [segment for segment in segments if not segment.nulls]
-    rows = _read_segments(base, segments, _ordering(column, order_descending), limit + 1)
+    if spec.related:
+        rows = _read_related_segments(base, segments, spec.path, limit + 1)
+    else:
+        rows = _read_segments(base, segments, _ordering(spec.path, order_descending), limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -347,6 +412,15 @@ def customer_list(
     if with_total and filters.is_empty:
         page.total, page.total_is_estimate = customer_count_estimate()
     return page
+
+
+def _has_values(filters: CustomerFilters, key: str) -> bool:
+    """Whether every customer the filters admit has a value for the sort key ``key``."""
+    registered = extension_filters()
+    implied = [registered[name] for name, _value in filters.extra if name in registered]
+    if key in SORT_COLUMNS:
+        return _has_orders(filters) or any(item.implies_orders for item in implied)
+    return any(key in item.implies_sorts for item in implied)
 
 
 def _has_orders(filters: CustomerFilters) -> bool:

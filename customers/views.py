@@ -26,6 +26,7 @@ from customers.forms import (
     PhoneAddForm,
     TagAddForm,
 )
+from customers.listing import list_extensions
 from customers.models import Channel, Customer
 from customers.selectors import CustomerFilters, parse_sort
 from shop.csv_safety import SEPARATORS, csv_lines
@@ -37,7 +38,8 @@ PAGE_SIZE = 50
 PAGE_SIZES = (25, 50, 100, 200)
 EXPORT_BATCH = 2000
 
-# Column headers of the list, in order: (sort key or "", label, numeric).
+# Column headers of the list's own columns, in order: (sort key or "", label, numeric). Columns other apps add
+# (customers.listing) come after them.
 COLUMNS: list[tuple[str, Any, bool]] = [
     ("name", gettext_lazy("Name"), False),
     ("", gettext_lazy("Phone"), False),
@@ -81,8 +83,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     form, filters, sort = _filters_and_sort(request)
     page = selectors.customer_list(filters, sort, request.GET.get("cursor"), _page_size(request))
     current_key, descending = parse_sort(sort)
+    extra_columns = [column for extension in list_extensions() for column in extension.columns]
     headers = []
-    for key, label, numeric in COLUMNS:
+    for key, label, numeric in [*COLUMNS, *((column.sort, column.label, column.numeric) for column in extra_columns)]:
         header: dict[str, Any] = {"label": label, "numeric": numeric, "key": key, "active": key == current_key}
         if key:
             # A click on the active column turns it round; a new column starts with the biggest/newest first,
@@ -98,6 +101,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "headers": headers,
+        "extra_columns": extra_columns,
         "next_url": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
         "previous_url": _query(request, cursor=page.previous_cursor) if page.previous_cursor else None,
         "export_url": reverse("customers:export") + _query(request, cursor=None, size=None, sep=None),
@@ -117,6 +121,7 @@ def _amount(value: Decimal, decimal_comma: bool) -> str:
 
 
 def _export_rows(filters: CustomerFilters, sort: str, decimal_comma: bool) -> Iterator[list[Any]]:
+    export_columns = [column for extension in list_extensions() for column in extension.export_columns]
     yield [
         _("ID"),
         _("Name"),
@@ -134,6 +139,7 @@ def _export_rows(filters: CustomerFilters, sort: str, decimal_comma: bool) -> It
         _("Created"),
         _("Email consent"),
         _("SMS consent"),
+        *(str(column.header) for column in export_columns),
     ]
     channels = dict(Channel.choices)
     for batch in selectors.customer_batches(filters, sort, batch_size=EXPORT_BATCH):
@@ -155,6 +161,7 @@ def _export_rows(filters: CustomerFilters, sort: str, decimal_comma: bool) -> It
                 _local(customer.created_at),
                 customer.email_consent,
                 customer.sms_consent,
+                *(column.value(customer, decimal_comma) for column in export_columns),
             ]
 
 

@@ -8,8 +8,10 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from orders.signals import orders_changed
+        from scoring.listing import register as register_list_columns
         from scoring.receivers import on_orders_changed
         from shop.schedules import Schedule, schedule_register
 
         orders_changed.connect(on_orders_changed, dispatch_uid="scoring.orders_changed")
+        register_list_columns()
         schedule_register(Schedule(name="Refit the scores every night", task="scoring.nightly", crontab=("30", "3")))

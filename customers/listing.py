@@ -1,0 +1,107 @@
+"""Extension points of the customer list: columns, filters and sort keys that higher apps plug in.
+
+The list lives in ``customers``, the bottom of the customer-facing apps, but shows figures that higher apps compute
+(scores live in ``scoring``, which imports ``customers``, never the other way round). A higher app describes what it
+adds with these dataclasses and registers it once, from its ``AppConfig.ready``; the list's selectors, form, page
+and CSV export then treat the extension's columns like their own. Everything an extension adds is expressed as ORM
+paths from ``Customer`` (``"score__importance"``), so ``customers`` never imports the app that owns the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.db.models import Expression, F, Q
+
+
+@dataclass(frozen=True)
+class ListSort:
+    """A sort key: the list orders by ``path`` then the customer id, keyset-paginated like the built-in sorts.
+
+    Customers without a value (no related row, or a NULL) come last in both directions, read after the valued
+    ones by id. ``decode`` turns a cursor's text back into the value's type. The valued stretch should be an index
+    range scan: ``path`` needs an index on ``(column, customer)`` on its table."""
+
+    key: str
+    path: str
+    decode: Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A filter read from the GET parameter ``name``. ``condition`` turns the cleaned value into a condition on
+    ``Customer``; ``implies_orders`` says every customer it admits has a last order, and ``implies_sorts`` the sort
+    keys every customer it admits has a value for (so the list can skip their empty stretches, which PostgreSQL
+    cannot prove empty without walking them)."""
+
+    name: str
+    field: Callable[[], forms.Field]
+    condition: Callable[[Any], Q]
+    implies_orders: bool = False
+    implies_sorts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A column of the list page: its header, the sort key its header toggles (or ``""``), and the template that
+    renders its cell with ``customer`` and ``column`` in context."""
+
+    key: str
+    label: Any
+    template: str
+    sort: str = ""
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """A column of the CSV export: ``value(customer, decimal_comma)`` gives the cell (money with the decimal
+    separator the spreadsheet expects)."""
+
+    header: Any
+    value: Callable[[Any, bool], Any]
+
+
+@dataclass(frozen=True)
+class ListExtension:
+    """What one app adds to the list. ``annotations`` are the values its columns read, selected in the page's one
+    query (a LEFT JOIN per page row, never a per-row query)."""
+
+    name: str
+    annotations: Callable[[], dict[str, Expression | F]] = field(default=lambda: {})
+    sorts: tuple[ListSort, ...] = ()
+    filters: tuple[ListFilter, ...] = ()
+    columns: tuple[ListColumn, ...] = ()
+    export_columns: tuple[ExportColumn, ...] = ()
+    # Rows of the filter form: tuples of filter names laid out side by side.
+    form_rows: tuple[tuple[str, ...], ...] = ()
+
+
+_EXTENSIONS: dict[str, ListExtension] = {}
+
+
+def list_extension_register(extension: ListExtension) -> None:
+    """Add (or, on a second call with the same name, replace) an app's extension of the list."""
+    _EXTENSIONS[extension.name] = extension
+
+
+def list_extensions() -> list[ListExtension]:
+    return list(_EXTENSIONS.values())
+
+
+def extension_sorts() -> dict[str, ListSort]:
+    return {sort.key: sort for extension in _EXTENSIONS.values() for sort in extension.sorts}
+
+
+def extension_filters() -> dict[str, ListFilter]:
+    return {item.name: item for extension in _EXTENSIONS.values() for item in extension.filters}
+
+
+def extension_annotations() -> dict[str, Expression | F]:
+    annotations: dict[str, Expression | F] = {}
+    for extension in _EXTENSIONS.values():
+        annotations.update(extension.annotations())
+    return annotations
