@@ -16,9 +16,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.privacy import erasure_notice_section, personal_data_section
@@ -26,8 +28,11 @@ from customers import selectors as customer_selectors
 from customers.calls import calls_for_customer
 from customers.forms import EmailAddForm, NoteForm, PhoneAddForm, TagAddForm
 from customers.models import ConsentChannel, Customer
+from feedback.models import FollowUp, Response
+from feedback.selectors import open_complaints_for_customers, responses_for_customer
 from orders import selectors as order_selectors
-from scoring.models import CustomerScore
+from orders.models import Order
+from scoring.models import CustomerScore, ScoreSnapshot
 from shop.permissions import user_can
 from shop.roles import Capability
 
@@ -69,8 +74,41 @@ def call_entries(customer: Customer) -> list[TimelineEntry]:
     ]
 
 
+def follow_ups_for_customer(customer_id: int) -> QuerySet[FollowUp]:
+    """Every complaint of a customer with the answer and order it came from, newest first. (A feedback read the
+    card needs and feedback.selectors does not offer yet; served by the ``(customer, state)`` index.)"""
+    return (
+        FollowUp.objects.filter(customer_id=customer_id)
+        .select_related("response", "order", "assignee")
+        .order_by("-created_at", "-id")
+    )
+
+
+def response_entries(customer: Customer) -> list[TimelineEntry]:
+    answers: Iterable[Response] = responses_for_customer(customer.pk)[:TIMELINE_LENGTH]
+    return [
+        TimelineEntry(kind="survey_answer", at=answer.created_at, template="crm/_timeline_answer.html", object=answer)
+        for answer in answers
+    ]
+
+
+def follow_up_entries(customer: Customer) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            kind="follow_up", at=follow_up.created_at, template="crm/_timeline_follow_up.html", object=follow_up
+        )
+        for follow_up in follow_ups_for_customer(customer.pk)[:TIMELINE_LENGTH]
+    ]
+
+
 # Each app that has something to say about a customer's history adds its source here (one query each, bounded).
-TIMELINE_SOURCES: list[TimelineSource] = [order_entries, note_entries, call_entries]
+TIMELINE_SOURCES: list[TimelineSource] = [
+    order_entries,
+    note_entries,
+    call_entries,
+    response_entries,
+    follow_up_entries,
+]
 
 
 def customer_timeline(customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
@@ -132,14 +170,61 @@ def _merges(customer: Customer, user: Any) -> dict[str, Any]:
     return {"merges": customer_selectors.customer_merges(customer)}
 
 
-# The card's panels in order; scores, loyalty and feedback add theirs here.
+# Months of score history the card's chart shows: two years, enough to see a season come round twice.
+HISTORY_MONTHS = 24
+
+
+def score_history(customer: Customer, score: CustomerScore | None) -> dict[str, Any]:
+    """The chart's series, oldest first: importance and churn risk (percent) of each monthly snapshot, then the
+    current score as the last point. Churn risk is ``None`` where the model was not fitted (a gap in the line)."""
+    snapshots = list(ScoreSnapshot.objects.filter(customer=customer).order_by("-month")[:HISTORY_MONTHS])[::-1]
+    points: list[tuple[str, int, float | None]] = [
+        (f"{snapshot.month:%Y-%m}", snapshot.importance, snapshot.churn_risk) for snapshot in snapshots
+    ]
+    if score is not None:
+        points.append((_("now"), score.importance, score.churn_risk))
+    return {
+        "names": {"importance": _("Importance"), "churn": _("Churn risk, %")},
+        "labels": [label for label, _importance, _churn in points],
+        "importance": [importance for _label, importance, _churn in points],
+        "churn": [None if churn is None else round(churn * 100, 1) for _label, _importance, churn in points],
+    }
+
+
+def _unscored_reason(customer: Customer) -> str:
+    """Why a customer has no score, in words the manager can act on."""
+    if not Order.objects.filter(customer=customer).delivered().exists():
+        return _(
+            "No score yet: the score is computed from delivered orders, and this customer has none "
+            "(or all of them were returned)."
+        )
+    return _("Not scored yet: the score appears after the next scoring run.")
+
+
 def _score(customer: Customer, user: Any) -> dict[str, Any]:
-    return {"score": CustomerScore.objects.filter(customer=customer).first()}
+    score = CustomerScore.objects.filter(customer=customer).first()
+    history = score_history(customer, score)
+    return {
+        "score": score,
+        # A line needs two points: one snapshot and the current score, or two months.
+        "history": history if len(history["labels"]) >= 2 else None,
+        "unscored_reason": "" if score is not None else _unscored_reason(customer),
+    }
 
 
+def _complaints(customer: Customer, user: Any) -> dict[str, Any]:
+    """Open complaints, shown near the top: whoever opens the card should see an unhappy customer first."""
+    return {
+        "complaints": open_complaints_for_customers([customer.pk]).get(customer.pk, []),
+        "now": timezone.now(),
+    }
+
+
+# The card's panels in order; scores, loyalty and feedback add theirs here.
 CARD_SECTIONS: list[CardSection] = [
     CardSection("erasure_notice", "crm/privacy/erasure_notice.html", "main", erasure_notice_section),
     CardSection("merges", "customers/card/merges.html", "main", _merges),
+    CardSection("complaints", "crm/card_complaints.html", "main", _complaints),
     CardSection("score", "scoring/card_score.html", "main", _score),
     CardSection("figures", "customers/card/figures.html", "main"),
     CardSection("contacts", "customers/card/contacts.html", "side", _contacts),
