@@ -7,12 +7,29 @@ from django.utils.translation import gettext as _
 from scoring.engine.importance import top_share
 from shop.money import format_money
 
+# Churn risk "rising": at least five percentage points above last month's snapshot. Daily refits move a steady
+# customer's risk by a point or two over a month; five points is a change a person should notice.
+RISING = 0.05
+
+
+def churn_rising(churn: float | None, previous: float | None) -> bool:
+    return churn is not None and previous is not None and churn - previous >= RISING
+
 
 def explanation(
-    importance: int, transactions: int, clv: Decimal | float | None, churn: float | None, currency: str
+    importance: int,
+    transactions: int,
+    clv: Decimal | float | None,
+    churn: float | None,
+    currency: str,
+    *,
+    fitted: bool | None = None,
+    rising: bool = False,
 ) -> str:
-    """One line a person reads in a second: “Top 3% · 14 orders · predicted 48 200 ₽ next 12 months · churn
-    risk 62%”."""
+    """One line a person reads in a second: “Top 3% · 14 purchase days · predicted 48 200 ₽ next 12 months ·
+    churn risk 62%, rising”. Without the model (``fitted`` false) the line says so; a churn risk may still be
+    shown then, raised by signals (a complaint, returns) that do not need the model."""
+    fitted = churn is not None if fitted is None else fitted
     parts = [
         _("Top %(share)s%%") % {"share": top_share(importance)},
         _("%(count)s purchase days") % {"count": transactions},
@@ -20,7 +37,8 @@ def explanation(
     if clv is not None:
         parts.append(_("predicted %(value)s next 12 months") % {"value": format_money(Decimal(clv), currency)})
     if churn is not None:
-        parts.append(_("churn risk %(percent)s%%") % {"percent": round(churn * 100)})
-    else:
+        risk = _("churn risk %(percent)s%%") % {"percent": round(churn * 100)}
+        parts.append(_("%(risk)s, rising") % {"risk": risk} if rising else risk)
+    if not fitted:
         parts.append(_("model not fitted: RF scores only"))
     return " · ".join(parts)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from scoring.engine.importance import TierThresholds
+from scoring.explain import churn_rising
 from scoring.explain import explanation as explain_score
 from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -97,6 +98,8 @@ class CustomerScore(models.Model):
     predicted_clv = money_field(null=True)
     churn_risk = models.FloatField(null=True)
     churn_reasons = models.JSONField(default=list)
+    # Last month's churn risk from its snapshot, copied here by each run so that "rising" costs nothing to show.
+    previous_churn_risk = models.FloatField(null=True, blank=True)
     importance = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=10, choices=Tier.choices)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -122,10 +125,21 @@ class CustomerScore(models.Model):
         return str(Segment(self.segment).label)
 
     @property
+    def churn_rising(self) -> bool:
+        """Churn risk meaningfully above last month's snapshot."""
+        return churn_rising(self.churn_risk, self.previous_churn_risk)
+
+    @property
     def explanation(self) -> str:
         """Built when shown, in the reader's language and the shop's currency, from the stored figures."""
         return explain_score(
-            self.importance, self.transactions, self.predicted_clv, self.churn_risk, ShopSettings.load().currency
+            self.importance,
+            self.transactions,
+            self.predicted_clv,
+            self.churn_risk,
+            ShopSettings.load().currency,
+            fitted=self.p_alive is not None,
+            rising=self.churn_rising,
         )
 
 
@@ -168,8 +182,9 @@ class ScoringSettings(models.Model):
 
 
 class ScoreSnapshot(models.Model):
-    """A customer's score as it stood in a month (the month's first successful run writes it), for the card's
-    history chart and for saying whether churn risk is rising."""
+    """A customer's score as it stood in a month (each successful full run writes the month's row, a later run in
+    the same month updates it, so a past month keeps its last score), for the card's history chart and for saying
+    whether churn risk is rising."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="score_snapshots")
     month = models.DateField(help_text=_("first day of the month"))
@@ -184,6 +199,10 @@ class ScoreSnapshot(models.Model):
         constraints: ClassVar = [
             # One per customer and month; its index also serves the card's history (a customer's months in order).
             models.UniqueConstraint(fields=["customer", "month"], name="score_snapshot_customer_month"),
+        ]
+        indexes: ClassVar = [
+            # A run reads last month's snapshot of everybody (for "rising"); a month's rows are written together.
+            models.Index(fields=["month", "customer"], name="score_snapshot_month"),
         ]
 
     def __str__(self) -> str:
