@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
-from django.db.models import Avg, Count, QuerySet, Sum
+from django.db.models import Avg, Count, F, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -102,7 +102,11 @@ class SegmentReport:
 
 
 def last_succeeded_run() -> ScoringRun | None:
-    return ScoringRun.objects.filter(state=ScoringRun.State.SUCCEEDED).order_by("-finished_at").first()
+    return (
+        ScoringRun.objects.filter(state=ScoringRun.State.SUCCEEDED)
+        .order_by(F("finished_at").desc(nulls_last=True), "-pk")
+        .first()
+    )
 
 
 def active_run() -> ScoringRun | None:
