@@ -22,12 +22,17 @@ class ListSort:
     """A sort key: the list orders by ``path`` then the customer id, keyset-paginated like the built-in sorts.
 
     Customers without a value (no related row, or a NULL) come last in both directions, read after the valued
-    ones by id. ``decode`` turns a cursor's text back into the value's type. The valued stretch should be an index
-    range scan: ``path`` needs an index on ``(column, customer)`` on its table."""
+    ones by id; ``missing`` selects them, written as ``NOT EXISTS`` so that PostgreSQL plans an anti-join that walks
+    customers by id and stops at a page (a LEFT JOIN … IS NULL whose columns the page also selects is planned as a
+    hash join over both whole tables). ``decode`` turns a cursor's text back into the value's type. The valued
+    stretch should be an index range scan: ``path`` needs an index on ``(column, customer)`` on its table, and
+    ``tiebreak`` is that table's customer column (``"score__customer_id"``), the index's second column."""
 
     key: str
     path: str
     decode: Callable[[str], Any]
+    missing: Callable[[], Q]
+    tiebreak: str
 
 
 @dataclass(frozen=True)

@@ -127,12 +127,15 @@ def parse_sort(sort: str | None) -> tuple[str, bool]:
 @dataclass(frozen=True)
 class _SortSpec:
     """How the list reads a sort key: the ORM path it orders by, the row attribute its cursor value comes from,
-    whether it may be missing, and whether the value sits on another table (an app's extension)."""
+    whether it may be missing (and the condition for the rows without a value, when it is not ``path IS NULL``),
+    and whether the value sits on another table (an app's extension)."""
 
     path: str
     attribute: str
     nullable: bool
     related: bool
+    missing: Q | None = None
+    tiebreak: str = "id"
 
 
 def _sort_spec(key: str) -> _SortSpec:
@@ -140,7 +143,15 @@ def _sort_spec(key: str) -> _SortSpec:
         column = SORT_COLUMNS[key]
         return _SortSpec(column, column, column in NULLABLE_COLUMNS, related=False)
     # An extension's value lives on a related row that a customer may not have: always nullable.
-    return _SortSpec(extension_sorts()[key].path, SORT_VALUE, nullable=True, related=True)
+    extension = extension_sorts()[key]
+    return _SortSpec(
+        extension.path,
+        SORT_VALUE,
+        nullable=True,
+        related=True,
+        missing=extension.missing(),
+        tiebreak=extension.tiebreak,
+    )
 
 
 def _day_start(day: date) -> datetime:
@@ -202,14 +213,16 @@ def _ordering(column: str, descending: bool) -> list[str]:
     return [prefix + column, prefix + "id"]
 
 
-def _after(column: str, value: Any, pk: int, descending: bool) -> Q:
+def _after(column: str, value: Any, pk: int, descending: bool, tiebreak: str = "id") -> Q:
     """Rows strictly after ``(value, pk)`` in :func:`_ordering`'s order, ``value`` not NULL.
 
     Written as ``col <= v AND (col < v OR id < pk)`` rather than a single OR so that PostgreSQL uses the leading
-    column as an index condition and starts the scan at the cursor: page 10 000 costs what page 1 costs."""
+    column as an index condition and starts the scan at the cursor: page 10 000 costs what page 1 costs.
+    ``tiebreak`` is the customer id as the sort column's own table holds it (``score__customer_id``), so that
+    rows of a tie already passed are skipped in the index scan, not after a join to the customer row."""
     step = "lt" if descending else "gt"
     near = "lte" if descending else "gte"
-    return Q(**{f"{column}__{near}": value}) & (Q(**{f"{column}__{step}": value}) | Q(**{f"id__{step}": pk}))
+    return Q(**{f"{column}__{near}": value}) & (Q(**{f"{column}__{step}": value}) | Q(**{f"{tiebreak}__{step}": pk}))
 
 
 @dataclass(frozen=True)
@@ -222,7 +235,14 @@ class _Segment:
 
 
 def _segments(
-    column: str, position: tuple[Any, int] | None, descending: bool, nulls_last: bool, *, nullable: bool
+    column: str,
+    position: tuple[Any, int] | None,
+    descending: bool,
+    nulls_last: bool,
+    *,
+    nullable: bool,
+    missing: Q | None = None,
+    tiebreak: str = "id",
 ) -> list[_Segment]:
     """The stretches of the list after ``position``, in list order.
 
@@ -230,11 +250,12 @@ def _segments(
     id, each an index range scan on ``(column, id)``. ``ORDER BY col DESC NULLS LAST`` in one statement would need
     an index of its own and a cursor condition with an OR across NULLs that no index can bound."""
     if not nullable:
-        condition = Q() if position is None else _after(column, position[0], position[1], descending)
+        condition = Q() if position is None else _after(column, position[0], position[1], descending, tiebreak)
         return [_Segment(condition, _ordering(column, descending))]
     step = "lt" if descending else "gt"
     valued = _Segment(Q(**{f"{column}__isnull": False}), _ordering(column, descending))
-    empty = _Segment(Q(**{f"{column}__isnull": True}), ["-id" if descending else "id"], nulls=True)
+    empty_condition = missing if missing is not None else Q(**{f"{column}__isnull": True})
+    empty = _Segment(empty_condition, ["-id" if descending else "id"], nulls=True)
     in_order = [valued, empty] if nulls_last else [empty, valued]
     if position is None:
         return in_order
@@ -243,7 +264,7 @@ def _segments(
         # The cursor is among the NULLs: the rest of them, then (NULLs first) every row with a value.
         rest = _Segment(empty.condition & Q(**{f"id__{step}": pk}), empty.ordering, nulls=True)
         return [rest] if nulls_last else [rest, valued]
-    rest = _Segment(valued.condition & _after(column, value, pk, descending), valued.ordering)
+    rest = _Segment(valued.condition & _after(column, value, pk, descending, tiebreak), valued.ordering)
     # The cursor is among the values: the rest of them, then (NULLs last) every NULL.
     return [rest, empty] if nulls_last else [rest]
 
@@ -387,7 +408,15 @@ def customer_list(
     backwards = direction == "p"
     # Walking back, read the list in the reverse order (NULLs first) and turn the page round afterwards.
     order_descending = descending != backwards
-    segments = _segments(spec.path, position, order_descending, nulls_last=not backwards, nullable=spec.nullable)
+    segments = _segments(
+        spec.path,
+        position,
+        order_descending,
+        nulls_last=not backwards,
+        nullable=spec.nullable,
+        missing=spec.missing,
+        tiebreak=spec.tiebreak,
+    )
     if spec.nullable and _has_values(filters, key):
         # Every customer the filters admit has a value (a filter on orders means a last order): the NULL stretch is
         # empty, but PostgreSQL cannot see that and would walk the whole table to prove it.

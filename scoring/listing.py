@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.listing import (
@@ -24,11 +24,13 @@ from customers.listing import (
     ListSort,
     list_extension_register,
 )
-from scoring.models import ScoringSettings, Segment, Tier
+from scoring.models import CustomerScore, ScoringSettings, Segment, Tier
 
 CELL_TEMPLATE = "scoring/list_cell.html"
 # Every customer with a score has a delivered order, so a last order, and an importance.
 SCORED = frozenset({"importance"})
+# The score row's customer column: the second column of every score index the sorts read.
+TIEBREAK = "score__customer_id"
 
 
 def _annotations() -> dict[str, Any]:
@@ -39,6 +41,11 @@ def _annotations() -> dict[str, Any]:
         "score_churn": F("score__churn_risk"),
         "score_clv": F("score__predicted_clv"),
     }
+
+
+def _without(column: str) -> Q:
+    """Customers with no score, or a score without this figure (the model fell back to RF): an anti-join."""
+    return ~Q(Exists(CustomerScore.objects.filter(customer=OuterRef("pk"), **{f"{column}__isnull": False})))
 
 
 def _tier_condition(tier: str) -> Q:
@@ -100,9 +107,9 @@ SCORE_LIST = ListExtension(
     name="scoring",
     annotations=_annotations,
     sorts=(
-        ListSort("importance", "score__importance", int),
-        ListSort("churn", "score__churn_risk", float),
-        ListSort("clv", "score__predicted_clv", Decimal),
+        ListSort("importance", "score__importance", int, lambda: _without("importance"), TIEBREAK),
+        ListSort("churn", "score__churn_risk", float, lambda: _without("churn_risk"), TIEBREAK),
+        ListSort("clv", "score__predicted_clv", Decimal, lambda: _without("predicted_clv"), TIEBREAK),
     ),
     filters=(
         ListFilter("tier", _tier_field, _tier_condition, implies_orders=True, implies_sorts=SCORED),

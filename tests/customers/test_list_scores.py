@@ -353,3 +353,22 @@ def test_settings_are_read_once_per_filtered_page(client_for):
     with CaptureQueriesContext(connection) as queries:
         client.get(LIST, {"tier": "vip"})
     assert sum('"scoring_scoringsettings"' in query["sql"] for query in queries.captured_queries) == 1
+
+
+def test_the_churn_and_clv_sorts_have_their_partial_indexes(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'scoring_customerscore'")
+        indexes = dict(cursor.fetchall())
+    assert "(churn_risk, customer_id) WHERE (churn_risk IS NOT NULL)" in indexes["score_churn_list"]
+    assert "(predicted_clv, customer_id) WHERE (predicted_clv IS NOT NULL)" in indexes["score_clv_list"]
+
+
+def test_customers_without_a_score_are_found_by_an_anti_join_not_a_join_of_both_tables(db):
+    """The stretch of unscored customers is ``NOT EXISTS``: PostgreSQL can stop after a page, where a LEFT JOIN …
+    IS NULL with the score columns selected was planned as a hash join of both whole tables."""
+    scored(50)
+    CustomerFactory.create()
+    with CaptureQueriesContext(connection) as queries:
+        customer_list(CustomerFilters(), "-importance", None, limit=5)
+    unscored = [query["sql"] for query in queries.captured_queries if "NOT (EXISTS(" in query["sql"]]
+    assert len(unscored) == 1 and 'U0."importance" IS NOT NULL' in unscored[0]
