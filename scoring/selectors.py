@@ -59,6 +59,8 @@ SEGMENT_COLOURS = {
     "hibernating": "#adb5bd",
     "lost": "#6c757d",
 }
+# Names on the darker cells of the map are written in white.
+DARK_SEGMENTS = frozenset({"champions", "at_risk", "cant_lose", "lost"})
 TIER_COLOURS = {"vip": "#b02a37", "high": "#fd7e14", "medium": "#0dcaf0", "low": "#6c757d"}
 
 
@@ -200,6 +202,7 @@ def rf_map() -> list[dict[str, Any]]:
             cell["label"] = Segment(cell["segment"]).label
             cell["advice"] = SEGMENT_ADVICE_TRANSLATED[cell["segment"]]
             cell["colour"] = SEGMENT_COLOURS[cell["segment"]]
+            cell["text_class"] = "text-white" if cell["segment"] in DARK_SEGMENTS else "text-dark"
     return rows
 
 

@@ -25,11 +25,13 @@ from shop.roles import Capability
 # Every "start a run" click takes this lock, so two owners clicking at once cannot both see "none running" and
 # start two runs that would overwrite each other's scores.
 RUN_START_LOCK = "scoring.run_start"
+# The steps in the order a run takes them (the JSON column does not keep the order they were written in).
 STEP_LABELS = {
     "statistics": gettext_lazy("statistics"),
     "fit": gettext_lazy("fit"),
     "score": gettext_lazy("score"),
     "write": gettext_lazy("write"),
+    "snapshot": gettext_lazy("snapshot"),
 }
 
 
@@ -70,20 +72,23 @@ def segments(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _run_rows(runs: list[ScoringRun]) -> list[dict[str, object]]:
-    """Each run with its step times in the order the run takes them, labelled for the reader."""
+def _steps(timings: dict[str, object]) -> list[tuple[str, float]]:
+    """A run's step times in the order the run takes them, then any step this page does not know yet."""
+    known = [name for name in STEP_LABELS if name in timings]
+    names = known + sorted(set(timings) - set(known))
     return [
-        {
-            "run": run,
-            "steps": [
-                (STEP_LABELS.get(name, name), seconds)
-                for name, seconds in (run.timings or {}).items()
-                if isinstance(seconds, int | float)
-            ],
-            "total_seconds": sum(v for v in (run.timings or {}).values() if isinstance(v, int | float)),
-        }
-        for run in runs
+        (str(STEP_LABELS.get(name, name)), float(timings[name]))  # type: ignore[arg-type]
+        for name in names
+        if isinstance(timings[name], int | float)
     ]
+
+
+def _run_rows(runs: list[ScoringRun]) -> list[dict[str, object]]:
+    rows = []
+    for run in runs:
+        steps = _steps(run.timings or {})
+        rows.append({"run": run, "steps": steps, "total_seconds": sum(seconds for _name, seconds in steps)})
+    return rows
 
 
 def _model_page(request: HttpRequest, form: TierThresholdsForm, status: int = 200) -> HttpResponse:

@@ -17,31 +17,37 @@
   }
 
   const segments = data.segments;
+  const horizontal = {
+    indexAxis: "y",
+    maintainAspectRatio: false,
+    onClick: openList("segment", segments.keys),
+    onHover: pointer,
+    scales: { x: { beginAtZero: true }, y: { ticks: { autoSkip: false } } },
+  };
   new Chart(document.getElementById("segments-chart"), {
     type: "bar",
     data: {
       labels: segments.labels,
+      datasets: [{ label: data.names.customers, data: segments.customers, backgroundColor: segments.colours }],
+    },
+    options: Object.assign({}, horizontal, { plugins: { legend: { display: false }, title: { display: true, text: data.names.customers } } }),
+  });
+  new Chart(document.getElementById("segments-value-chart"), {
+    type: "bar",
+    data: {
+      labels: segments.labels,
       datasets: [
-        { label: data.names.customers, data: segments.customers, backgroundColor: segments.colours, xAxisID: "customers" },
-        { label: data.names.value, data: segments.value, backgroundColor: "rgba(13, 110, 253, 0.25)", xAxisID: "money" },
-        { label: data.names.clv, data: segments.clv, backgroundColor: "rgba(25, 135, 84, 0.35)", xAxisID: "money" },
+        { label: data.names.value, data: segments.value, backgroundColor: "rgba(13, 110, 253, 0.6)" },
+        { label: data.names.clv, data: segments.clv, backgroundColor: "rgba(25, 135, 84, 0.6)" },
       ],
     },
-    options: {
-      indexAxis: "y",
-      onClick: openList("segment", segments.keys),
-      onHover: pointer,
-      scales: {
-        customers: { position: "top", beginAtZero: true, title: { display: true, text: data.names.customers } },
-        money: { position: "bottom", beginAtZero: true, grid: { drawOnChartArea: false } },
-      },
-    },
+    options: horizontal,
   });
 
   const tiers = data.tiers;
   new Chart(document.getElementById("tiers-chart"), {
     type: "doughnut",
     data: { labels: tiers.labels, datasets: [{ label: data.names.customers, data: tiers.customers, backgroundColor: tiers.colours }] },
-    options: { onClick: openList("tier", tiers.keys), onHover: pointer },
+    options: { maintainAspectRatio: false, onClick: openList("tier", tiers.keys), onHover: pointer },
   });
 })();

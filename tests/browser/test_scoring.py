@@ -1,0 +1,90 @@
+"""The scoring pages in a real browser: Run now with its progress bar, the bar following a run to its end, the
+segments page's charts and its way into the filtered customer list."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from orders.models import OrderStatus
+from scoring.models import ScoringRun
+from shop.models import User
+from shop.roles import Role
+from tests.factories import CustomerFactory, CustomerScoreFactory, OrderFactory, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def english_owner() -> User:
+    return make_user(Role.OWNER, language="en")
+
+
+def test_run_now_shows_the_run_through_to_its_end(sign_in: Callable[[User], Page]):
+    now = timezone.now()
+    for number in range(12):
+        customer = CustomerFactory.create()
+        for days_ago in range(number % 3 + 1):
+            OrderFactory.create(
+                customer=customer,
+                status=OrderStatus.DELIVERED,
+                placed_at=now - timedelta(days=30 + 40 * days_ago + number),
+                total=Decimal("1500.00"),
+            )
+    page = sign_in(english_owner())
+    page.goto("/scoring/model/")
+    expect(page.get_by_test_id("no-run")).to_be_visible()
+
+    page.get_by_test_id("run-now").click()
+
+    # Tests run Celery eagerly: the run has finished by the time the page comes back, and the bar says so.
+    expect(page.get_by_test_id("run-state")).to_have_text("Succeeded")
+    expect(page.get_by_test_id("run-bar")).to_have_text("100%")
+    expect(page.get_by_test_id("run-now")).to_be_enabled()
+    run = ScoringRun.objects.get()
+    assert run.customers == 12
+    expect(page.locator(f'[data-table=runs] tr[data-run="{run.pk}"]')).to_contain_text("Succeeded")
+
+
+def test_the_progress_bar_follows_a_running_run_until_it_ends(sign_in: Callable[[User], Page]):
+    run = ScoringRun.objects.create(state=ScoringRun.State.RUNNING, progress=30, started_at=timezone.now())
+    page = sign_in(english_owner())
+    page.goto("/scoring/model/")
+    expect(page.get_by_test_id("run-bar")).to_have_text("30%")
+    expect(page.get_by_test_id("run-now")).to_be_disabled()
+
+    ScoringRun.objects.filter(pk=run.pk).update(progress=75)
+    expect(page.get_by_test_id("run-bar")).to_have_text("75%")
+    ScoringRun.objects.filter(pk=run.pk).update(state=ScoringRun.State.SUCCEEDED, progress=100)
+
+    expect(page.get_by_test_id("run-state")).to_have_text("Succeeded")
+    expect(page.get_by_test_id("run-bar")).to_have_text("100%")
+    expect(page.get_by_test_id("run-now")).to_be_enabled()
+    expect(page.locator("[data-field=reload]")).to_be_visible()
+
+
+def test_a_failed_run_shows_its_error(sign_in: Callable[[User], Page]):
+    run = ScoringRun.objects.create(state=ScoringRun.State.PENDING)
+    page = sign_in(english_owner())
+    page.goto("/scoring/model/")
+
+    ScoringRun.objects.filter(pk=run.pk).update(state=ScoringRun.State.FAILED, error="MemoryError: out of memory")
+
+    expect(page.get_by_test_id("run-state")).to_have_text("Failed")
+    expect(page.locator("#scoring-run-progress [data-field=error]")).to_have_text("MemoryError: out of memory")
+
+
+def test_the_segments_page_draws_its_charts_and_leads_to_the_filtered_list(sign_in: Callable[[User], Page]):
+    CustomerScoreFactory.create(segment="champions", tier="vip", importance=99)
+    CustomerScoreFactory.create(segment="at_risk", tier="medium", importance=55)
+    page = sign_in(make_user(Role.MANAGER, language="en"))
+
+    page.locator("[data-nav=segments]").click()
+
+    expect(page.get_by_test_id("scored-customers")).to_have_text("2")
+    assert page.evaluate("Chart.getChart('segments-chart').data.datasets[0].data") == [1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
+    assert page.evaluate("Chart.getChart('tiers-chart').data.datasets[0].data") == [1, 0, 1, 0]
+    page.locator('[data-table=rf-map] td[data-cell="55"] a').click()
+    page.wait_for_url("**/customers/?segment=champions")
