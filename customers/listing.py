@@ -40,13 +40,15 @@ class ListFilter:
     """A filter read from the GET parameter ``name``. ``condition`` turns the cleaned value into a condition on
     ``Customer``; ``implies_orders`` says every customer it admits has a last order, and ``implies_sorts`` the sort
     keys every customer it admits has a value for (so the list can skip their empty stretches, which PostgreSQL
-    cannot prove empty without walking them)."""
+    cannot prove empty without walking them). ``default_sort`` is the order the list takes when this filter is on
+    and the person chose none: the order that reads the filter's own index."""
 
     name: str
     field: Callable[[], forms.Field]
     condition: Callable[[Any], Q]
     implies_orders: bool = False
     implies_sorts: frozenset[str] = frozenset()
+    default_sort: str = ""
 
 
 @dataclass(frozen=True)

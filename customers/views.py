@@ -26,7 +26,7 @@ from customers.forms import (
     PhoneAddForm,
     TagAddForm,
 )
-from customers.listing import list_extensions
+from customers.listing import extension_filters, list_extensions
 from customers.models import Channel, Customer
 from customers.selectors import CustomerFilters, parse_sort
 from shop.csv_safety import SEPARATORS, csv_lines
@@ -66,8 +66,20 @@ def _filters_and_sort(request: HttpRequest) -> tuple[CustomerFilterForm, Custome
     form = CustomerFilterForm(request.GET or None)
     if form.is_bound:
         form.is_valid()
-    sort = (form.cleaned_data.get("sort") if form.is_bound else "") or selectors.DEFAULT_SORT
-    return form, form.filters(), sort
+    filters = form.filters()
+    sort = (form.cleaned_data.get("sort") if form.is_bound else "") or _default_sort(filters)
+    return form, filters, sort
+
+
+def _default_sort(filters: CustomerFilters) -> str:
+    """With no sort chosen: the order an active filter of another app asks for (the VIP tier by importance, the
+    customers at risk by churn risk: what a person filtering so wants first, and the order that reads the filter's
+    own index), else the newest last order."""
+    registered = extension_filters()
+    for name, _value in filters.extra:
+        if name in registered and registered[name].default_sort:
+            return registered[name].default_sort
+    return selectors.DEFAULT_SORT
 
 
 def _page_size(request: HttpRequest) -> int:

@@ -112,13 +112,21 @@ SCORE_LIST = ListExtension(
         ListSort("clv", "score__predicted_clv", Decimal, lambda: _without("predicted_clv"), TIEBREAK),
     ),
     filters=(
-        ListFilter("tier", _tier_field, _tier_condition, implies_orders=True, implies_sorts=SCORED),
+        ListFilter(
+            "tier",
+            _tier_field,
+            _tier_condition,
+            implies_orders=True,
+            implies_sorts=SCORED,
+            default_sort="-importance",
+        ),
         ListFilter(
             "segment",
             _segment_field,
             lambda segment: Q(score__segment=segment),
             implies_orders=True,
             implies_sorts=SCORED,
+            default_sort="-importance",
         ),
         ListFilter(
             "churn_min",
@@ -128,6 +136,7 @@ SCORE_LIST = ListExtension(
             lambda percent: Q(score__churn_risk__gte=percent / 100),
             implies_orders=True,
             implies_sorts=SCORED | {"churn"},
+            default_sort="-churn",
         ),
     ),
     columns=(

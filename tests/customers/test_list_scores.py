@@ -4,7 +4,7 @@ keyset-paginated sorts, plugged in by scoring through customers.listing."""
 import ast
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from customers import selectors
 from customers.listing import extension_sorts
@@ -372,3 +372,21 @@ def test_customers_without_a_score_are_found_by_an_anti_join_not_a_join_of_both_
         customer_list(CustomerFilters(), "-importance", None, limit=5)
     unscored = [query["sql"] for query in queries.captured_queries if "NOT (EXISTS(" in query["sql"]]
     assert len(unscored) == 1 and 'U0."importance" IS NOT NULL' in unscored[0]
+
+
+def test_a_tier_or_segment_filter_without_a_sort_lists_the_most_important_first(client_for):
+    middle = scored(90, segment=Segment.CHAMPIONS, last_order_at=timezone.now())
+    top = scored(99, segment=Segment.CHAMPIONS, last_order_at=timezone.now() - timedelta(days=30))
+    client = client_for("Manager")
+    for query in ({"segment": "champions"}, {"tier": "high"}):
+        response = client.get(LIST, query)
+        expected = [top.pk, middle.pk] if "segment" in query else [middle.pk]
+        assert listed_ids(response) == expected and response.context["page"].sort == "-importance"
+
+
+def test_a_churn_filter_without_a_sort_lists_the_most_at_risk_first_and_a_chosen_sort_wins(client_for):
+    likely = scored(60, churn=0.9, last_order_at=timezone.now() - timedelta(days=300))
+    possible = scored(70, churn=0.6, last_order_at=timezone.now())
+    client = client_for("Manager")
+    assert listed_ids(client.get(LIST, {"churn_min": "50"})) == [likely.pk, possible.pk]
+    assert listed_ids(client.get(LIST, {"churn_min": "50", "sort": "-last_order"})) == [possible.pk, likely.pk]
