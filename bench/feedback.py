@@ -1,15 +1,19 @@
 """Scheduling and sending 10,000 survey invitations through one real Celery worker with file backends.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_feedback_bench REDIS_URL=redis://127.0.0.1:6379/8 \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_feedbackbench REDIS_URL=redis://127.0.0.1:6379/4 \
         .venv/bin/python bench/feedback.py [--orders 10000]
 
 Migrates the database, writes the delivered orders (not timed), then times through one ``--pool=solo`` worker:
 scheduling (the tasks the ``orders_delivered`` receiver queues, 1,000 orders each) and sending every invitation
-(half email to a file backend, half SMS to the file backend), from queueing to the last row marked sent.
+(half email to Django's file backend, half SMS to the file backend), from queueing to the last row marked sent.
+Then it counts what the backends received (email messages by their Message-ID, SMS lines by their message id) and
+fails when any invitation was received twice or not at all.
 """
 
 import argparse
 import os
+import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -84,16 +88,23 @@ def main() -> None:
     queue = f"bench-feedback-{os.getpid()}"
     environment = {
         **os.environ,
+        # As in production: no query log, cached templates.
+        "DEBUG": "false",
         "FEEDBACK_SMS_FILE": str(sink / "sms.log"),
-        "EMAIL_URL": f"filemail://{sink / 'mail'}",
+        # django-environ drops the first slash of the path: four slashes make it absolute.
+        "EMAIL_URL": f"filemail:///{sink / 'mail'}",
     }
+    load_before = os.getloadavg()
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "crm", "worker", "--pool=solo", "-Q", queue, "--loglevel=WARNING"],
+        [
+            *(str(ROOT / ".venv/bin/celery"), "-A", "crm", "worker", "--pool=solo", "-Q", queue),
+            *("-n", f"{queue}@%h", "--loglevel=WARNING"),
+        ],
         cwd=ROOT,
         env=environment,
     )
     try:
-        time.sleep(5)
+        _wait_until_ready(worker, queue)
         started = time.monotonic()
         for start in range(0, len(order_ids), 1000):
             invitations_schedule_task.apply_async((order_ids[start : start + 1000],), queue=queue)
@@ -116,12 +127,54 @@ def main() -> None:
         worker.wait(timeout=30)
 
     states = dict(Invitation.objects.values_list("state").annotate(n=django.db.models.Count("id")))
-    sms_lines = len((sink / "sms.log").read_text().splitlines()) if (sink / "sms.log").exists() else 0
-    mail_files = sum(1 for _ in (sink / "mail").glob("*")) if (sink / "mail").exists() else 0
+    expected = dict(Invitation.objects.values_list("channel").annotate(n=django.db.models.Count("id")))
+    sms_ids = _sms_ids(sink / "sms.log")
+    email_tokens = _email_tokens(sink / "mail")
+    print(
+        f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"PostgreSQL {django.db.connection.cursor().connection.server_version}; load average before {load_before[0]:.1f}, "
+        f"after {os.getloadavg()[0]:.1f}"
+    )
     print(f"orders: {len(order_ids):,}; invitations by state: {states}")
     print(f"scheduling: {scheduled:.1f} s ({len(order_ids) / scheduled:,.0f} orders/s)")
     print(f"sending: {sent_seconds:.1f} s ({len(order_ids) / sent_seconds:,.0f} invitations/s)")
-    print(f"total: {scheduled + sent_seconds:.1f} s; SMS lines {sms_lines:,}, email files {mail_files:,} in {sink}")
+    print(f"total: {scheduled + sent_seconds:.1f} s")
+    print(
+        f"received: {len(sms_ids):,} SMS ({len(set(sms_ids)):,} distinct) of {expected.get('sms', 0):,}; "
+        f"{len(email_tokens):,} emails ({len(set(email_tokens)):,} distinct) of {expected.get('email', 0):,}; in {sink}"
+    )
+    if (
+        len(sms_ids) != len(set(sms_ids))
+        or len(email_tokens) != len(set(email_tokens))
+        or len(sms_ids) != expected.get("sms", 0)
+        or len(email_tokens) != expected.get("email", 0)
+    ):
+        raise SystemExit("The backends did not receive each invitation exactly once.")
+
+
+def _wait_until_ready(worker: subprocess.Popen[bytes], queue: str) -> None:
+    """Start the clock only once the worker answers a ping (its start-up is not what is measured)."""
+    from crm.celery import app
+
+    deadline = time.monotonic() + 120
+    while not any(queue in name for reply in app.control.ping(timeout=1.0) or [] for name in reply):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("The worker did not start.")
+
+
+def _sms_ids(path: Path) -> list[str]:
+    """The message id (invitation id and reminder flag) of every SMS the file backend wrote."""
+    if not path.exists():
+        return []
+    return [line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _email_tokens(folder: Path) -> list[str]:
+    """The Message-ID of every email in the file backend's files (one file per connection, many messages each)."""
+    if not folder.exists():
+        return []
+    pattern = re.compile(r"^Message-ID: <(feedback-[^>]+)>", re.MULTILINE)
+    return [token for file in folder.iterdir() for token in pattern.findall(file.read_text(encoding="utf-8"))]
 
 
 if __name__ == "__main__":

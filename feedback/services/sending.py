@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -28,10 +28,12 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from feedback.links import survey_path, unsubscribe_path
+from feedback.links import survey_path, token_sign, unsubscribe_path
 from feedback.models import Invitation, InvitationChannel, InvitationState, Unsubscribe
 from feedback.sms import SmsBackend, sms_backend
 from shop.models import ShopSettings
@@ -43,17 +45,67 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ATTEMPTS = 4
 BATCH_SIZE = 500
 # Outcomes are recorded every this many messages (see the module's contract before lowering it).
-MARK_EVERY = 20
+MARK_EVERY = 50
 MARK_SECONDS = 1.0
 _SENDING_FIELDS = ("id", "order__external_id", "channel", "address", "language", "public_token", "attempts")
 
 
+def _base_url() -> str:
+    return str(getattr(settings, "PUBLIC_BASE_URL", "http://localhost:8000")).rstrip("/")
+
+
 def survey_url(invitation: Invitation) -> str:
-    return f"{getattr(settings, 'PUBLIC_BASE_URL', 'http://localhost:8000').rstrip('/')}{survey_path(invitation)}"
+    return f"{_base_url()}{survey_path(invitation)}"
 
 
 def unsubscribe_url(invitation: Invitation) -> str:
-    return f"{getattr(settings, 'PUBLIC_BASE_URL', 'http://localhost:8000').rstrip('/')}{unsubscribe_path(invitation)}"
+    return f"{_base_url()}{unsubscribe_path(invitation)}"
+
+
+class _Links:
+    """The survey and unsubscribe addresses of many invitations: the URLs are resolved once, then only the signed
+    token changes (``reverse`` per message cost more than signing)."""
+
+    SLOT = "SIGNED-TOKEN"
+
+    def __init__(self) -> None:
+        base = _base_url()
+        self.survey = base + reverse("feedback:survey", args=[self.SLOT])
+        self.unsubscribe = base + reverse("feedback:unsubscribe", args=[self.SLOT])
+
+    def of(self, invitation: Invitation) -> tuple[str, str]:
+        signed = token_sign(invitation)
+        return self.survey.replace(self.SLOT, signed), self.unsubscribe.replace(self.SLOT, signed)
+
+
+class _Bodies:
+    """The email's plain text and HTML, rendered once per language and kind (invitation or reminder) with markers
+    where the per-message values go; each message then only puts its own values in (escaped in the HTML).
+
+    The templates must show ``survey_url``, ``unsubscribe_url`` and ``order_number`` as they are (no filters, no
+    conditions on them): they see the markers, not the values."""
+
+    MARKERS: ClassVar = {
+        "survey_url": "\x1fsurvey_url\x1f",
+        "unsubscribe_url": "\x1funsubscribe_url\x1f",
+        "order_number": "\x1forder_number\x1f",
+    }
+
+    def __init__(self, shop_name: str) -> None:
+        self.shop_name = shop_name
+        self.text_template = get_template("feedback/email/invitation.txt")
+        self.html_template = get_template("feedback/email/invitation.html")
+        self.rendered: dict[tuple[str, bool], tuple[str, str]] = {}
+
+    def render(self, *, reminder: bool, values: dict[str, str]) -> tuple[str, str]:
+        key = (translation.get_language(), reminder)
+        if key not in self.rendered:
+            context = {"shop_name": self.shop_name, "reminder": reminder, **self.MARKERS}
+            self.rendered[key] = (self.text_template.render(context), self.html_template.render(context))
+        text, html = self.rendered[key]
+        for name, marker in self.MARKERS.items():
+            text, html = text.replace(marker, values[name]), html.replace(marker, escape(values[name]))
+        return text, html
 
 
 class _Sender:
@@ -62,9 +114,9 @@ class _Sender:
 
     def __init__(self) -> None:
         self.shop_name = ShopSettings.load().name
-        self.text_template = get_template("feedback/email/invitation.txt")
-        self.html_template = get_template("feedback/email/invitation.html")
+        self.bodies = _Bodies(self.shop_name)
         self.connection = get_connection()
+        self.links = _Links()
         self._sms: SmsBackend | None = None
         self._opened = False
 
@@ -84,25 +136,21 @@ class _Sender:
     def send(self, invitation: Invitation, *, reminder: bool) -> None:
         """Send one message; raises whatever the backend raised."""
         with translation.override(invitation.language or "ru"):
-            url = survey_url(invitation)
+            url, unsubscribe = self.links.of(invitation)
             if invitation.channel == InvitationChannel.EMAIL:
-                self._email(invitation, url=url, reminder=reminder)
+                self._email(invitation, url=url, unsubscribe=unsubscribe, reminder=reminder)
             else:
                 text = _("%(shop)s: how was your order? %(url)s") % {"shop": self.shop_name, "url": url}
                 self.sms.send(phone=invitation.address, text=text, message_id=f"{invitation.pk}-{int(reminder)}")
 
-    def _email(self, invitation: Invitation, *, url: str, reminder: bool) -> None:
-        unsubscribe = unsubscribe_url(invitation)
-        context = {
-            "shop_name": self.shop_name,
-            "survey_url": url,
-            "unsubscribe_url": unsubscribe,
-            "order_number": invitation.order.external_id,
-            "reminder": reminder,
-        }
+    def _email(self, invitation: Invitation, *, url: str, unsubscribe: str, reminder: bool) -> None:
+        text, html = self.bodies.render(
+            reminder=reminder,
+            values={"survey_url": url, "unsubscribe_url": unsubscribe, "order_number": invitation.order.external_id},
+        )
         message = EmailMultiAlternatives(
             subject=_("How was your order from %(shop)s?") % {"shop": self.shop_name},
-            body=self.text_template.render(context),
+            body=text,
             to=[invitation.address],
             headers={
                 "Message-ID": f"<feedback-{invitation.public_token}-{int(reminder)}@retain>",
@@ -112,7 +160,7 @@ class _Sender:
             },
             connection=self.connection,
         )
-        message.attach_alternative(self.html_template.render(context), "text/html")
+        message.attach_alternative(html, "text/html")
         if not self._opened:
             self.connection.open()
             self._opened = True

@@ -2,11 +2,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from customers.models import Customer
 from feedback.models import FeedbackSettings, Invitation, InvitationChannel, InvitationSkip, SkipReason, TimingMode
 from feedback.services import customer_unsubscribe, invitation_due_at, invitations_schedule
 from feedback.tasks import invitations_sweep_task
+from orders.models import Order, OrderStatus
 from tests.feedback.helpers import DELIVERED, consent, deliver
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -109,10 +113,40 @@ def test_unsubscribed_customer_gets_no_further_invitation() -> None:
 def test_sweeper_schedules_a_delivered_order_whose_message_was_lost() -> None:
     order = deliver()
     consent(order)
-    from orders.models import Order
-
     Order.objects.filter(pk=order.pk).update(status_changed_at=timezone.now())
     invitations_sweep_task()
     assert Invitation.objects.filter(order=order).count() == 1
     invitations_sweep_task()
     assert Invitation.objects.filter(order=order).count() == 1
+
+
+def _queries_to_schedule(order_ids: list[int]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        invitations_schedule(order_ids=order_ids)
+    return len(queries)
+
+
+def test_scheduling_reads_and_writes_a_batch_with_the_same_queries_whatever_its_size() -> None:
+    small = [deliver(f"S-{n}", phone=f"+7999700{n:04d}", email=f"s{n}@example.com") for n in range(2)]
+    large = [deliver(f"L-{n}", phone=f"+7999800{n:04d}", email=f"l{n}@example.com") for n in range(12)]
+    for order in small + large:
+        consent(order, email=order.pk % 2 == 0, sms=True)
+    FeedbackSettings.load()  # the first load creates the row; that is not the batch's cost
+    assert _queries_to_schedule([order.pk for order in small]) == _queries_to_schedule([o.pk for o in large])
+    assert Invitation.objects.count() == 14
+
+
+def test_an_erased_customer_is_not_asked_and_the_reason_is_recorded() -> None:
+    order = deliver()
+    consent(order)
+    Customer.objects.filter(pk=order.customer_id).update(erased_at=timezone.now())
+    invitations_schedule(order_ids=[order.pk])
+    assert InvitationSkip.objects.get(order=order).reason == SkipReason.ERASED
+
+
+def test_an_order_not_delivered_is_not_scheduled() -> None:
+    order = deliver()
+    consent(order)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.RETURNED)
+    assert invitations_schedule(order_ids=[order.pk]) == 0
+    assert not Invitation.objects.exists() and not InvitationSkip.objects.exists()

@@ -1,19 +1,27 @@
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.utils import timezone, translation
 
-from feedback.models import Invitation, InvitationState
+from feedback.models import Invitation, InvitationState, Unsubscribe
 from feedback.services import (
     CLAIM_TIMEOUT,
     MAX_ATTEMPTS,
     invitation_send,
+    invitations_claim,
     invitations_mark_stale_claims,
     invitations_schedule,
+    invitations_send_batch,
     reminders_send,
+    sending,
+    survey_url,
+    unsubscribe_url,
 )
+from feedback.sms import FileSmsBackend
 from feedback.tasks import invitations_send_batch_task
 from tests.feedback.helpers import consent, deliver
 
@@ -109,3 +117,83 @@ def test_one_reminder_after_the_set_days_if_unanswered() -> None:
     assert reminders_send() == 1
     assert reminders_send() == 0
     assert len(mail.outbox) == 2
+
+
+def _due_batch(count: int, *, sms: bool = False) -> list[Invitation]:
+    return [_due_invitation(f"B-{number:04d}", sms=sms) for number in range(count)]
+
+
+def test_a_batch_of_emails_goes_over_one_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    _due_batch(3)
+    opened: list[object] = []
+
+    def counting_connection(**kwargs: Any) -> Any:
+        connection = mail.get_connection(**kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(sending, "get_connection", counting_connection)
+    assert invitations_send_batch(limit=10) == 3
+    assert len(mail.outbox) == 3 and len(opened) == 1
+    assert set(Invitation.objects.values_list("state", flat=True)) == {InvitationState.SENT}
+
+
+def test_the_email_offers_one_click_unsubscribe_and_escapes_the_order_number_in_html() -> None:
+    invitation = _due_invitation("<b>&1", language="en")
+    invitations_send_batch()
+    message = mail.outbox[0]
+    assert message.extra_headers["List-Unsubscribe"] == f"<{unsubscribe_url(invitation)}>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "<b>&1" in message.body and survey_url(invitation) in message.body
+    assert "&lt;b&gt;&amp;1" in _html(message) and "<b>&1" not in _html(message)
+
+
+def test_a_dead_workers_claim_is_settled_unknown_for_the_rows_it_may_have_sent_and_due_for_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sending, "MARK_EVERY", 2)
+    _due_batch(5, sms=True)
+    claimed = invitations_claim(limit=10)
+    assert [row.pk for row in claimed] == sorted(row.pk for row in claimed)
+    # The worker died before recording anything: the first two in key order may have left, the rest never did.
+    later = timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1)
+    assert invitations_mark_stale_claims(now=later) == 2
+    states = list(Invitation.objects.order_by("pk").values_list("state", "attempts"))
+    assert states == [(InvitationState.UNKNOWN, 1)] * 2 + [(InvitationState.DUE, 0)] * 3
+
+
+def test_a_fresh_claim_is_left_alone_by_the_sweep() -> None:
+    _due_batch(2, sms=True)
+    invitations_claim(limit=10)
+    assert invitations_mark_stale_claims() == 0
+    assert set(Invitation.objects.values_list("state", flat=True)) == {InvitationState.SENDING}
+
+
+def test_a_soft_time_limit_mid_batch_marks_the_message_in_flight_unknown_and_gives_the_rest_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("FEEDBACK_SMS_FILE", str(tmp_path / "sms.log"))
+    _due_batch(4, sms=True)
+    calls: list[str] = []
+    original = FileSmsBackend.send
+
+    def send(self: FileSmsBackend, *, phone: str, text: str, message_id: str) -> None:
+        calls.append(message_id)
+        if len(calls) == 2:
+            raise SoftTimeLimitExceeded
+        original(self, phone=phone, text=text, message_id=message_id)
+
+    monkeypatch.setattr(FileSmsBackend, "send", send)
+    with pytest.raises(SoftTimeLimitExceeded):
+        invitations_send_batch(limit=10)
+    states = list(Invitation.objects.order_by("pk").values_list("state", flat=True))
+    assert states == [InvitationState.SENT, InvitationState.UNKNOWN, InvitationState.DUE, InvitationState.DUE]
+
+
+def test_reminders_skip_customers_who_unsubscribed_after_the_survey() -> None:
+    invitation = _due_invitation()
+    invitations_send_batch_task()
+    Invitation.objects.filter(pk=invitation.pk).update(reminder_due_at=timezone.now() - timedelta(minutes=1))
+    Unsubscribe.objects.create(customer_id=invitation.customer_id)
+    assert reminders_send() == 0
+    assert len(mail.outbox) == 1

@@ -47,7 +47,7 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_each_invitation_at_most_o
     assert Invitation.objects.filter(state=InvitationState.DUE).count() == COUNT
 
     sink = tmp_path / "sms.log"
-    slow = celery_worker_process(env={"FEEDBACK_SMS_FILE": str(sink), "FEEDBACK_TEST_SEND_DELAY": "0.1"})
+    slow = celery_worker_process(env={"FEEDBACK_SMS_FILE": str(sink), "FEEDBACK_TEST_SEND_DELAY": "0.05"})
     invitations_send_batch_task.apply_async(args=(1000,), queue=slow.queue)
     _wait_for(lambda: sum(_received(sink).values()) >= MARK_EVERY + 5, 60, "the first messages")
     slow.kill()
