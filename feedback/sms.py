@@ -1,25 +1,50 @@
-"""A small SMS provider interface: a file backend for development and tests, and an HTTP gateway (SMS.ru)."""
+"""A small SMS provider interface: a file backend for development and tests, and an HTTP gateway (SMS.ru).
 
+A backend sends a group of messages in one call (``send_many``) and answers per message: ``None`` when the
+provider accepted it, or the provider's reason when it refused. An exception means the whole call failed.
+``batch_size`` is how many messages one call may carry; the sender never gives a backend more."""
+
+import http.client
 import json
 import os
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 
 from django.conf import settings
 
 
+@dataclass(frozen=True)
+class SmsMessage:
+    phone: str
+    text: str
+    message_id: str
+
+
 class SmsBackend(Protocol):
-    def send(self, *, phone: str, text: str, message_id: str) -> None: ...
+    batch_size: int
+
+    def send_many(self, messages: Sequence[SmsMessage]) -> list[str | None]: ...
+
+    def close(self) -> None: ...
 
 
 class FileSmsBackend:
-    """One line per message in a file: what the development demo shows and what tests count."""
+    """One line per message in a file: what the development demo shows and what tests count. No batches: each line
+    is written and flushed on its own, as a gateway would receive them one by one."""
+
+    batch_size = 1
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
+
+    def send_many(self, messages: Sequence[SmsMessage]) -> list[str | None]:
+        for message in messages:
+            self.send(phone=message.phone, text=message.text, message_id=message.message_id)
+        return [None] * len(messages)
 
     def send(self, *, phone: str, text: str, message_id: str) -> None:
         # A delay that tests use to kill a worker in the middle of a batch.
@@ -29,22 +54,76 @@ class FileSmsBackend:
         with self.path.open("a", encoding="utf-8") as file:
             file.write(f"{message_id}\t{phone}\t{text.replace(chr(10), ' ')}\n")
 
+    def close(self) -> None:
+        return None
+
 
 class SmsRuBackend:
-    """SMS.ru's HTTP API, configured from SMS_RU_API_ID; short timeouts so a slow gateway cannot hold a worker."""
+    """SMS.ru's HTTP API, configured from SMS_RU_API_ID. Up to 50 different messages per request (its ``multi``
+    form takes 100, keyed by phone, so one request never carries two messages to the same phone), over one kept-alive
+    HTTPS connection, with a short timeout so a slow gateway cannot hold a worker."""
 
-    URL = "https://sms.ru/sms/send"
+    HOST = "sms.ru"
+    PATH = "/sms/send"
+    batch_size = 50
+    timeout = 10
 
     def __init__(self, api_id: str) -> None:
         self.api_id = api_id
+        self._connection: http.client.HTTPSConnection | None = None
 
-    def send(self, *, phone: str, text: str, message_id: str) -> None:
-        payload = urlencode({"api_id": self.api_id, "to": phone.lstrip("+"), "msg": text, "json": 1}).encode()
-        # A short timeout: a slow gateway must not hold the worker; the caller retries with backoff.
-        with urlopen(Request(self.URL, data=payload, method="POST"), timeout=10) as response:  # noqa: S310
-            body = json.loads(response.read().decode())
-        if body.get("status") != "OK":
-            raise RuntimeError(f"SMS gateway refused: {body.get('status_text', body)}")
+    def send_many(self, messages: Sequence[SmsMessage]) -> list[str | None]:
+        results: list[str | None] = [None] * len(messages)
+        for request in _distinct_phones(messages):
+            fields = {"api_id": self.api_id, "json": "1"}
+            fields.update({f"multi[{messages[index].phone.lstrip('+')}]": messages[index].text for index in request})
+            body = self._post(fields)
+            if body.get("status") != "OK":
+                raise RuntimeError(f"SMS gateway refused: {body.get('status_text', body)}")
+            answers = body.get("sms", {})
+            for index in request:
+                answer = answers.get(messages[index].phone.lstrip("+"), {})
+                results[index] = None if answer.get("status") == "OK" else str(answer.get("status_text", answer))
+        return results
+
+    def _post(self, fields: dict[str, str]) -> dict[str, Any]:
+        if self._connection is None:
+            self._connection = http.client.HTTPSConnection(self.HOST, timeout=self.timeout)
+        try:
+            self._connection.request(
+                "POST",
+                self.PATH,
+                body=urlencode(fields).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response = self._connection.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        if response.status != 200:
+            raise RuntimeError(f"SMS gateway answered HTTP {response.status}")
+        answer: dict[str, Any] = json.loads(payload.decode())
+        return answer
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _distinct_phones(messages: Sequence[SmsMessage]) -> list[list[int]]:
+    """Positions of the messages split into requests in which no phone repeats."""
+    requests: list[tuple[set[str], list[int]]] = []
+    for index, message in enumerate(messages):
+        for phones, request in requests:
+            if message.phone not in phones:
+                phones.add(message.phone)
+                request.append(index)
+                break
+        else:
+            requests.append(({message.phone}, [index]))
+    return [request for _phones, request in requests]
 
 
 def sms_backend() -> SmsBackend:

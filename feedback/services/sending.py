@@ -5,13 +5,15 @@ The contract, which the stale-claim sweep below relies on:
 1. A batch is claimed with one committed UPDATE (rows chosen with ``SELECT … FOR UPDATE SKIP LOCKED``, so parallel
    senders take different rows); every row of the batch gets the same ``claim`` token. Committed before any
    message leaves, so a worker killed after the outside call can never leave its row claimable again.
-2. The worker sends the batch's rows one by one in primary-key order, over one email connection, and records the
-   outcomes (sent, retry later, failed) with one transaction per ``MARK_EVERY`` messages (sooner if a second has
-   passed). PostgreSQL pays a WAL flush per commit; one per message cost more than the sending itself.
-3. So when a worker dies, at most ``MARK_EVERY`` rows of its claim were attempted and not recorded: the first
-   ``MARK_EVERY`` rows still "sending" (in key order) may have reached the customer and become "unknown" for a
-   person to check; the rows after them were never attempted and go back to "due". Lowering ``MARK_EVERY``
-   while an old claim is still in flight would break this; raising it is always safe.
+2. The worker sends the batch's rows in ``SENDING_ORDER`` (emails one by one over one connection, then SMS in the
+   provider's batches), and records the outcomes (sent, retry later, failed) with one transaction per
+   ``MARK_EVERY`` messages (sooner if a second has passed). PostgreSQL pays a WAL flush per commit; one per
+   message cost more than the sending itself. What is in flight plus what is not yet recorded never exceeds
+   ``MARK_EVERY``.
+3. So when a worker dies, at most ``MARK_EVERY`` rows of its claim were attempted and not recorded, and they are
+   the first rows still "sending" in ``SENDING_ORDER``: those become "unknown" for a person to check (they may have
+   reached the customer); the rows after them were never attempted and go back to "due". Lowering
+   ``MARK_EVERY`` while an old claim is still in flight would break this; raising it is always safe.
 """
 
 import logging
@@ -35,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from feedback.links import survey_path, token_sign, unsubscribe_path
 from feedback.models import Invitation, InvitationChannel, InvitationState, Unsubscribe
-from feedback.sms import SmsBackend, sms_backend
+from feedback.sms import SmsBackend, SmsMessage, sms_backend
 from shop.models import ShopSettings
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ BATCH_SIZE = 500
 # Outcomes are recorded every this many messages (see the module's contract before lowering it).
 MARK_EVERY = 50
 MARK_SECONDS = 1.0
+SENDING_ORDER = ("channel", "pk")
 _SENDING_FIELDS = ("id", "order__external_id", "channel", "address", "language", "public_token", "attempts")
 
 
@@ -126,6 +129,8 @@ class _Sender:
     def __exit__(self, *exc_info: object) -> None:
         if self._opened:
             self.connection.close()
+        if self._sms is not None:
+            self._sms.close()
 
     @property
     def sms(self) -> SmsBackend:
@@ -133,15 +138,43 @@ class _Sender:
             self._sms = sms_backend()
         return self._sms
 
-    def send(self, invitation: Invitation, *, reminder: bool) -> None:
-        """Send one message; raises whatever the backend raised."""
-        with translation.override(invitation.language or "ru"):
-            url, unsubscribe = self.links.of(invitation)
-            if invitation.channel == InvitationChannel.EMAIL:
-                self._email(invitation, url=url, unsubscribe=unsubscribe, reminder=reminder)
+    def groups(self, invitations: Sequence[Invitation]) -> Iterator[list[Invitation]]:
+        """The invitations (already in sending order) as the groups that go out in one call each: an email alone,
+        consecutive SMS up to the provider's batch size (never more than ``MARK_EVERY``)."""
+        size = max(1, min(self.sms.batch_size, MARK_EVERY))
+        group: list[Invitation] = []
+        for invitation in invitations:
+            if invitation.channel == InvitationChannel.SMS and len(group) < size:
+                group.append(invitation)
+                continue
+            if group:
+                yield group
+                group = []
+            if invitation.channel == InvitationChannel.SMS:
+                group.append(invitation)
             else:
+                yield [invitation]
+        if group:
+            yield group
+
+    def deliver(self, group: Sequence[Invitation], *, reminder: bool) -> list[str | None]:
+        """Send one group; per invitation None when it left, else the provider's reason. Raises when the whole
+        call failed."""
+        if group[0].channel == InvitationChannel.EMAIL:
+            (invitation,) = group
+            with translation.override(invitation.language or "ru"):
+                url, unsubscribe = self.links.of(invitation)
+                self._email(invitation, url=url, unsubscribe=unsubscribe, reminder=reminder)
+            return [None]
+        messages = []
+        for invitation in group:
+            with translation.override(invitation.language or "ru"):
+                url, _unsubscribe = self.links.of(invitation)
                 text = _("%(shop)s: how was your order? %(url)s") % {"shop": self.shop_name, "url": url}
-                self.sms.send(phone=invitation.address, text=text, message_id=f"{invitation.pk}-{int(reminder)}")
+            messages.append(
+                SmsMessage(phone=invitation.address, text=text, message_id=f"{invitation.pk}-{int(reminder)}")
+            )
+        return self.sms.send_many(messages)
 
     def _email(self, invitation: Invitation, *, url: str, unsubscribe: str, reminder: bool) -> None:
         text, html = self.bodies.render(
@@ -206,7 +239,7 @@ class _Outcomes:
 
 
 def invitations_claim(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> list[Invitation]:
-    """Claim up to ``limit`` due invitations with one committed UPDATE; returns them in sending (key) order.
+    """Claim up to ``limit`` due invitations with one committed UPDATE; returns them in ``SENDING_ORDER``.
 
     Locks the chosen rows with SKIP LOCKED only for the claim's own short transaction."""
     now = now or timezone.now()
@@ -224,34 +257,45 @@ def invitations_claim(*, limit: int = BATCH_SIZE, now: datetime | None = None) -
             state=InvitationState.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
         )
     return list(
-        Invitation.objects.filter(pk__in=ids, claim=token).select_related("order").only(*_SENDING_FIELDS).order_by("pk")
+        Invitation.objects.filter(pk__in=ids, claim=token)
+        .select_related("order")
+        .only(*_SENDING_FIELDS)
+        .order_by(*SENDING_ORDER)
     )
 
 
 def invitations_send(invitations: Sequence[Invitation]) -> dict[str, int]:
-    """Send claimed invitations in key order and record their outcomes every ``MARK_EVERY`` messages.
+    """Send claimed invitations (in ``SENDING_ORDER``) and record their outcomes every ``MARK_EVERY`` messages.
 
     A backend error puts the row back to due with a backoff of 2^attempts minutes, or marks it failed with the
     error after ``MAX_ATTEMPTS``. A soft time limit in the middle marks the message in flight unknown, gives the
     rows not attempted back, and re-raises. Returns the counts by outcome."""
     counts = {"sent": 0, "retry": 0}
     outcomes = _Outcomes()
+    done = 0
     with _Sender() as sender:
-        for position, invitation in enumerate(invitations):
-            try:
-                sender.send(invitation, reminder=False)
-            except SoftTimeLimitExceeded:
-                outcomes.unknown.append(invitation.pk)
+        for group in sender.groups(invitations):
+            # What is in flight plus what is not yet recorded never exceeds MARK_EVERY (the sweep relies on it).
+            if len(outcomes) + len(group) > MARK_EVERY:
                 outcomes.flush()
-                _release([row.pk for row in invitations[position + 1 :]])
+            try:
+                errors = sender.deliver(group, reminder=False)
+            except SoftTimeLimitExceeded:
+                outcomes.unknown.extend(invitation.pk for invitation in group)
+                outcomes.flush()
+                _release([invitation.pk for invitation in invitations[done + len(group) :]])
                 raise
-            except Exception as error:  # Any backend error is recorded on the row, never lost.
-                logger.warning("survey invitation %s not sent: %s", invitation.pk, error)
-                outcomes.retry.append((invitation.pk, invitation.attempts, str(error)[:2000]))
-                counts["retry"] += 1
-            else:
-                outcomes.sent.append(invitation.pk)
-                counts["sent"] += 1
+            except Exception as error:  # Any backend error is recorded on the rows, never lost.
+                errors = [str(error)] * len(group)
+            for invitation, problem in zip(group, errors, strict=True):
+                if problem is None:
+                    outcomes.sent.append(invitation.pk)
+                    counts["sent"] += 1
+                else:
+                    logger.warning("survey invitation %s not sent: %s", invitation.pk, problem)
+                    outcomes.retry.append((invitation.pk, invitation.attempts, problem[:2000]))
+                    counts["retry"] += 1
+            done += len(group)
             if outcomes.due():
                 outcomes.flush()
         outcomes.flush()
@@ -288,12 +332,12 @@ def invitation_send(*, invitation_id: int) -> str:
 
 def invitations_mark_stale_claims(*, now: datetime | None = None) -> int:
     """Settle the claims of workers that died: per claim older than ``CLAIM_TIMEOUT``, the first ``MARK_EVERY`` rows
-    still "sending" may have left and become "unknown" (never resent, at most once as promised); the rows after
+    still "sending" (in ``SENDING_ORDER``) may have left and become "unknown" (never resent, at most once as promised); the rows after
     them were never attempted and go back to "due". Returns how many became unknown."""
     now = now or timezone.now()
     stale = (
         Invitation.objects.filter(state=InvitationState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
-        .order_by("claim", "pk")
+        .order_by("claim", *SENDING_ORDER)
         .values_list("pk", "claim")
     )
     uncertain: list[int] = []
@@ -330,15 +374,20 @@ def reminders_send(*, limit: int = BATCH_SIZE) -> int:
         Invitation.objects.filter(pk__in=ids).update(reminder_sent_at=now)
     sent = 0
     with _Sender() as sender:
-        for invitation in _in_key_order(ids):
+        for group in sender.groups(list(_in_sending_order(ids))):
             try:
-                sender.send(invitation, reminder=True)
+                errors = sender.deliver(group, reminder=True)
             except Exception as error:  # A reminder is a courtesy; its claim already stops a second one.
-                logger.warning("survey reminder %s not sent: %s", invitation.pk, error)
-                continue
-            sent += 1
+                errors = [str(error)] * len(group)
+            for invitation, problem in zip(group, errors, strict=True):
+                if problem is None:
+                    sent += 1
+                else:
+                    logger.warning("survey reminder %s not sent: %s", invitation.pk, problem)
     return sent
 
 
-def _in_key_order(ids: list[int]) -> Iterator[Invitation]:
-    yield from Invitation.objects.filter(pk__in=ids).select_related("order").only(*_SENDING_FIELDS).order_by("pk")
+def _in_sending_order(ids: list[int]) -> Iterator[Invitation]:
+    yield from (
+        Invitation.objects.filter(pk__in=ids).select_related("order").only(*_SENDING_FIELDS).order_by(*SENDING_ORDER)
+    )
