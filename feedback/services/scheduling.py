@@ -74,7 +74,7 @@ def _recipients(customer_ids: list[int]) -> dict[int, _Recipient]:
 
     The row lock is what makes the frequency cap hold between concurrent batches: a second batch for the same
     customer waits here until the first has committed its invitation, and then sees it."""
-    customers = (
+    customers = list(
         Customer.objects.select_for_update()
         .filter(pk__in=customer_ids)
         .order_by("pk")

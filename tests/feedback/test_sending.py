@@ -197,3 +197,16 @@ def test_reminders_skip_customers_who_unsubscribed_after_the_survey() -> None:
     Unsubscribe.objects.create(customer_id=invitation.customer_id)
     assert reminders_send() == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_claim_is_sent_emails_first_then_sms_and_settled_in_that_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sending, "MARK_EVERY", 2)
+    sms = _due_invitation("C-0001", sms=True)
+    emails = [_due_invitation("C-0002"), _due_invitation("C-0003")]
+    assert [row.pk for row in invitations_claim(limit=10)] == [emails[0].pk, emails[1].pk, sms.pk]
+    assert invitations_mark_stale_claims(now=timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1)) == 2
+    assert dict(Invitation.objects.values_list("pk", "state")) == {
+        emails[0].pk: InvitationState.UNKNOWN,
+        emails[1].pk: InvitationState.UNKNOWN,
+        sms.pk: InvitationState.DUE,
+    }
