@@ -204,15 +204,15 @@ class Stream(io.RawIOBase):
         return count
 
 
-def decode(data: bytes, types: Sequence[str]) -> list[NDArray[Any]]:
+def decode(data: bytes | memoryview, types: Sequence[str]) -> list[NDArray[Any]]:
     """Columns of a binary COPY of fixed-width, never-NULL fields (``types``: "int8" or "float8" per field)."""
     fields: list[tuple[str, str]] = [("count", ">i2")]
     for number, kind in enumerate(types):
         fields += [(f"l{number}", ">i4"), (f"v{number}", ">i8" if kind == "int8" else ">f8")]
     dtype = np.dtype(fields)
-    if not data.startswith(HEADER[:11]):
+    if bytes(data[:11]) != HEADER[:11]:
         raise ValueError("not a binary COPY stream")
-    extension = int.from_bytes(data[15:19], "big")
+    extension = int.from_bytes(bytes(data[15:19]), "big")
     body = memoryview(data)[19 + extension : len(data) - len(TRAILER)]
     if len(body) % dtype.itemsize:
         raise ValueError("a field was NULL or not of the expected width")

@@ -127,7 +127,7 @@ def _last_model() -> tuple[int, Model] | None:
     a hundred cut points every time); the finish time in the key tells apart runs of reset databases."""
     last = (
         ScoringRun.objects.filter(state=ScoringRun.State.SUCCEEDED)
-        .order_by("-finished_at")
+        .order_by("-finished_at", "-pk")
         .values_list("pk", "finished_at")
         .first()
     )

@@ -27,7 +27,7 @@ from scoring.pgcopy import decode
 EPOCH = date(1970, 1, 1)
 RETURN_WINDOW_DAYS = 90
 
-# One row per customer with a delivered order. The inner query groups a customer's orders by local day (one
+# A few customers' rows (a changed order): one row per customer with a delivered order. The inner query groups a customer's orders by local day (one
 # scan of the delivered and returned orders; the returns ride along instead of costing a second scan); the outer
 # one summarises the days. The first day's value is the value at the smallest day, taken by an ordered aggregate.
 _STATS = """
@@ -127,27 +127,76 @@ def _from_rows(rows: np.ndarray) -> Stats:
     )
 
 
+# The whole base: one row per delivered order and per recent return, packed into two fixed-width fields so that
+# PostgreSQL does a plain scan and numpy does the grouping. A two-level GROUP BY (customer and day, then
+# customer) costs PostgreSQL five times the CPU of this scan on ten million orders: its first level has as many
+# groups as orders. A return is marked by a value of −1 (totals are never negative).
+_ORDERS = """
+    SELECT customer_id * %(radix)s + ((placed_at AT TIME ZONE %(zone)s)::date - DATE '1970-01-01'),
+           CASE WHEN status = 'delivered' THEN total::float8 ELSE -1 END
+      FROM orders_order
+     WHERE status = 'delivered' OR (status = 'returned' AND status_changed_at >= %(since)s)
+"""
+DAY_RADIX = 1 << 17
+
+
 def stats_from_postgres(zone: ZoneInfo, today: int) -> Stats:
-    """The whole base: the aggregate streamed out by binary COPY straight into numpy arrays (no Python tuple per
-    customer), then the active signals and last month's snapshot, each one read of its own."""
-    params = {"zone": str(zone), "since": _since()}
+    """The whole base: the orders streamed out by binary COPY straight into numpy (no Python object per row),
+    grouped by customer and day there; then the active signals and last month's snapshot, one read each."""
     with connection.cursor() as cursor:
-        query = cursor.mogrify(_STATS.format(where=""), params).decode()
+        query = cursor.mogrify(_ORDERS, {"radix": DAY_RADIX, "zone": str(zone), "since": _since()}).decode()
         buffer = io.BytesIO()
         cursor.copy_expert(f"COPY ({query}) TO STDOUT (FORMAT binary)", buffer)
-        columns = decode(buffer.getvalue(), ["int8", *["float8"] * 6])
+        keys, values = decode(buffer.getbuffer(), ["int8", "float8"])
+        buffer.close()
         del buffer
-        stats = _from_rows(np.column_stack([columns[0].astype(np.float64), *columns[1:]]))
+        stats = _group_orders(keys, values)
+        del keys, values
         previous = cursor.mogrify(
             "SELECT customer_id, churn_risk FROM scoring_scoresnapshot WHERE month = %s AND churn_risk IS NOT NULL",
             [previous_month(today)],
         ).decode()
         buffer = io.BytesIO()
         cursor.copy_expert(f"COPY ({previous}) TO STDOUT (FORMAT binary)", buffer)
-        ids, churn = decode(buffer.getvalue(), ["int8", "float8"])
+        ids, churn = decode(buffer.getbuffer(), ["int8", "float8"])
     _place(stats, ids, churn)
     stats.signals = active_signals(None)
     return stats
+
+
+def _group_orders(keys: np.ndarray, values: np.ndarray) -> Stats:
+    """Per-customer statistics from (customer × radix + day, value) per order, value −1 marking a recent return.
+
+    One stable sort by the key (nearly linear when the table is stored roughly by customer, as after an import),
+    then sums over runs of equal keys (purchase days) and runs of equal customers."""
+    returned = values < 0
+    return_customers, return_counts = np.unique(keys[returned] // DAY_RADIX, return_counts=True)
+    keys, values = keys[~returned], values[~returned]
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    del order
+    if keys.size == 0:
+        return _from_rows(np.zeros((0, 7)))
+    day_starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    day_keys, day_values = keys[day_starts], np.add.reduceat(values, day_starts)
+    customers, days = day_keys // DAY_RADIX, (day_keys % DAY_RADIX).astype(np.float64)
+    starts = np.flatnonzero(np.concatenate([[True], customers[1:] != customers[:-1]]))
+    ends = np.concatenate([starts[1:], [customers.size]]) - 1
+    ids = customers[starts]
+    returns = np.zeros(ids.size)
+    at = np.minimum(np.searchsorted(ids, return_customers), ids.size - 1)
+    found = ids[at] == return_customers
+    returns[at[found]] = return_counts[found]
+    return Stats(
+        customer_id=ids,
+        days=np.diff(np.concatenate([starts, [customers.size]])).astype(np.float64),
+        first_day=days[starts],
+        last_day=days[ends],
+        total=np.add.reduceat(day_values, starts),
+        first_value=day_values[starts],
+        returns=returns,
+        previous_churn=np.full(ids.size, np.nan),
+    )
 
 
 def _place(stats: Stats, ids: np.ndarray, churn: np.ndarray) -> None:
