@@ -355,12 +355,13 @@ def test_settings_are_read_once_per_filtered_page(client_for):
     assert sum('"scoring_scoringsettings"' in query["sql"] for query in queries.captured_queries) == 1
 
 
-def test_the_churn_and_clv_sorts_have_their_partial_indexes(db):
+def test_the_score_sorts_and_the_segment_filter_have_their_indexes(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'scoring_customerscore'")
         indexes = dict(cursor.fetchall())
     assert "(churn_risk, customer_id) WHERE (churn_risk IS NOT NULL)" in indexes["score_churn_list"]
     assert "(predicted_clv, customer_id) WHERE (predicted_clv IS NOT NULL)" in indexes["score_clv_list"]
+    assert indexes["score_segment_list"].endswith("(segment, importance, customer_id)")
 
 
 def test_customers_without_a_score_are_found_by_an_anti_join_not_a_join_of_both_tables(db):
