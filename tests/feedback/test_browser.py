@@ -4,12 +4,19 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Browser, sync_playwright
 
 from feedback.links import survey_path
 from feedback.models import Invitation, Response
-from tests.feedback.helpers import consent, deliver
+from feedback.services import response_submit
+from scoring.models import Segment
+from tests.factories import make_manager
+from tests.feedback.helpers import consent, deliver, score
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -54,4 +61,34 @@ def test_a_customer_answers_the_survey_on_a_phone(
     answer = Response.objects.get()
     assert (answer.product_score, answer.service_score, answer.recommend_score) == (4, 4, 9)
     assert answer.comment == "Fast delivery"
+    context.close()
+
+
+def test_the_reports_draw_their_charts_without_script_errors(
+    transactional_db: None, live_server: object, phone_browser: Browser
+) -> None:
+    with transaction.atomic():
+        order = deliver(language="en")
+        consent(order)
+    invitation = Invitation.objects.get()
+    Invitation.objects.filter(pk=invitation.pk).update(state="sent", sent_at=timezone.now())
+    response_submit(invitation=invitation, product_score=2, service_score=2, recommend_score=3, comment="Late")
+    score(invitation.customer_id, Segment.AT_RISK)
+    client = Client()
+    client.force_login(make_manager())
+    context = phone_browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+          "url": str(live_server)}]
+    )  # fmt: skip
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server}{reverse('feedback:reports')}?period=week")
+    drawn = page.evaluate(
+        """["scores-chart", "segment-chart", "channel-chart"].map(
+            (id) => Chart.getChart(document.getElementById(id))?.data.datasets[0].data)"""
+    )
+    assert errors == []
+    assert drawn == [[-100], [-100], [-100]]
     context.close()
