@@ -16,7 +16,9 @@ The contract, which the stale-claim sweep below relies on:
    ``MARK_EVERY`` while an old claim is still in flight would break this; raising it is always safe.
 """
 
+import contextlib
 import logging
+import smtplib
 import time as clock
 import uuid
 from collections.abc import Iterator, Sequence
@@ -198,7 +200,20 @@ class _Sender:
             self.connection.open()
             self._opened = True
         # One message per call over the open connection, so each message has its own outcome.
-        self.connection.send_messages([message])
+        try:
+            sent = self.connection.send_messages([message])
+        except Exception:
+            # A dropped SMTP session fails every later call on it: the next email opens a fresh one.
+            self._close_connection()
+            raise
+        if sent != 1:
+            raise RuntimeError("The email backend did not accept the message.")
+
+    def _close_connection(self) -> None:
+        # Saying goodbye on a broken session may fail in turn; the session is being dropped either way.
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            self.connection.close()
+        self._opened = False
 
 
 @dataclass

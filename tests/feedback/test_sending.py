@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -5,6 +6,7 @@ from typing import Any
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.utils import timezone, translation
 
 from feedback.models import Invitation, InvitationState, Unsubscribe
@@ -210,3 +212,32 @@ def test_a_claim_is_sent_emails_first_then_sms_and_settled_in_that_order(monkeyp
         emails[1].pk: InvitationState.UNKNOWN,
         sms.pk: InvitationState.DUE,
     }
+
+
+class DropsOnce(locmem.EmailBackend):
+    """A locmem backend whose session drops on the first message it is given (a fresh session then works)."""
+
+    opened = 0
+
+    def open(self) -> bool:
+        DropsOnce.opened += 1
+        self.dropped = DropsOnce.opened == 1
+        return True
+
+    def send_messages(self, messages: Sequence[mail.EmailMessage]) -> int:
+        if self.dropped:
+            raise ConnectionResetError("session dropped")
+        return super().send_messages(messages)
+
+
+def test_an_email_session_that_drops_is_reopened_for_the_next_message(settings: Any) -> None:
+    settings.EMAIL_BACKEND = f"{__name__}.DropsOnce"
+    DropsOnce.opened = 0
+    first, second = _due_batch(2)
+    invitations_send_batch()
+    assert DropsOnce.opened == 2
+    assert dict(Invitation.objects.values_list("pk", "state")) == {
+        first.pk: InvitationState.DUE,
+        second.pk: InvitationState.SENT,
+    }
+    assert len(mail.outbox) == 1 and "session dropped" in Invitation.objects.get(pk=first.pk).error
