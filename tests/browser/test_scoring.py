@@ -77,8 +77,8 @@ def test_a_failed_run_shows_its_error(sign_in: Callable[[User], Page]):
 
 
 def test_the_segments_page_draws_its_charts_and_leads_to_the_filtered_list(sign_in: Callable[[User], Page]):
-    CustomerScoreFactory.create(segment="champions", tier="vip", importance=99)
-    CustomerScoreFactory.create(segment="at_risk", tier="medium", importance=55)
+    champion = CustomerScoreFactory.create(segment="champions", tier="vip", importance=99).customer
+    at_risk = CustomerScoreFactory.create(segment="at_risk", tier="medium", importance=55).customer
     page = sign_in(make_user(Role.MANAGER, language="en"))
 
     page.locator("[data-nav=segments]").click()
@@ -88,3 +88,5 @@ def test_the_segments_page_draws_its_charts_and_leads_to_the_filtered_list(sign_
     assert page.evaluate("Chart.getChart('tiers-chart').data.datasets[0].data") == [1, 0, 1, 0]
     page.locator('[data-table=rf-map] td[data-cell="55"] a').click()
     page.wait_for_url("**/customers/?segment=champions")
+    expect(page.get_by_text(champion.name, exact=True)).to_be_visible()
+    expect(page.get_by_text(at_risk.name, exact=True)).to_have_count(0)
