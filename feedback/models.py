@@ -119,6 +119,14 @@ class Invitation(models.Model):
                 fields=["due_at"], name="feedback_invitation_due", condition=models.Q(state=InvitationState.DUE)
             ),
             models.Index(fields=["customer", "created_at"], name="feedback_invitation_customer"),
+            # The reminders read only sent surveys still waiting for their reminder, whatever the table's size.
+            models.Index(
+                fields=["reminder_due_at"],
+                name="feedback_invitation_reminder",
+                condition=models.Q(
+                    state=InvitationState.SENT, reminder_sent_at__isnull=True, reminder_due_at__isnull=False
+                ),
+            ),
             # The stale-claim sweep reads only rows being sent: a handful beside millions of sent ones.
             models.Index(
                 fields=["claimed_at"],

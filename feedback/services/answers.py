@@ -103,12 +103,16 @@ def _raise_answer_signals(response: Response) -> None:
 
 
 def customer_unsubscribe(*, customer_id: int) -> None:
-    """Stop surveys for a customer: idempotent, and the invitations still waiting are dropped."""
+    """Stop surveys for a customer: idempotent; the invitations still waiting are dropped, and so are the reminders
+    of surveys already sent."""
     with transaction.atomic():
         Unsubscribe.objects.get_or_create(customer_id=customer_id)
         Invitation.objects.filter(customer_id=customer_id, state=InvitationState.DUE).update(
             state=InvitationState.FAILED, error=_("Unsubscribed before sending.")
         )
+        Invitation.objects.filter(
+            customer_id=customer_id, state=InvitationState.SENT, reminder_sent_at__isnull=True
+        ).update(reminder_due_at=None)
 
 
 def follow_up_update(

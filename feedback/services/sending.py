@@ -30,7 +30,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -381,7 +381,7 @@ def reminders_send(*, limit: int = BATCH_SIZE) -> int:
             Invitation.objects.filter(
                 state=InvitationState.SENT, reminder_sent_at__isnull=True, reminder_due_at__lte=now
             )
-            .exclude(customer_id__in=Unsubscribe.objects.values("customer_id"))
+            .exclude(Exists(Unsubscribe.objects.filter(customer_id=OuterRef("customer_id"))))
             .select_for_update(skip_locked=True)
             .order_by("reminder_due_at")
             .values_list("id", flat=True)[:limit]

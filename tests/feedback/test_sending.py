@@ -13,6 +13,7 @@ from feedback.models import Invitation, InvitationState, Unsubscribe
 from feedback.services import (
     CLAIM_TIMEOUT,
     MAX_ATTEMPTS,
+    customer_unsubscribe,
     invitation_send,
     invitations_claim,
     invitations_mark_stale_claims,
@@ -241,3 +242,11 @@ def test_an_email_session_that_drops_is_reopened_for_the_next_message(settings: 
         second.pk: InvitationState.SENT,
     }
     assert len(mail.outbox) == 1 and "session dropped" in Invitation.objects.get(pk=first.pk).error
+
+
+def test_unsubscribing_after_the_survey_drops_its_pending_reminder() -> None:
+    invitation = _due_invitation()
+    invitations_send_batch_task()
+    customer_unsubscribe(customer_id=invitation.customer_id)
+    invitation.refresh_from_db()
+    assert invitation.state == InvitationState.SENT and invitation.reminder_due_at is None
