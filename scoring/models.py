@@ -182,9 +182,9 @@ class ScoringSettings(models.Model):
 
 
 class ScoreSnapshot(models.Model):
-    """A customer's score as it stood in a month (each successful full run writes the month's row, a later run in
-    the same month updates it, so a past month keeps its last score), for the card's history chart and for saying
-    whether churn risk is rising."""
+    """A customer's score as it stood in a month (each successful full run writes the month's row; a later run in
+    the same month updates the rows whose figures moved as a person reads them, so a past month keeps its last
+    score), for the card's history chart and for saying whether churn risk is rising."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="score_snapshots")
     month = models.DateField(help_text=_("first day of the month"))

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from scoring.engine.summary import collapse
+
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
 PG_EPOCH_DAYS = (date(2000, 1, 1) - date(1970, 1, 1)).days
@@ -69,12 +71,12 @@ class Column:
             return self.values
         return Categorical(np.zeros(size, dtype=np.int64), [self.values])
 
-    def lengths(self, size: int) -> NDArray[np.int32]:
-        """Each row's field length, −1 for NULL."""
+    def lengths(self, size: int, table: NDArray[Any] | None = None) -> NDArray[np.int32]:
+        """Each row's field length, −1 for NULL (``table``: the encoded values of a text or JSON column)."""
         if self.variable:
-            table = self.categorical(size)
-            widths = np.array([-1 if b is None else len(b) for b in _table_bytes(self.db_type, table)], dtype=np.int32)
-            return widths[table.codes]
+            assert table is not None
+            widths = np.array([-1 if b is None else len(b) for b in table], dtype=np.int32)
+            return widths[self.categorical(size).codes]
         if self.db_type.startswith("numeric"):
             width = 8 + 2 * NUMERIC_DIGITS
         elif self.db_type in _FIXED:
@@ -126,17 +128,30 @@ def encode(columns: Sequence[Column], size: int) -> Iterator[bytes]:
     """The binary COPY stream of ``size`` rows, in pieces (one per group of rows with the same layout)."""
     yield HEADER
     if size:
-        lengths = np.column_stack([column.lengths(size) for column in columns])
-        layouts, group = np.unique(lengths, axis=0, return_inverse=True)
-        group = group.reshape(-1)
-        order = np.argsort(group, kind="stable")
-        bounds = np.searchsorted(group[order], np.arange(layouts.shape[0] + 1))
-        for index, layout in enumerate(layouts):
-            yield _encode_group(columns, layout, order[bounds[index] : bounds[index + 1]], size)
+        tables = [
+            np.array(_table_bytes(c.db_type, c.categorical(size)), dtype=object) if c.variable else None
+            for c in columns
+        ]
+        lengths = [column.lengths(size, table) for column, table in zip(columns, tables, strict=True)]
+        varying = [widths.astype(np.float64) for widths in lengths if np.any(widths != widths[0])]
+        group = collapse(*varying).inverse if varying else np.zeros(size, dtype=np.int64)
+        groups = int(group.max()) + 1
+        order = np.argsort(group.astype(np.int32), kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(groups + 1))
+        for index in range(groups):
+            rows = order[bounds[index] : bounds[index + 1]]
+            layout = [int(widths[rows[0]]) for widths in lengths]
+            yield _encode_group(columns, tables, layout, rows, size)
     yield TRAILER
 
 
-def _encode_group(columns: Sequence[Column], layout: NDArray[np.int32], rows: NDArray[np.int64], size: int) -> bytes:
+def _encode_group(
+    columns: Sequence[Column],
+    tables: list[NDArray[Any] | None],
+    layout: list[int],
+    rows: NDArray[np.int64],
+    size: int,
+) -> bytes:
     fields: list[Any] = [("count", ">i2")]
     for number, (column, length) in enumerate(zip(columns, layout, strict=True)):
         fields.append((f"l{number}", ">i4"))
@@ -162,9 +177,9 @@ def _encode_group(columns: Sequence[Column], layout: NDArray[np.int32], rows: ND
             records[f"h{number}"] = header
             records[f"d{number}"] = digits
         elif column.variable:
-            table = column.categorical(size)
-            encoded = np.array(_table_bytes(column.db_type, table), dtype=object)
-            records[f"v{number}"] = encoded[table.codes[rows]].astype(f"S{length}")
+            table = tables[number]
+            assert table is not None
+            records[f"v{number}"] = table[column.categorical(size).codes[rows]].astype(f"S{length}")
         else:
             records[f"v{number}"] = _fixed(column.db_type, column.pick(rows))
     return records.tobytes()

@@ -40,14 +40,25 @@ def test_a_full_run_writes_this_months_snapshot_of_every_score(shop):
 
 def test_a_later_run_in_the_same_month_updates_the_months_snapshot(shop):
     with time_machine.travel(NOVEMBER, tick=False):
-        run_now()
+        first = run_now()
+        before = dict(CustomerScore.objects.values_list("customer_id", "churn_risk"))
     with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
         later = run_now()
     assert ScoreSnapshot.objects.count() == CustomerScore.objects.count()
-    score = CustomerScore.objects.order_by("customer_id").first()
-    assert score is not None
-    kept = ScoreSnapshot.objects.get(customer_id=score.customer_id)
-    assert kept.churn_risk == pytest.approx(score.churn_risk) and kept.run_id == later.pk
+    moved = [s for s in CustomerScore.objects.all() if round(s.churn_risk * 100) != round(before[s.customer_id] * 100)]
+    assert moved
+    for score in moved:
+        kept = ScoreSnapshot.objects.get(customer_id=score.customer_id)
+        assert (kept.churn_risk, kept.run_id) == (pytest.approx(score.churn_risk), later.pk)
+    assert ScoreSnapshot.objects.filter(run_id=first.pk).count() < CustomerScore.objects.count()
+
+
+def test_a_later_run_leaves_a_snapshot_whose_figures_did_not_move_as_it_was(shop):
+    with time_machine.travel(NOVEMBER, tick=False):
+        first = run_now()
+        second = run_now()
+    assert not ScoreSnapshot.objects.filter(run_id=second.pk).exists()
+    assert ScoreSnapshot.objects.filter(run_id=first.pk).count() == CustomerScore.objects.count()
 
 
 def test_a_run_in_the_next_month_adds_that_months_snapshot(shop):
