@@ -45,7 +45,9 @@ def test_a_later_run_in_the_same_month_updates_the_months_snapshot(shop):
     with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
         later = run_now()
     assert ScoreSnapshot.objects.count() == CustomerScore.objects.count()
-    moved = [s for s in CustomerScore.objects.all() if round(s.churn_risk * 100) != round(before[s.customer_id] * 100)]
+    moved = [
+        s for s in CustomerScore.objects.all() if round((s.churn_risk or 0) * 100) != round(before[s.customer_id] * 100)
+    ]
     assert moved
     for score in moved:
         kept = ScoreSnapshot.objects.get(customer_id=score.customer_id)
