@@ -46,7 +46,9 @@ def test_a_later_run_in_the_same_month_updates_the_months_snapshot(shop):
         later = run_now()
     assert ScoreSnapshot.objects.count() == CustomerScore.objects.count()
     moved = [
-        s for s in CustomerScore.objects.all() if round((s.churn_risk or 0) * 100) != round(before[s.customer_id] * 100)
+        s
+        for s in CustomerScore.objects.all()
+        if round((s.churn_risk or 0) * 100) != round((before[s.customer_id] or 0) * 100)
     ]
     assert moved
     for score in moved:
