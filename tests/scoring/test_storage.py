@@ -1,0 +1,145 @@
+"""How scores are written: binary COPY, the swapped-in fresh table, the ORM path other databases take, and what
+a failed run leaves behind."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+import time_machine
+from django.db import connection
+
+from scoring import services, storage
+from scoring.models import CustomerScore, ScoreSnapshot, ScoringRun
+from scoring.pgcopy import Categorical, Column, Stream, encode
+from scoring.statistics import EPOCH
+from tests.factories import CustomerFactory, CustomerScoreFactory
+from tests.scoring.runs import run_now, seed_shop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today():
+    with time_machine.travel(datetime(2026, 11, 1, 12, tzinfo=UTC), tick=False):
+        yield
+
+
+def test_binary_copy_writes_money_dates_nulls_text_and_json_exactly():
+    columns = [
+        Column("bigint", np.array([1, 2, 3])),
+        Column("date", np.array([0, 20393, 20394])),
+        Column("numeric(14, 2)", np.array([0.0, 1234.5, 99999999999.99])),
+        Column("numeric(14, 2)", np.array([np.nan, -0.01, 10.0])),
+        Column("double precision", np.array([0.25, np.nan, 1.0])),
+        Column("varchar(20)", Categorical(np.array([0, 1, 0]), ["champions", "can't lose"])),
+        Column("jsonb", Categorical(np.array([0, 1, 0]), [[], ["Жалоба: «поздно»"]])),
+        Column("bigint", None),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE t (id bigint, d date, m numeric(14, 2), n numeric(14, 2), f float8,"
+            " s varchar(20), j jsonb, r bigint)"
+        )
+        cursor.copy_expert("COPY t FROM STDIN (FORMAT binary)", Stream(encode(columns, 3)))
+        cursor.execute("SELECT * FROM t ORDER BY id")
+        rows = cursor.fetchall()
+    assert rows == [
+        (1, date(1970, 1, 1), Decimal("0.00"), None, 0.25, "champions", "[]", None),
+        (2, date(2025, 11, 1), Decimal("1234.50"), Decimal("-0.01"), None, "can't lose", '["Жалоба: «поздно»"]', None),
+        (3, date(2025, 11, 2), Decimal("99999999999.99"), Decimal("10.00"), 1.0, "champions", "[]", None),
+    ]
+
+
+def _columns_of(scores: list[CustomerScore]) -> dict[str, Any]:
+    """Stored scores back in the column form the writers take."""
+    data: dict[str, Any] = {}
+    for field in CustomerScore._meta.concrete_fields:
+        values = [getattr(score, field.attname) for score in scores]
+        kind = field.get_internal_type()
+        if kind in ("CharField", "JSONField"):
+            data[field.attname] = Categorical(np.arange(len(values)), values)
+        elif kind == "DateField":
+            data[field.attname] = np.array([(value - EPOCH).days for value in values])
+        elif kind in ("DecimalField", "FloatField"):
+            data[field.attname] = np.array([np.nan if value is None else float(value) for value in values])
+        elif kind == "DateTimeField" or field.attname == "run_id":
+            data[field.attname] = values[0]
+        else:
+            data[field.attname] = np.array(values)
+    return data
+
+
+def _index_and_constraint_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass"
+            " UNION SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass",
+            [storage.TABLE, storage.TABLE],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_the_swapped_in_table_keeps_every_index_and_constraint_of_the_old_one():
+    seed_shop(customers=150)
+    before = _index_and_constraint_names()
+    run_now()
+    assert _index_and_constraint_names() == before
+
+
+def test_a_rescore_made_while_the_run_computed_survives_the_swap():
+    seed_shop(customers=150)
+    run_now()
+    kept = CustomerScore.objects.order_by("customer_id").first()
+    assert kept is not None
+    started = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    CustomerScore.objects.filter(pk=kept.pk).update(importance=3, updated_at=started + timedelta(seconds=1))
+    other = CustomerScore.objects.exclude(pk=kept.pk).first()
+    assert other is not None
+    carried = storage.replace_postgres(_columns_of([other]), since=started)
+    assert carried == 1
+    assert CustomerScore.objects.get(pk=kept.pk).importance == 3
+    assert CustomerScore.objects.count() == 2
+
+
+def test_other_databases_write_through_the_orm_and_drop_scores_without_orders(monkeypatch):
+    seed_shop(customers=150)
+    run_now()
+    stale = CustomerScoreFactory.create(customer=CustomerFactory.create())
+    first = CustomerScore.objects.exclude(pk=stale.pk).order_by("customer_id").first()
+    assert first is not None
+    data = _columns_of([first])
+    data["importance"] = np.array([7])
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    storage.write_scores(data, replace_all=True)
+    monkeypatch.undo()
+    assert list(CustomerScore.objects.values_list("customer_id", "importance")) == [(first.customer_id, 7)]
+
+
+def test_other_databases_write_snapshots_through_the_orm(monkeypatch):
+    seed_shop(customers=150)
+    run = run_now()
+    ScoreSnapshot.objects.all().delete()
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    written = storage.write_snapshots(month=date(2026, 11, 1), run_id=run.pk)
+    written_again = storage.write_snapshots(month=date(2026, 11, 1), run_id=run.pk)
+    monkeypatch.undo()
+    assert written == written_again == CustomerScore.objects.count() == ScoreSnapshot.objects.count()
+
+
+def test_a_failed_run_records_its_error_state_and_finished_steps(monkeypatch):
+    seed_shop(customers=150)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the fit exploded")
+
+    monkeypatch.setattr(services, "fit_model", broken)
+    run = ScoringRun.objects.create()
+    with pytest.raises(RuntimeError):
+        services.scoring_full_run(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.state == ScoringRun.State.FAILED and run.finished_at is not None
+    assert run.error == "RuntimeError: the fit exploded"
+    assert set(run.timings) == {"statistics"}
+    assert not CustomerScore.objects.exists()
