@@ -155,13 +155,22 @@ def main() -> None:
     from django.db import connection
 
     print(f"database {connection.settings_dict['NAME']}, {os.cpu_count()} CPUs")
+    from crm.celery import app
+
     queue = f"bench-scoring-{os.getpid()}"
+    name = f"{queue}@bench"
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "crm", "worker", "--pool=solo", "-Q", queue, "--loglevel=WARNING"],
+        [
+            *(str(ROOT / ".venv/bin/celery"), "-A", "crm", "worker", "--pool=solo", "-Q", queue, "-n", name),
+            "--loglevel=WARNING",
+        ],
         cwd=ROOT,
     )
     try:
-        time.sleep(8)
+        # Time the runs, not the worker's start (imports take seconds on a busy machine).
+        deadline = time.monotonic() + 120
+        while not app.control.ping(destination=[name], timeout=1) and time.monotonic() < deadline:
+            time.sleep(0.5)
         for _ in range(args.runs):
             full_run(queue, worker.pid)
     finally:
