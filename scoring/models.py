@@ -78,7 +78,8 @@ class CustomerScore(models.Model):
     """A customer's statistics and scores, from delivered orders that were not returned (one transaction a day)."""
 
     customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="score")
-    run = models.ForeignKey(ScoringRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    # No index: nothing looks scores up by run, and every full run would rebuild it on a million rows.
+    run = models.ForeignKey(ScoringRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     first_purchase = models.DateField()
     last_purchase = models.DateField()
     transactions = models.PositiveIntegerField(help_text=_("purchase days"))
@@ -109,8 +110,7 @@ class CustomerScore(models.Model):
             # The list sorted by importance and the tier filter, the most valuable first.
             models.Index(fields=["importance", "customer"], name="score_importance"),
             models.Index(fields=["tier", "importance"], name="score_tier"),
-            # The segments page and the list's segment filter.
-            models.Index(fields=["segment", "importance"], name="score_segment"),
+            # The segment filter uses score_segment_list (segment, importance, customer), migration 0006.
         ]
 
     def __str__(self) -> str:
@@ -188,7 +188,8 @@ class ScoreSnapshot(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="score_snapshots")
     month = models.DateField(help_text=_("first day of the month"))
-    run = models.ForeignKey(ScoringRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    # No index: nothing reads snapshots by run, and the month's first run inserts a million of them.
+    run = models.ForeignKey(ScoringRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     importance = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=10, choices=Tier.choices)
     segment = models.CharField(max_length=20, choices=Segment.choices)
