@@ -119,6 +119,10 @@ class Invitation(models.Model):
                 fields=["due_at"], name="feedback_invitation_due", condition=models.Q(state=InvitationState.DUE)
             ),
             models.Index(fields=["customer", "created_at"], name="feedback_invitation_customer"),
+            # The reports' surveys sent in a period (response rate by week and month) as a range, not a scan.
+            models.Index(
+                fields=["sent_at"], name="feedback_invitation_sent", condition=models.Q(sent_at__isnull=False)
+            ),
             # The reminders read only sent surveys still waiting for their reminder, whatever the table's size.
             models.Index(
                 fields=["reminder_due_at"],
