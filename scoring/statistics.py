@@ -146,7 +146,12 @@ def stats_from_postgres(zone: ZoneInfo, today: int) -> Stats:
     with connection.cursor() as cursor:
         query = cursor.mogrify(_ORDERS, {"radix": DAY_RADIX, "zone": str(zone), "since": _since()}).decode()
         buffer = io.BytesIO()
-        cursor.copy_expert(f"COPY ({query}) TO STDOUT (FORMAT binary)", buffer)
+        # A plain scan gains nothing from JIT compilation, which costs half a second on a query this size.
+        cursor.execute("SET jit = off")
+        try:
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT (FORMAT binary)", buffer)
+        finally:
+            cursor.execute("RESET jit")
         keys, values = decode(buffer.getbuffer(), ["int8", "float8"])
         buffer.close()
         del buffer
