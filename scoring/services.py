@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
+from scoring import storage
 from scoring.models import ChurnSignal, CustomerScore, ScoringRun, ScoringSettings
 from scoring.scorer import Model, fit_model, score
 from scoring.statistics import EPOCH, local_day, stats_for_customers, stats_from_orders, stats_from_postgres
@@ -100,12 +101,23 @@ def _full_run(run_id: int, timings: dict[str, float]) -> None:
     customers = stats.size
     del stats
     started = steps.done("score", started, 60)
+    month = (EPOCH + timedelta(days=today)).replace(day=1)
     with transaction.atomic():
-        write_scores(data, replace_all=True, since=read_at)
-        del data, scored
-        started = steps.done("write", started, 85)
-        write_snapshots(month=(EPOCH + timedelta(days=today)).replace(day=1), run_id=run_id)
-        timings["snapshot"] = round(time.perf_counter() - started, 3)
+        if connection.vendor == "postgresql":
+            # Fresh table, its snapshot, then the swap: readers of the live scores wait only for the swap.
+            storage.build_fresh(data)
+            del data, scored
+            started = steps.done("write", started, 75)
+            write_snapshots(month=month, run_id=run_id, source=storage.FRESH)
+            started = steps.done("snapshot", started, 95)
+            storage.swap_fresh(since=read_at)
+            timings["swap"] = round(time.perf_counter() - started, 3)
+        else:
+            write_scores(data, replace_all=True)
+            del data, scored
+            started = steps.done("write", started, 85)
+            write_snapshots(month=month, run_id=run_id)
+            timings["snapshot"] = round(time.perf_counter() - started, 3)
         ScoringRun.objects.filter(pk=run_id).update(
             state=ScoringRun.State.SUCCEEDED,
             finished_at=timezone.now(),
