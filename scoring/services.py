@@ -11,7 +11,7 @@ parameters and cut points, which gives exactly what a full run would have given 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from scoring import storage
+from scoring.engine.importance import TierThresholds
 from scoring.models import ChurnSignal, CustomerScore, ScoringRun, ScoringSettings
 from scoring.scorer import Model, fit_model, score
 from scoring.statistics import EPOCH, local_day, stats_for_customers, stats_from_orders, stats_from_postgres
@@ -131,39 +132,48 @@ def _full_run(run_id: int, timings: dict[str, float]) -> None:
         )
 
 
-_models: dict[tuple[int, datetime | None], Model] = {}
+_models: dict[tuple[int, Any], Model] = {}
+
+# The last successful run and the owner's thresholds in one round trip: a rescore's ORM lookups of the two cost
+# more than its statistics.
+_LAST_RUN = """
+    SELECT r.id, r.finished_at, s.vip_from, s.high_from, s.medium_from
+      FROM (SELECT id, finished_at FROM scoring_scoringrun WHERE state = %s
+             ORDER BY finished_at DESC, id DESC LIMIT 1) AS r
+      LEFT JOIN scoring_scoringsettings s ON s.id = 1
+"""
 
 
-def _last_model() -> tuple[int, Model] | None:
+def _last_model() -> tuple[int, Model, TierThresholds] | None:
     """The last successful run's model, parsed once per process and run (a rescore must not pay for the JSON of
-    a hundred cut points every time); the finish time in the key tells apart runs of reset databases."""
-    last = (
-        ScoringRun.objects.filter(state=ScoringRun.State.SUCCEEDED)
-        .order_by("-finished_at", "-pk")
-        .values_list("pk", "finished_at")
-        .first()
-    )
-    if last is None:
+    a hundred cut points every time; the finish time in the key tells apart runs of reset databases), and the
+    owner's tier thresholds."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_RUN, [ScoringRun.State.SUCCEEDED.value])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    if last not in _models:
-        run = ScoringRun.objects.get(pk=last[0])
+    key = (row[0], row[1])
+    if key not in _models:
+        run = ScoringRun.objects.get(pk=row[0])
         _models.clear()
-        _models[last] = Model(method=run.method, params=run.params, cut_points=run.cut_points)
-    return last[0], _models[last]
+        _models[key] = Model(method=run.method, params=run.params, cut_points=run.cut_points)
+    thresholds = TierThresholds(*row[2:]) if row[2] is not None else ScoringSettings.load().thresholds
+    return row[0], _models[key], thresholds
 
 
 def score_customers(*, customer_ids: list[int]) -> int:
     """Rescore a few customers with the last successful run's parameters and cut points (no refit). Safe to run
     twice; customers with no delivered order left lose their score. Returns how many were scored.
 
-    On PostgreSQL it is four statements: the last run, the thresholds, the statistics (with signals and last
+    On PostgreSQL it is three statements: the last run with the thresholds, the statistics (with signals and last
     month's snapshot) and one upsert. The commit does not wait for the disk (``synchronous_commit`` off for this
     transaction only): a rescore lost in a crash is redone by the next change or the nightly run, and the wait
     was most of a rescore's time."""
     last = _last_model()
     if last is None or not customer_ids:
         return 0
-    run_id, model = last
+    run_id, model, thresholds = last
     shop = ShopSettings.load()
     zone = ZoneInfo(shop.time_zone)
     today = local_day(timezone.now(), zone)
@@ -178,7 +188,7 @@ def score_customers(*, customer_ids: list[int]) -> int:
             ).delete()
         if stats.size == 0:
             return 0
-        scored = score(stats, model, today, shop, ScoringSettings.load().thresholds, learn_cut_points=False)
+        scored = score(stats, model, today, shop, thresholds, learn_cut_points=False)
         write_scores(columns(scored, run_id, timezone.now()), replace_all=False)
     return stats.size
 
