@@ -178,9 +178,6 @@ def score_customers(*, customer_ids: list[int]) -> int:
     zone = ZoneInfo(shop.time_zone)
     today = local_day(timezone.now(), zone)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         stats = stats_for_customers(list(customer_ids), zone, today)
         if stats.size < len(set(customer_ids)):
             CustomerScore.objects.filter(customer_id__in=customer_ids).exclude(
@@ -189,7 +186,7 @@ def score_customers(*, customer_ids: list[int]) -> int:
         if stats.size == 0:
             return 0
         scored = score(stats, model, today, shop, thresholds, learn_cut_points=False)
-        write_scores(columns(scored, run_id, timezone.now()), replace_all=False)
+        write_scores(columns(scored, run_id, timezone.now()), replace_all=False, durable=False)
     return stats.size
 
 

@@ -61,14 +61,16 @@ def columns(scored: Scored, run_id: int | None, now: datetime) -> dict[str, Any]
     }
 
 
-def write_scores(data: dict[str, Any], *, replace_all: bool, since: datetime | None = None) -> None:
+def write_scores(
+    data: dict[str, Any], *, replace_all: bool, since: datetime | None = None, durable: bool = True
+) -> None:
     """Write scored rows: a full run replaces the table (customers without a delivered order lose their score);
     otherwise the given customers are upserted. PostgreSQL in bulk, the ORM elsewhere."""
     if connection.vendor == "postgresql":
         if replace_all:
             replace_postgres(data, since=since or timezone.now())
         else:
-            upsert_postgres(data)
+            upsert_postgres(data, durable=durable)
         return
     objects = [CustomerScore(**row) for row in python_rows(data)]
     CustomerScore.objects.bulk_create(
@@ -109,8 +111,9 @@ def _copy_columns(data: dict[str, Any]) -> list[Column]:
     return [Column(str(fields[name].db_type(connection)), data[name]) for name in FIELDS]
 
 
-def upsert_postgres(data: dict[str, Any]) -> None:
-    """A few rows in one INSERT … ON CONFLICT statement."""
+def upsert_postgres(data: dict[str, Any], *, durable: bool = True) -> None:
+    """A few rows in one INSERT … ON CONFLICT statement. Not ``durable``: the transaction's commit will not wait
+    for the disk (``SET LOCAL synchronous_commit``, sent with the statement to spare a round trip)."""
     rows = python_rows(data)
     if not rows:
         return
@@ -118,13 +121,10 @@ def upsert_postgres(data: dict[str, Any]) -> None:
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in FIELDS[1:])
     template = "(" + ", ".join("%s::jsonb" if name == "churn_reasons" else "%s" for name in FIELDS) + ")"
     values = [tuple(_json(row[name]) if name == "churn_reasons" else row[name] for name in FIELDS) for row in rows]
+    upsert = f"INSERT INTO {TABLE} ({names}) VALUES %s ON CONFLICT (customer_id) DO UPDATE SET {updates}"  # noqa: S608
     with connection.cursor() as cursor:
-        execute_values(
-            cursor.cursor,
-            f"INSERT INTO {TABLE} ({names}) VALUES %s ON CONFLICT (customer_id) DO UPDATE SET {updates}",  # noqa: S608
-            values,
-            template=template,
-        )
+        prefix = "" if durable else "SET LOCAL synchronous_commit TO OFF; "
+        execute_values(cursor.cursor, prefix + upsert, values, template=template)
 
 
 def _json(value: Any) -> str:
