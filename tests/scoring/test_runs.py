@@ -164,3 +164,9 @@ def test_starting_a_run_queues_it_after_commit(django_capture_on_commit_callback
         run = scoring_run_start()
     run.refresh_from_db()
     assert run.state == ScoringRun.State.SUCCEEDED
+
+
+def test_a_shop_with_no_orders_yet_runs_and_scores_nobody():
+    run = run_now()
+    assert (run.state, run.method, run.customers) == (ScoringRun.State.SUCCEEDED, "rf", 0)
+    assert "only 0 customers" in run.fallback_reason and not CustomerScore.objects.exists()
