@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.db import connection
+import psycopg2
+from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus
@@ -145,18 +147,13 @@ def stats_from_postgres(zone: ZoneInfo, today: int) -> Stats:
     grouped by customer and day there; then the active signals and last month's snapshot, one read each."""
     with connection.cursor() as cursor:
         query = cursor.mogrify(_ORDERS, {"radix": DAY_RADIX, "zone": str(zone), "since": _since()}).decode()
-        buffer = io.BytesIO()
-        # A plain scan gains nothing from JIT compilation, which costs half a second on a query this size.
-        cursor.execute("SET jit = off")
-        try:
-            cursor.copy_expert(f"COPY ({query}) TO STDOUT (FORMAT binary)", buffer)
-        finally:
-            cursor.execute("RESET jit")
-        keys, values = decode(buffer.getbuffer(), ["int8", "float8"])
-        buffer.close()
-        del buffer
-        stats = _group_orders(keys, values)
-        del keys, values
+    pieces = _copy_orders(query)
+    keys = np.concatenate([piece[0] for piece in pieces])
+    values = np.concatenate([piece[1] for piece in pieces])
+    del pieces
+    stats = _group_orders(keys, values)
+    del keys, values
+    with connection.cursor() as cursor:
         previous = cursor.mogrify(
             "SELECT customer_id, churn_risk FROM scoring_scoresnapshot WHERE month = %s AND churn_risk IS NOT NULL",
             [previous_month(today)],
@@ -167,6 +164,57 @@ def stats_from_postgres(zone: ZoneInfo, today: int) -> Stats:
     _place(stats, ids, churn)
     stats.signals = active_signals(None)
     return stats
+
+
+def _copy_out(cursor: Any, query: str) -> list[np.ndarray]:
+    buffer = io.BytesIO()
+    # A plain scan gains nothing from JIT compilation, which costs half a second on a query this size.
+    cursor.execute("SET jit = off")
+    try:
+        cursor.copy_expert(f"COPY ({query}) TO STDOUT (FORMAT binary)", buffer)
+    finally:
+        cursor.execute("RESET jit")
+    columns = decode(buffer.getbuffer(), ["int8", "float8"])
+    buffer.close()
+    return columns
+
+
+def _copy_orders(query: str) -> list[list[np.ndarray]]:
+    """The order rows, read by two connections at once, each over half of the table's pages, in one snapshot.
+
+    PostgreSQL sends a COPY's rows from one process, and writing ten million of them is most of the statistics'
+    time; two halves keep both cores busy (13.3 s → 8.0 s on a million customers here). The second connection
+    imports this transaction's exported snapshot, so both halves see the same orders. Inside an outer transaction
+    (a caller's ``atomic``, a test) another connection could not see its uncommitted rows: one connection reads
+    everything then."""
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            return [_copy_out(cursor, query)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute(
+            "SELECT pg_export_snapshot(), pg_relation_size('orders_order') / current_setting('block_size')::int"
+        )
+        snapshot, pages = cursor.fetchone()
+        middle = f"ctid < '({pages // 2},0)'::tid"
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(
+                _copy_other_half, query.replace("WHERE ", f"WHERE NOT ({middle}) AND (", 1) + ")", snapshot
+            )
+            mine = _copy_out(cursor, query.replace("WHERE ", f"WHERE {middle} AND (", 1) + ")")
+            return [mine, other.result()]
+
+
+def _copy_other_half(query: str, snapshot: str) -> list[np.ndarray]:
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            return _copy_out(cursor, query)
+    finally:
+        other.rollback()
+        other.close()
 
 
 def _group_orders(keys: np.ndarray, values: np.ndarray) -> Stats:

@@ -4,13 +4,14 @@ a failed run leaves behind."""
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 
-from scoring import services, storage
+from scoring import services, statistics, storage
 from scoring.models import CustomerScore, ScoreSnapshot, ScoringRun
 from scoring.pgcopy import Categorical, Column, Stream, encode
 from scoring.statistics import EPOCH
@@ -143,3 +144,15 @@ def test_a_failed_run_records_its_error_state_and_finished_steps(monkeypatch):
     assert run.error == "RuntimeError: the fit exploded"
     assert set(run.timings) == {"statistics"}
     assert not CustomerScore.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_two_connection_statistics_scan_reads_what_one_connection_reads():
+    seed_shop(customers=150)
+    zone, today = ZoneInfo("Europe/Moscow"), 20393
+    both = statistics.stats_from_postgres(zone, today)
+    with transaction.atomic():
+        one = statistics.stats_from_postgres(zone, today)
+    assert both.size == one.size > 100
+    for name in ("customer_id", "days", "first_day", "last_day", "total", "first_value", "returns"):
+        assert np.array_equal(getattr(both, name), getattr(one, name)), name
