@@ -53,12 +53,11 @@ class ListFilter:
 
 @dataclass(frozen=True)
 class ListColumn:
-    """A column of the list page: its header, the sort key its header toggles (or ``""``), and the template that
-    renders its cell with ``customer`` and ``column`` in context."""
+    """A column header of the list page: its label and the sort key it toggles (or ``""``). The cells come from
+    the extension's ``cells_template``."""
 
     key: str
     label: Any
-    template: str
     sort: str = ""
     numeric: bool = False
 
@@ -82,6 +81,9 @@ class ListExtension:
     sorts: tuple[ListSort, ...] = ()
     filters: tuple[ListFilter, ...] = ()
     columns: tuple[ListColumn, ...] = ()
+    # Renders the ``<td>`` of every column above for one ``customer``, in order: one include a row, not one a
+    # cell (a page of 50 rows would otherwise make 250 includes).
+    cells_template: str = ""
     export_columns: tuple[ExportColumn, ...] = ()
     # Rows of the filter form: tuples of filter names laid out side by side.
     form_rows: tuple[tuple[str, ...], ...] = ()

@@ -113,7 +113,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "headers": headers,
-        "extra_columns": extra_columns,
+        "extra_cells": [extension.cells_template for extension in list_extensions() if extension.columns],
         "next_url": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
         "previous_url": _query(request, cursor=page.previous_cursor) if page.previous_cursor else None,
         "export_url": reverse("customers:export") + _query(request, cursor=None, size=None, sep=None),

@@ -26,7 +26,7 @@ from customers.listing import (
 )
 from scoring.models import CustomerScore, ScoringSettings, Segment, Tier
 
-CELL_TEMPLATE = "scoring/list_cell.html"
+CELLS_TEMPLATE = "scoring/list_cells.html"
 # Every customer with a score has a delivered order, so a last order, and an importance.
 SCORED = frozenset({"importance"})
 # The score row's customer column: the second column of every score index the sorts read.
@@ -140,12 +140,13 @@ SCORE_LIST = ListExtension(
         ),
     ),
     columns=(
-        ListColumn("importance", _("Importance"), CELL_TEMPLATE, sort="importance", numeric=True),
-        ListColumn("tier", _("Tier"), CELL_TEMPLATE),
-        ListColumn("segment", _("Segment"), CELL_TEMPLATE),
-        ListColumn("churn", _("Churn risk"), CELL_TEMPLATE, sort="churn", numeric=True),
-        ListColumn("clv", _("Predicted CLV"), CELL_TEMPLATE, sort="clv", numeric=True),
+        ListColumn("importance", _("Importance"), sort="importance", numeric=True),
+        ListColumn("tier", _("Tier")),
+        ListColumn("segment", _("Segment")),
+        ListColumn("churn", _("Churn risk"), sort="churn", numeric=True),
+        ListColumn("clv", _("Predicted CLV"), sort="clv", numeric=True),
     ),
+    cells_template=CELLS_TEMPLATE,
     export_columns=(
         ExportColumn(_("Importance"), lambda row, comma: "" if row.score_importance is None else row.score_importance),
         ExportColumn(_("Tier"), lambda row, comma: _label(Tier, row.score_tier)),
