@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring import storage
 from scoring.engine.importance import TierThresholds
@@ -25,6 +26,7 @@ from scoring.models import ChurnSignal, CustomerScore, ScoringRun, ScoringSettin
 from scoring.scorer import Model, fit_model, score
 from scoring.statistics import EPOCH, local_day, stats_for_customers, stats_from_orders, stats_from_postgres
 from scoring.storage import columns, write_scores, write_snapshots
+from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
 
 __all__ = [
@@ -45,6 +47,48 @@ def scoring_run_start(*, user: Any = None) -> ScoringRun:
     run = ScoringRun.objects.create(triggered_by=user if getattr(user, "is_authenticated", False) else None)
     transaction.on_commit(lambda: scoring_full_run_task.delay(run.pk))
     return run
+
+
+RUN_START_LOCK = "scoring.run_start"
+ACTIVE_STATES = (ScoringRun.State.PENDING, ScoringRun.State.RUNNING)
+
+
+def scoring_run_start_unless_active(*, user: Any = None) -> tuple[ScoringRun, bool]:
+    """Start a run unless one is waiting or running: returns that run and False, or the new run and True. The
+    owner's button and the nightly task serialise on one advisory lock, so a click at 03:30 cannot start a second."""
+    with transaction.atomic():
+        advisory_xact_lock([RUN_START_LOCK])
+        active = ScoringRun.objects.filter(state__in=ACTIVE_STATES).order_by("-created_at").first()
+        if active is not None:
+            return active, False
+        return scoring_run_start(user=user), True
+
+
+# A run's message waits in Redis, which may lose it; a run's worker may die. PostgreSQL keeps the run, so a sweep
+# re-queues a run that nobody claimed (claiming is a conditional UPDATE: a duplicate message does nothing) and
+# fails a run that outlived the task's hard time limit, so neither blocks the button and the nightly run for ever.
+PENDING_REQUEUE_AFTER = timedelta(minutes=10)
+RUNNING_LOST_AFTER = timedelta(seconds=3600 + 300)
+
+
+def scoring_runs_sweep() -> dict[str, int]:
+    """Re-queue runs waiting longer than 10 minutes; fail runs running longer than the task's time limit."""
+    from scoring.tasks import scoring_full_run_task
+
+    now = timezone.now()
+    waiting = list(
+        ScoringRun.objects.filter(state=ScoringRun.State.PENDING, created_at__lt=now - PENDING_REQUEUE_AFTER)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    for run_id in waiting:
+        scoring_full_run_task.delay(run_id)
+    lost = ScoringRun.objects.filter(state=ScoringRun.State.RUNNING, started_at__lt=now - RUNNING_LOST_AFTER).update(
+        state=ScoringRun.State.FAILED,
+        finished_at=now,
+        error=_("The worker stopped during the run: no result after the task's time limit of one hour."),
+    )
+    return {"requeued": len(waiting), "failed": lost}
 
 
 def scoring_full_run(*, run_id: int) -> ScoringRun | None:

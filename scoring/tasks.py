@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from scoring.services import ScoringRun, score_customers, scoring_full_run, scoring_run_start
+from scoring.services import score_customers, scoring_full_run, scoring_run_start_unless_active, scoring_runs_sweep
 
 
 @shared_task(name="scoring.full_run", acks_late=True, time_limit=3600, soft_time_limit=3500)
@@ -12,9 +12,13 @@ def scoring_full_run_task(run_id: int) -> int:
 @shared_task(name="scoring.nightly")
 def scoring_nightly_task() -> int:
     """The nightly refit: skipped while another run is waiting or running."""
-    if ScoringRun.objects.filter(state__in=[ScoringRun.State.PENDING, ScoringRun.State.RUNNING]).exists():
-        return 0
-    return scoring_run_start().pk
+    run, started = scoring_run_start_unless_active()
+    return run.pk if started else 0
+
+
+@shared_task(name="scoring.sweep")
+def scoring_runs_sweep_task() -> dict[str, int]:
+    return scoring_runs_sweep()
 
 
 @shared_task(name="scoring.score_customers", acks_late=True, time_limit=300, soft_time_limit=280)

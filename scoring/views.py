@@ -3,7 +3,6 @@ thresholds, and the small JSON endpoint the Run-now progress bar polls."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,14 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from scoring import selectors
 from scoring.forms import TierThresholdsForm
 from scoring.models import ScoringRun, ScoringSettings
-from scoring.services import scoring_run_start, scoring_settings_update
-from shop.locks import advisory_xact_lock
+from scoring.services import scoring_run_start_unless_active, scoring_settings_update
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
 
 # Every "start a run" click takes this lock, so two owners clicking at once cannot both see "none running" and
 # start two runs that would overwrite each other's scores.
-RUN_START_LOCK = "scoring.run_start"
 # The steps in the order a run takes them (the JSON column does not keep the order they were written in).
 STEP_LABELS = {
     "statistics": gettext_lazy("statistics"),
@@ -144,18 +141,14 @@ def model(request: HttpRequest) -> HttpResponse:
 @capability_required(Capability.CONFIGURE)
 def run_start(request: HttpRequest) -> HttpResponse:
     """Start a full run now, unless one is already waiting or running."""
-    with transaction.atomic():
-        advisory_xact_lock([RUN_START_LOCK])
-        active = selectors.active_run()
-        if active is None:
-            run = scoring_run_start(user=request.user)
-    if active is not None:
+    run, started = scoring_run_start_unless_active(user=request.user)
+    if not started:
         messages.error(
             request,
             _("A scoring run is already %(state)s (started %(when)s); wait for it to finish.")
             % {
-                "state": active.get_state_display().lower(),
-                "when": date_format(timezone.localtime(active.created_at), "SHORT_DATETIME_FORMAT"),
+                "state": run.get_state_display().lower(),
+                "when": date_format(timezone.localtime(run.created_at), "SHORT_DATETIME_FORMAT"),
             },
         )
     else:
