@@ -1,11 +1,12 @@
 """Pages of the customers app: the list, its CSV export, and the card's edit actions (the card itself is composed
 in ``crm.card`` because it shows orders, a higher layer)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -230,80 +231,97 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/customer_edit.html", {"customer": customer, "form": form})
 
 
-@require_POST
-@capability_required(Capability.BROWSE)
-def phone_add(request: HttpRequest, pk: int) -> HttpResponse:
+def _contact_add(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[forms.Form],
+    add: Callable[[Customer, Any], object],
+    taken: str,
+    added: str,
+) -> HttpResponse:
+    """Add a phone or an email from the card: the form's one cleaned value goes to ``add``; a contact that belongs
+    to another customer is refused with ``taken`` ({phone} or {email}, {url}, {name}) linking to that customer's card."""
     customer = _editable_customer(request, pk)
     if isinstance(customer, HttpResponse):
         return customer
-    form = PhoneAddForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
         return _card(customer, "contacts")
+    (value,) = form.cleaned_data.values()
     try:
-        services.customer_phone_add(customer=customer, number=form.cleaned_data["number"])
-    except services.ContactTakenError as taken:
+        add(customer, value)
+    except services.ContactTakenError as error:
         messages.error(
             request,
             format_html(
-                _('The phone {phone} already belongs to <a href="{url}">{name}</a>.'),
-                phone=format_phone(taken.value),
-                url=_card_link(taken.owner),
-                name=taken.owner.display_name,
+                taken,
+                phone=format_phone(error.value),
+                email=error.value,
+                url=_card_link(error.owner),
+                name=error.owner.display_name,
             ),
         )
     else:
-        messages.success(request, _("Phone added."))
+        messages.success(request, added)
     return _card(customer, "contacts")
+
+
+def _contact_remove(request: HttpRequest, pk: int, remove: Callable[[Customer], object], removed: str) -> HttpResponse:
+    customer = _editable_customer(request, pk)
+    if isinstance(customer, HttpResponse):
+        return customer
+    remove(customer)
+    messages.success(request, removed)
+    return _card(customer, "contacts")
+
+
+@require_POST
+@capability_required(Capability.BROWSE)
+def phone_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _contact_add(
+        request,
+        pk,
+        PhoneAddForm,
+        lambda customer, number: services.customer_phone_add(customer=customer, number=number),
+        _('The phone {phone} already belongs to <a href="{url}">{name}</a>.'),
+        _("Phone added."),
+    )
 
 
 @require_POST
 @capability_required(Capability.BROWSE)
 def phone_remove(request: HttpRequest, pk: int, phone_id: int) -> HttpResponse:
-    customer = _editable_customer(request, pk)
-    if isinstance(customer, HttpResponse):
-        return customer
-    services.customer_phone_remove(customer=customer, phone_id=phone_id)
-    messages.success(request, _("Phone removed."))
-    return _card(customer, "contacts")
+    return _contact_remove(
+        request,
+        pk,
+        lambda customer: services.customer_phone_remove(customer=customer, phone_id=phone_id),
+        _("Phone removed."),
+    )
 
 
 @require_POST
 @capability_required(Capability.BROWSE)
 def email_add(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _editable_customer(request, pk)
-    if isinstance(customer, HttpResponse):
-        return customer
-    form = EmailAddForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return _card(customer, "contacts")
-    try:
-        services.customer_email_add(customer=customer, address=form.cleaned_data["address"])
-    except services.ContactTakenError as taken:
-        messages.error(
-            request,
-            format_html(
-                _('The email {email} already belongs to <a href="{url}">{name}</a>.'),
-                email=taken.value,
-                url=_card_link(taken.owner),
-                name=taken.owner.display_name,
-            ),
-        )
-    else:
-        messages.success(request, _("Email added."))
-    return _card(customer, "contacts")
+    return _contact_add(
+        request,
+        pk,
+        EmailAddForm,
+        lambda customer, address: services.customer_email_add(customer=customer, address=address),
+        _('The email {email} already belongs to <a href="{url}">{name}</a>.'),
+        _("Email added."),
+    )
 
 
 @require_POST
 @capability_required(Capability.BROWSE)
 def email_remove(request: HttpRequest, pk: int, email_id: int) -> HttpResponse:
-    customer = _editable_customer(request, pk)
-    if isinstance(customer, HttpResponse):
-        return customer
-    services.customer_email_remove(customer=customer, email_id=email_id)
-    messages.success(request, _("Email removed."))
-    return _card(customer, "contacts")
+    return _contact_remove(
+        request,
+        pk,
+        lambda customer: services.customer_email_remove(customer=customer, email_id=email_id),
+        _("Email removed."),
+    )
 
 
 @require_POST
