@@ -107,9 +107,9 @@ class CustomerScore(models.Model):
 
     class Meta:
         indexes: ClassVar = [
-            # The list sorted by importance and the tier filter, the most valuable first.
+            # The list sorted by importance, and the tier filter read as its importance range (scoring.listing), so
+            # no (tier, …) index: nothing reads one, and every full run would rebuild it.
             models.Index(fields=["importance", "customer"], name="score_importance"),
-            models.Index(fields=["tier", "importance"], name="score_tier"),
             # The segment filter uses score_segment_list (segment, importance, customer), migration 0006.
         ]
 
