@@ -23,6 +23,7 @@ demo: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py create_demo_users
 	$(PY) manage.py seed_demo --customers 3000 --if-empty
+	$(PY) manage.py seed_feedback --if-empty
 	$(PY) manage.py scoring_run --if-never
 	scripts/demo.sh
 
