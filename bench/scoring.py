@@ -9,7 +9,8 @@ Run it once per database: ``retain_bench`` (1,000,000 customers) and a second on
 run recorded them, queued → finished, the worker's peak resident memory and CPU seconds, and the machine's load
 average (other work on the machine shows there first). Then it times rescoring single customers the way a changed
 order does (the task's body, excluding queueing): median and 95th percentile over ``--incremental`` random scored
-customers. If the ``lifetimes`` package happens to be installed, it fits the same statistics with it as a peer;
+customers. If the ``lifetimes`` package is installed (the ``bench`` dependency group: ``.tools/bin/uv sync --frozen
+--group bench``), it fits the same statistics with it as a peer;
 it is never a dependency of Retain.
 
 The first run of a month inserts every customer's snapshot; a later one rewrites only the snapshots that moved, so
@@ -116,7 +117,7 @@ def lifetimes_peer() -> None:
     try:
         from lifetimes import BetaGeoFitter, GammaGammaFitter  # type: ignore[import-not-found]
     except ImportError:
-        print("lifetimes: not installed, no peer figure")
+        print("lifetimes: not installed (.tools/bin/uv sync --frozen --group bench), no peer figure")
         return
     from zoneinfo import ZoneInfo
 
@@ -139,6 +140,7 @@ def lifetimes_peer() -> None:
     print(
         f"lifetimes on the same statistics: fits {fitted:.1f} s, fits + P(alive) + value {time.perf_counter() - begun:.1f} s"
     )
+    print(f"  lifetimes BG/NBD {dict(bgf.params_)}, Gamma-Gamma {dict(ggf.params_)}")
 
 
 def main() -> None:
