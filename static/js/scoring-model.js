@@ -42,6 +42,8 @@
         field("reload").classList.remove("d-none");
         const button = document.querySelector("[data-testid=run-now]");
         if (button) { button.disabled = false; }
+        const busy = document.querySelector("[data-testid=run-busy]");
+        if (busy) { busy.remove(); }
       }
     } catch (error) {
       // A dropped request is retried on the next tick.

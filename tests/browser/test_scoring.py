@@ -54,6 +54,7 @@ def test_the_progress_bar_follows_a_running_run_until_it_ends(sign_in: Callable[
     page.goto("/scoring/model/")
     expect(page.get_by_test_id("run-bar")).to_have_text("30%")
     expect(page.get_by_test_id("run-now")).to_be_disabled()
+    expect(page.get_by_test_id("run-busy")).to_be_visible()
 
     ScoringRun.objects.filter(pk=run.pk).update(progress=75)
     expect(page.get_by_test_id("run-bar")).to_have_text("75%")
@@ -63,6 +64,7 @@ def test_the_progress_bar_follows_a_running_run_until_it_ends(sign_in: Callable[
     expect(page.get_by_test_id("run-bar")).to_have_text("100%")
     expect(page.get_by_test_id("run-now")).to_be_enabled()
     expect(page.locator("[data-field=reload]")).to_be_visible()
+    expect(page.get_by_test_id("run-busy")).to_have_count(0)
 
 
 def test_a_failed_run_shows_its_error(sign_in: Callable[[User], Page]):
