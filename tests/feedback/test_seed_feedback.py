@@ -2,11 +2,12 @@
 answers only to sent surveys, a follow-up and the answer's churn signals for every unhappy answer, nothing dated in
 the future."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
@@ -40,6 +41,16 @@ def seed_feedback(**options: object) -> str:
     out = StringIO()
     call_command("seed_feedback", stdout=out, **options)
     return out.getvalue()
+
+
+# The seeds write data relative to today: a fixed today makes the seeded shop the same on every day CI runs.
+TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today() -> Iterator[None]:
+    with time_machine.travel(TODAY, tick=False):
+        yield
 
 
 @pytest.fixture
