@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimingMode(models.TextChoices):
@@ -75,7 +76,7 @@ class InvitationState(models.TextChoices):
     # A worker claimed the row and died before recording the outcome: the message may or may not have left.
     # Sending it again could reach the customer twice, so a person checks instead (at most once, as promised).
     UNKNOWN = "unknown", _("Unknown: needs a check")
-    ANSWERED = "answered", _("Answered")
+    ANSWERED = "answered", pgettext_lazy("survey invitation", "Answered")
 
 
 def new_public_token() -> str:

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from scoring.engine.importance import TierThresholds
@@ -28,7 +29,7 @@ class Segment(models.TextChoices):
     CHAMPIONS = "champions", _("Champions")
     LOYAL = "loyal", _("Loyal")
     POTENTIAL_LOYALISTS = "potential_loyalists", _("Potential loyalists")
-    NEW = "new", _("New")
+    NEW = "new", pgettext_lazy("RF segment", "New")
     PROMISING = "promising", _("Promising")
     NEED_ATTENTION = "need_attention", _("Need attention")
     ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
