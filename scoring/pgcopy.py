@@ -31,6 +31,8 @@ PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 # strips the leading zero digits on receipt (numeric_recv → make_result).
 NUMERIC_DIGITS = 4
 MONEY_LIMIT = 10**12
+# Rows per piece of an encoded stream (about 8 MB of a score row's width).
+PIECE_ROWS = 32768
 
 _FIXED = {
     "bigint": (">i8", 8),
@@ -141,7 +143,10 @@ def encode(columns: Sequence[Column], size: int) -> Iterator[bytes]:
         for index in range(groups):
             rows = order[bounds[index] : bounds[index + 1]]
             layout = [int(widths[rows[0]]) for widths in lengths]
-            yield _encode_group(columns, tables, layout, rows, size)
+            # Pieces of a bounded size: PostgreSQL parses one while the next is encoded, where one piece of most
+            # of a million rows kept it waiting for the whole encoding first.
+            for start in range(0, rows.size, PIECE_ROWS):
+                yield _encode_group(columns, tables, layout, rows[start : start + PIECE_ROWS], size)
     yield TRAILER
 
 
