@@ -147,33 +147,46 @@ def _full_run(run_id: int, timings: dict[str, float]) -> None:
     del stats
     started = steps.done("score", started, 60)
     month = (EPOCH + timedelta(days=today)).replace(day=1)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Fresh table, its snapshot, then the swap: readers of the live scores wait only for the swap.
-            storage.build_fresh(data)
-            del data, scored
-            started = steps.done("write", started, 75)
-            write_snapshots(month=month, run_id=run_id, source=storage.FRESH)
-            started = steps.done("snapshot", started, 95)
-            storage.swap_fresh(since=read_at)
-            timings["swap"] = round(time.perf_counter() - started, 3)
-        else:
+    finished = {
+        "customers": customers,
+        "method": model.method,
+        "fallback_reason": model.fallback_reason,
+        "params": model.params,
+        "cut_points": model.cut_points,
+    }
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
             write_scores(data, replace_all=True)
             del data, scored
             started = steps.done("write", started, 85)
             write_snapshots(month=month, run_id=run_id)
             timings["snapshot"] = round(time.perf_counter() - started, 3)
-        ScoringRun.objects.filter(pk=run_id).update(
-            state=ScoringRun.State.SUCCEEDED,
-            finished_at=timezone.now(),
-            customers=customers,
-            method=model.method,
-            fallback_reason=model.fallback_reason,
-            params=model.params,
-            cut_points=model.cut_points,
-            timings=timings,
-            progress=100,
-        )
+            _succeeded(run_id, timings, finished)
+        return
+    # The month's snapshot goes in on a second connection while this one builds the fresh table; readers of the
+    # live scores wait only for the swap.
+    snapshot = storage.MonthSnapshot(data, month=month, run_id=run_id)
+    try:
+        with transaction.atomic():
+            storage.build_fresh(data)
+            started = steps.done("write", started, 75)
+            snapshot.wait()
+            del data, scored
+            # What the run waited for the snapshot after its own write: the rest of its time ran beside it.
+            started = steps.done("snapshot", started, 95)
+            storage.swap_fresh(since=read_at)
+            timings["swap"] = round(time.perf_counter() - started, 3)
+            _succeeded(run_id, timings, finished)
+    except BaseException:
+        snapshot.abandon()
+        raise
+    snapshot.commit()
+
+
+def _succeeded(run_id: int, timings: dict[str, float], finished: dict[str, Any]) -> None:
+    ScoringRun.objects.filter(pk=run_id).update(
+        state=ScoringRun.State.SUCCEEDED, finished_at=timezone.now(), timings=timings, progress=100, **finished
+    )
 
 
 _models: dict[tuple[int, Any], Model] = {}

@@ -8,18 +8,21 @@ development) take the ORM path.
 
 from __future__ import annotations
 
+import io
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import psycopg2
 from django.db import connection
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from scoring.models import CustomerScore, ScoreSnapshot
-from scoring.pgcopy import Categorical, Column, Stream, encode
+from scoring.pgcopy import Categorical, Column, Stream, decode, encode
 from scoring.scorer import Scored
 from scoring.statistics import EPOCH
 
@@ -224,50 +227,106 @@ def _carry_over(cursor: Any, since: datetime) -> int:
     return int(cursor.rowcount)
 
 
-def write_snapshots(*, month: date, run_id: int, source: str = TABLE) -> int:
-    """This month's snapshot of every score, set-based: the month's first run inserts them; a later run updates
-    only the rows whose figures changed as a person reads them (importance, tier, segment, churn risk in whole
-    percent, CLV in whole currency units), so the nightly refit's tiny drifts do not rewrite a million rows.
-    ``source`` is the score table to read (a full run reads its fresh table before the swap, so readers of the
-    live one never wait for this step). Returns the rows written."""
-    table = ScoreSnapshot._meta.db_table
-    names = ", ".join(SNAPSHOT_FIELDS)
-    if connection.vendor == "postgresql":
-        changed = (
-            "s.importance <> c.importance OR s.tier <> c.tier OR s.segment <> c.segment"
-            " OR round(s.churn_risk * 100) IS DISTINCT FROM round(c.churn_risk * 100)"
-            " OR round(s.predicted_clv) IS DISTINCT FROM round(c.predicted_clv)"
+class MonthSnapshot:
+    """This month's snapshot on PostgreSQL, written on a connection of its own while the run builds the fresh score
+    table, and committed right after the run's own commit (or rolled back with it).
+
+    The month's first run writes every customer's row; a later run only the rows of customers who have none for
+    the month yet (scored for the first time since), so a month's point is the score as the month began. The
+    rows go in by binary COPY straight from the scored columns. Side by side with the fresh table's COPY and
+    indexes, the million inserts of a month's first run cost the run next to nothing on two cores; they cost
+    4.6 s one after the other. Were the process to die between the two commits, the month would lack those rows
+    and the next run would add them: the scores, which are committed first, are never ahead of nothing."""
+
+    FIELDS = ("customer_id", "month", "run_id", *SNAPSHOT_FIELDS)
+
+    def __init__(self, data: dict[str, Any], *, month: date, run_id: int) -> None:
+        self.written = 0
+        fields = {f.attname: f for f in ScoreSnapshot._meta.concrete_fields}
+        types = [str(fields[name].db_type(connection)) for name in self.FIELDS]
+        self._job = (data, types, month, run_id)
+        self._connection: Any = None
+        self._future: Future[None] | None = None
+        # Inside an outer transaction (a caller's ``atomic``, a test) another connection could neither see its rows
+        # nor be rolled back with it: the rows then go in on this connection when the run waits for them.
+        if not connection.in_atomic_block:
+            self._connection = psycopg2.connect(**connection.get_connection_params())
+            self._pool = ThreadPoolExecutor(max_workers=1)
+            self._future = self._pool.submit(self._write_own)
+
+    def _write_own(self) -> None:
+        with self._connection.cursor() as cursor:
+            self._write(cursor, *self._job)
+
+    def _write(self, cursor: Any, data: dict[str, Any], types: list[str], month: date, run_id: int) -> None:
+        table = ScoreSnapshot._meta.db_table
+        month_rows = cursor.mogrify(f"SELECT customer_id FROM {table} WHERE month = %s", [month]).decode()  # noqa: S608
+        buffer = io.BytesIO()
+        cursor.copy_expert(f"COPY ({month_rows}) TO STDOUT (FORMAT binary)", buffer)
+        (present,) = decode(buffer.getbuffer(), ["int8"])
+        ids = np.asarray(data["customer_id"])
+        rows = np.flatnonzero(~np.isin(ids, present)) if present.size else np.arange(ids.size)
+        values = {**data, "month": (month - EPOCH).days, "run_id": run_id}
+        columns = [Column(kind, _rows(values[name], rows)) for kind, name in zip(types, self.FIELDS, strict=True)]
+        cursor.copy_expert(
+            f"COPY {table} ({', '.join(self.FIELDS)}) FROM STDIN (FORMAT binary)",
+            Stream(encode(columns, int(rows.size))),
+            1 << 20,
         )
-        updates = ", ".join(f"{name} = c.{name}" for name in SNAPSHOT_FIELDS)
-        with connection.cursor() as cursor:
-            # Two set-based statements rather than one INSERT … ON CONFLICT: a speculative insert per customer costs
-            # more than a join that touches only the rows that moved, and than an anti-join that inserts only the
-            # month's missing rows (all of them in the month's first run, none later).
-            cursor.execute(
-                f"UPDATE {table} s SET run_id = %s, {updates} FROM {source} c "  # noqa: S608
-                f"WHERE s.month = %s AND s.customer_id = c.customer_id AND ({changed})",
-                [run_id, month],
-            )
-            written = int(cursor.rowcount)
-            cursor.execute(
-                f"INSERT INTO {table} (customer_id, month, run_id, {names}) "  # noqa: S608
-                f"SELECT c.customer_id, %s, %s, {', '.join(f'c.{n}' for n in SNAPSHOT_FIELDS)} FROM {source} c "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.month = %s AND s.customer_id = c.customer_id) "
-                "ON CONFLICT (customer_id, month) DO NOTHING",
-                [month, run_id, month],
-            )
-            return written + int(cursor.rowcount)
+        self.written = int(rows.size)
+
+    def wait(self) -> int:
+        """Wait for the rows to be written (not committed); returns how many."""
+        if self._future is None:
+            with connection.cursor() as cursor:
+                self._write(cursor, *self._job)
+        else:
+            self._future.result()
+        self._job = None  # type: ignore[assignment]
+        return self.written
+
+    def commit(self) -> None:
+        if self._future is None:
+            return
+        try:
+            self._future.result()
+            self._connection.commit()
+        finally:
+            self._close()
+
+    def abandon(self) -> None:
+        """Roll the rows back (the run failed), once the writer has stopped."""
+        if self._future is None:
+            return
+        try:
+            self._future.exception()
+            self._connection.rollback()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        self._pool.shutdown()
+        self._connection.close()
+
+
+def _rows(values: Any, rows: np.ndarray) -> Any:
+    """Some rows of a column (a constant stays a constant)."""
+    if isinstance(values, Categorical):
+        return Categorical(values.codes[rows], values.labels)
+    if values is None or np.ndim(values) == 0 or isinstance(values, datetime):
+        return values
+    return np.asarray(values)[rows]
+
+
+def write_snapshots(*, month: date, run_id: int) -> int:
+    """This month's snapshot through the ORM (other databases; PostgreSQL takes :class:`MonthSnapshot`): the
+    rows of the scored customers who have none for the month yet. Returns the rows written."""
     rows = [
         ScoreSnapshot(
             customer_id=customer_id, month=month, run_id=run_id, **dict(zip(SNAPSHOT_FIELDS, rest, strict=True))
         )
-        for customer_id, *rest in CustomerScore.objects.values_list("customer_id", *SNAPSHOT_FIELDS).iterator()
+        for customer_id, *rest in CustomerScore.objects.values_list("customer_id", *SNAPSHOT_FIELDS)
+        .exclude(customer__score_snapshots__month=month)
+        .iterator()
     ]
-    ScoreSnapshot.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["customer", "month"],
-        update_fields=["run", *SNAPSHOT_FIELDS],
-    )
-    return len(rows)
+    return len(ScoreSnapshot.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True))

@@ -29,6 +29,7 @@ STEP_LABELS = {
     "score": gettext_lazy("score"),
     "write": gettext_lazy("write"),
     "snapshot": gettext_lazy("snapshot"),
+    "swap": gettext_lazy("swap"),
 }
 
 

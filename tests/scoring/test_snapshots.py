@@ -1,4 +1,5 @@
-"""Monthly snapshots: one row per customer and month, written by the month's runs; "rising" against last month."""
+"""Monthly snapshots: one row per customer and month, the score as the month began; "rising" against the churn
+risk the score stood at when last month ended."""
 
 from datetime import UTC, date, datetime
 
@@ -6,9 +7,10 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from scoring.models import CustomerScore, ScoreSnapshot
-from scoring.services import score_customers
-from tests.scoring.runs import run_now, score_of, seed_shop
+from scoring import storage
+from scoring.models import CustomerScore, ScoreSnapshot, ScoringRun
+from scoring.services import score_customers, scoring_full_run
+from tests.scoring.runs import buy, run_now, score_of, seed_shop
 
 pytestmark = pytest.mark.django_db
 NOVEMBER = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -38,31 +40,27 @@ def test_a_full_run_writes_this_months_snapshot_of_every_score(shop):
     assert kept.churn_risk == pytest.approx(score.churn_risk)
 
 
-def test_a_later_run_in_the_same_month_updates_the_months_snapshot(shop):
+def test_a_later_run_in_the_same_month_keeps_the_snapshot_of_the_months_start(shop):
     with time_machine.travel(NOVEMBER, tick=False):
         first = run_now()
-        before = dict(CustomerScore.objects.values_list("customer_id", "churn_risk"))
+        began = dict(ScoreSnapshot.objects.values_list("customer_id", "churn_risk"))
     with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
         later = run_now()
-    assert ScoreSnapshot.objects.count() == CustomerScore.objects.count()
-    moved = [
-        s
-        for s in CustomerScore.objects.all()
-        if round((s.churn_risk or 0) * 100) != round((before[s.customer_id] or 0) * 100)
-    ]
+    moved = [s for s in CustomerScore.objects.all() if s.churn_risk != began[s.customer_id]]
     assert moved
-    for score in moved:
-        kept = ScoreSnapshot.objects.get(customer_id=score.customer_id)
-        assert (kept.churn_risk, kept.run_id) == (pytest.approx(score.churn_risk), later.pk)
-    assert ScoreSnapshot.objects.filter(run_id=first.pk).count() < CustomerScore.objects.count()
+    assert ScoreSnapshot.objects.count() == ScoreSnapshot.objects.filter(run_id=first.pk).count() == later.customers
+    assert dict(ScoreSnapshot.objects.values_list("customer_id", "churn_risk")) == began
 
 
-def test_a_later_run_leaves_a_snapshot_whose_figures_did_not_move_as_it_was(shop):
+def test_a_later_run_adds_the_snapshot_of_a_customer_scored_for_the_first_time_since(shop):
     with time_machine.travel(NOVEMBER, tick=False):
-        first = run_now()
-        second = run_now()
-    assert not ScoreSnapshot.objects.filter(run_id=second.pk).exists()
-    assert ScoreSnapshot.objects.filter(run_id=first.pk).count() == CustomerScore.objects.count()
+        run_now()
+    with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
+        order = buy("+7 900 555-01-02", "first-since", datetime(2026, 11, 19, 12, tzinfo=UTC))
+        later = run_now()
+    added = ScoreSnapshot.objects.get(customer_id=order.customer_id)
+    assert (added.month, added.run_id) == (date(2026, 11, 1), later.pk)
+    assert ScoreSnapshot.objects.filter(run_id=later.pk).count() == 1
 
 
 def test_a_run_in_the_next_month_adds_that_months_snapshot(shop):
@@ -76,10 +74,11 @@ def test_a_run_in_the_next_month_adds_that_months_snapshot(shop):
 
 
 def _last_month_churn(customer_id: int, churn: float) -> None:
-    ScoreSnapshot.objects.filter(customer_id=customer_id, month=date(2026, 11, 1)).update(churn_risk=churn)
+    """The churn risk the customer's score stood at when November ended."""
+    CustomerScore.objects.filter(customer_id=customer_id).update(churn_risk=churn)
 
 
-def test_churn_risk_well_above_last_months_snapshot_reads_rising(shop):
+def test_churn_risk_well_above_last_months_reads_rising(shop):
     with time_machine.travel(NOVEMBER, tick=False):
         run_now()
     score = CustomerScore.objects.filter(churn_risk__gt=0.3).order_by("customer_id").first()
@@ -99,7 +98,8 @@ def test_churn_risk_within_five_points_of_last_months_does_not_read_rising(shop)
         run_now()
         score = CustomerScore.objects.filter(churn_risk__gt=0.3).order_by("customer_id").first()
         assert score is not None and score.churn_risk is not None
-        _last_month_churn(score.customer_id, score.churn_risk - 0.04)
+        # December's run carried November's churn risk over; a rescore later in December keeps comparing with it.
+        CustomerScore.objects.filter(pk=score.pk).update(previous_churn_risk=score.churn_risk - 0.04)
         score_customers(customer_ids=[score.customer_id])
     steady = score_of(score.customer_id)
     assert steady.previous_churn_risk == pytest.approx(score.churn_risk - 0.04)
@@ -107,7 +107,7 @@ def test_churn_risk_within_five_points_of_last_months_does_not_read_rising(shop)
         assert not steady.churn_rising and "rising" not in steady.explanation
 
 
-def test_the_single_update_reads_last_months_snapshot_like_the_full_run(shop):
+def test_the_single_update_reads_last_months_churn_like_the_full_run(shop):
     with time_machine.travel(NOVEMBER, tick=False):
         run_now()
     score = CustomerScore.objects.filter(churn_risk__gt=0.3).order_by("customer_id").first()
@@ -120,3 +120,25 @@ def test_the_single_update_reads_last_months_snapshot_like_the_full_run(shop):
         single = score_of(score.customer_id)
     assert single.previous_churn_risk == full.previous_churn_risk == pytest.approx(0.01)
     assert single.churn_rising and full.churn_rising
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_run_commits_the_snapshot_written_beside_it_on_a_second_connection(shop):
+    with time_machine.travel(NOVEMBER, tick=False):
+        run = run_now()
+    assert ScoreSnapshot.objects.filter(month=date(2026, 11, 1), run_id=run.pk).count() == run.customers > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_fails_after_its_write_leaves_no_snapshot(shop, monkeypatch):
+    def swap_fails(**kwargs: object) -> int:
+        raise RuntimeError("the swap failed")
+
+    monkeypatch.setattr(storage, "swap_fresh", swap_fails)
+    with time_machine.travel(NOVEMBER, tick=False):
+        run = ScoringRun.objects.create()
+        with pytest.raises(RuntimeError):
+            scoring_full_run(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.state == ScoringRun.State.FAILED
+    assert not ScoreSnapshot.objects.exists() and not CustomerScore.objects.exists()
