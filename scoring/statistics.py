@@ -189,19 +189,45 @@ def stats_from_postgres(zone: ZoneInfo, today: int) -> Stats:
         ).decode()
     # The order columns are handed over in a list the grouping empties: no reference here keeps the unsorted ten
     # million alive beside the sorted ones (150 MB at the run's peak).
-    stats = _group_orders(_concatenated(_copy_orders(query)))
+    columns = _concatenated(_copy_orders(query))
+    if connection.in_atomic_block:
+        stats = _group_orders(columns)
+        extras = _extras(today, zone)
+    else:
+        # The recent returns, last month's churn risks and the signals are read on a connection of the thread's own
+        # while numpy groups the orders (it lets go of the interpreter to sort), a core PostgreSQL has free then.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(_extras_in_thread, today, zone)
+            stats = _group_orders(columns)
+            extras = reading.result()
+    returned, ids, churn, stats.signals = extras
+    _count_returns(stats, returned)
+    _place(stats, ids, churn)
+    return stats
+
+
+Extras = tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, list[Signal]]]
+
+
+def _extras(today: int, zone: ZoneInfo) -> Extras:
+    """One id per recent return, last month's churn risks by customer, and the active signals."""
     with connection.cursor() as cursor:
         returns = cursor.mogrify(_RETURNS, [_since()]).decode()
         buffer = io.BytesIO()
         cursor.copy_expert(f"COPY ({returns}) TO STDOUT (FORMAT binary)", buffer)
-        _count_returns(stats, decode(buffer.getbuffer(), ["int8"])[0])
+        (returned,) = decode(buffer.getbuffer(), ["int8"])
         previous = cursor.mogrify(_PREVIOUS, [month_start(today, zone)]).decode()
         buffer = io.BytesIO()
         cursor.copy_expert(f"COPY ({previous}) TO STDOUT (FORMAT binary)", buffer)
         ids, churn = decode(buffer.getbuffer(), ["int8", "float8"])
-    _place(stats, ids, churn)
-    stats.signals = active_signals(None)
-    return stats
+    return returned, ids, churn, active_signals(None)
+
+
+def _extras_in_thread(today: int, zone: ZoneInfo) -> Extras:
+    try:
+        return _extras(today, zone)
+    finally:
+        connection.close()
 
 
 def _copy_out(cursor: Any, query: str) -> list[np.ndarray]:
