@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
+from orders.models import Order
 from scoring import services, statistics, storage
 from scoring.models import CustomerScore, ScoreSnapshot, ScoringRun
 from scoring.pgcopy import Categorical, Column, Stream, encode
@@ -176,7 +177,7 @@ def test_a_zones_one_offset_over_the_orders_is_found_and_a_change_of_offset_is_n
 def test_the_scan_at_a_zones_fixed_offset_gives_the_days_its_rules_give(monkeypatch):
     seed_shop(customers=150)
     # 21:30 UTC is already the next day in Moscow: the day must come out the same either way.
-    late = OrderFactory(placed_at=datetime(2026, 10, 5, 21, 30, tzinfo=UTC), status="delivered")
+    late: Order = OrderFactory.create(placed_at=datetime(2026, 10, 5, 21, 30, tzinfo=UTC), status="delivered")
     zone, today = ZoneInfo("Europe/Moscow"), 20393
     fixed = statistics.stats_from_postgres(zone, today)
     monkeypatch.setattr(statistics, "constant_offset", lambda *args: None)
