@@ -142,8 +142,9 @@ def replace_postgres(data: dict[str, Any], *, since: datetime) -> int:
 
 
 def build_fresh(data: dict[str, Any]) -> None:
-    """Fill a fresh score table by binary COPY and give it the live table's indexes and constraints. Must run
-    inside the run's transaction; nobody else sees the fresh table, and the live one stays readable and writable."""
+    """Fill a fresh score table by binary COPY and give it the live table's indexes and key. Must run inside the
+    run's transaction; nobody else sees the fresh table, and the live one stays readable and writable. Its foreign
+    keys come at the swap (:func:`swap_fresh`)."""
     size = int(np.size(data["customer_id"]))
     names = ", ".join(FIELDS)
     with connection.cursor() as cursor:
@@ -152,7 +153,7 @@ def build_fresh(data: dict[str, Any]) -> None:
         cursor.copy_expert(
             f"COPY {FRESH} ({names}) FROM STDIN (FORMAT binary)", Stream(encode(_copy_columns(data), size)), 1 << 20
         )
-        _copy_indexes_and_keys(cursor)
+        _copy_indexes(cursor)
         # Planner statistics come with the table: without them the list's first queries after a run would be
         # planned blind until autovacuum gets round to it. ANALYZE samples 30,000 rows, well under a second.
         cursor.execute(f"ANALYZE {FRESH}")
@@ -161,10 +162,14 @@ def build_fresh(data: dict[str, Any]) -> None:
 def swap_fresh(*, since: datetime) -> int:
     """Carry over rows a changed order rescored after ``since`` (when the run read the statistics) and put the
     fresh table in the live one's place, with its names. Writers wait from here to the commit, readers only from
-    the DROP to the commit: the caller commits right after. Returns the rows carried over."""
+    the DROP to the commit: the caller commits right after. Returns the rows carried over.
+
+    The foreign keys are added here, last: adding one locks the referenced table (customers, scoring runs) against
+    writes until the commit, which is a moment from here and would be the whole write and snapshot earlier."""
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
         carried = _carry_over(cursor, since)
+        _copy_foreign_keys(cursor)
         cursor.execute(f"DROP TABLE {TABLE}")
         cursor.execute(f"ALTER TABLE {FRESH} RENAME TO {TABLE}")
         for statement in _RENAMES:
@@ -175,9 +180,9 @@ def swap_fresh(*, since: datetime) -> int:
 _RENAMES: list[str] = []
 
 
-def _copy_indexes_and_keys(cursor: Any) -> None:
-    """Create the live table's indexes, primary key and foreign keys on the fresh table under temporary names, and
-    keep the statements that give them the live names after the swap."""
+def _copy_indexes(cursor: Any) -> None:
+    """Create the live table's indexes and primary key on the fresh table under temporary names, and keep the
+    statements that give them the live names after the swap."""
     renames = _RENAMES
     renames.clear()
     cursor.execute(
@@ -202,6 +207,10 @@ def _copy_indexes_and_keys(cursor: Any) -> None:
             unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
             cursor.execute(f"CREATE {unique}INDEX {temporary} ON {FRESH} USING {using}")
             renames.append(f"ALTER INDEX {temporary} RENAME TO {index}")
+
+
+def _copy_foreign_keys(cursor: Any) -> None:
+    """Create the live table's foreign keys on the fresh table under temporary names (renamed after the swap)."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
         [TABLE],
@@ -211,7 +220,7 @@ def _copy_indexes_and_keys(cursor: Any) -> None:
         # NOT VALID skips re-checking a million rows that hold by construction: every customer id came from an
         # order (whose own key is checked) in this transaction, and the run id is the run's. New rows are checked.
         cursor.execute(f"ALTER TABLE {FRESH} ADD CONSTRAINT {temporary} {definition} NOT VALID")
-        renames.append(f"ALTER TABLE {TABLE} RENAME CONSTRAINT {temporary} TO {constraint}")
+        _RENAMES.append(f"ALTER TABLE {TABLE} RENAME CONSTRAINT {temporary} TO {constraint}")
 
 
 def _carry_over(cursor: Any, since: datetime) -> int:

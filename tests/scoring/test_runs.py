@@ -3,16 +3,20 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
+from typing import Any
 
+import psycopg2
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone, translation
 
 from customers.models import Customer
 from customers.services import CustomerData
 from orders.models import ChangeOrigin, Order, OrderStatus
 from orders.services import OrderData, order_change_status, order_upsert
+from scoring import storage
 from scoring.models import CustomerScore, ScoringRun
 from scoring.services import score_customers, scoring_full_run, scoring_run_start
 
@@ -170,3 +174,25 @@ def test_a_shop_with_no_orders_yet_runs_and_scores_nobody():
     run = run_now()
     assert (run.state, run.method, run.customers) == (ScoringRun.State.SUCCEEDED, "rf", 0)
     assert "only 0 customers" in run.fallback_reason and not CustomerScore.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_progress_bar_moves_while_the_run_writes_inside_its_transaction(shop_base, monkeypatch):
+    seen: list[int] = []
+    swap = storage.swap_fresh
+
+    def swap_seen_from_outside(**kwargs: Any) -> int:
+        other = psycopg2.connect(**connection.get_connection_params())
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT progress FROM scoring_scoringrun WHERE id = %s", [run.pk])
+                seen.append(cursor.fetchone()[0])
+        finally:
+            other.close()
+        return swap(**kwargs)
+
+    monkeypatch.setattr(storage, "swap_fresh", swap_seen_from_outside)
+    run = ScoringRun.objects.create()
+    finished = scoring_full_run(run_id=run.pk)
+    assert seen == [95]
+    assert finished is not None and finished.progress == 100
