@@ -283,10 +283,17 @@ def _rescore_after_commit(customer_ids: list[int]) -> None:
 
 
 def churn_signal_raise(*, customer_id: int, kind: str, source: str, detail: str = "", weight: float) -> ChurnSignal:
-    """Record a signal (once per kind and source: raising it again changes nothing) and rescore the customer."""
+    """Record a signal (once per kind and source) and rescore the customer. Raising an active signal again changes
+    nothing; raising a cleared one (a complaint opened again after it was resolved) makes it active again."""
     signal, created = ChurnSignal.objects.get_or_create(
         kind=kind, source=source, defaults={"customer_id": customer_id, "detail": detail[:200], "weight": weight}
     )
+    if not created and signal.cleared_at is not None:
+        reactivated = ChurnSignal.objects.filter(pk=signal.pk, cleared_at__isnull=False).update(
+            cleared_at=None, raised_at=timezone.now()
+        )
+        signal.refresh_from_db()
+        created = bool(reactivated)
     if created:
         _rescore_after_commit([customer_id])
     return signal

@@ -119,8 +119,8 @@ def follow_up_update(
     *, follow_up: FollowUp, author: User, state: str, assignee_id: int | None, outcome: str, comment: str
 ) -> FollowUp:
     """Assign, comment, change state. Locks the follow-up row. Resolving clears its complaint signal in the scoring
-    engine (in the same transaction; the rescoring is queued after commit). A follow-up opened again after it was
-    resolved does not raise the signal anew: the engine keeps one signal per source."""
+    engine, and opening it again after it was resolved makes the signal active again (in the same transaction; the
+    rescoring is queued after commit)."""
     with transaction.atomic():
         locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
         was_resolved = locked.state == FollowUpState.RESOLVED
@@ -136,4 +136,12 @@ def follow_up_update(
             FollowUpComment.objects.create(follow_up=locked, author=author, text=comment.strip())
         if state == FollowUpState.RESOLVED and not was_resolved:
             churn_signal_clear(source=follow_up_source(locked))
+        elif was_resolved and state != FollowUpState.RESOLVED:
+            churn_signal_raise(
+                customer_id=locked.customer_id,
+                kind=ChurnSignal.Kind.COMPLAINT,
+                source=follow_up_source(locked),
+                detail=_answer_detail(locked.response),
+                weight=COMPLAINT_WEIGHT,
+            )
     return locked

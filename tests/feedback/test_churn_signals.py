@@ -120,3 +120,19 @@ def test_the_answer_queues_the_customers_rescoring_after_commit(
         _answer(client, invitation, product=4, service=4, recommend=3)
     # One rescoring per raised signal (detractor and complaint), queued only once the answer is committed.
     assert len(callbacks) == 2
+
+
+def test_a_follow_up_opened_again_after_resolving_makes_its_complaint_active_again(
+    client_for: ClientFor, invitation: Invitation
+) -> None:
+    _answer(Client(), invitation, product=4, service=4, recommend=2)
+    follow_up = FollowUp.objects.get()
+    manager = client_for(Role.MANAGER)
+    url = reverse("feedback:follow_up", args=[follow_up.pk])
+    manager.post(url, {"state": FollowUpState.RESOLVED, "outcome": "apologised", "comment": ""})
+    assert set(_active()) == {Kind.DETRACTOR}
+    assert (
+        manager.post(url, {"state": FollowUpState.OPEN, "outcome": "", "comment": "He called back"}).status_code == 302
+    )
+    assert _active()[Kind.COMPLAINT] == (f"feedback.followup:{follow_up.pk}", COMPLAINT_WEIGHT, invitation.customer_id)
+    assert ChurnSignal.objects.filter(kind=Kind.COMPLAINT).count() == 1
