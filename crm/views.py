@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from crm.health import check_broker, check_database
 from shop.permissions import capability_required
 from shop.roles import Capability
+from shop.schedules import schedule_title
 
 
 @login_required
@@ -38,7 +39,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @capability_required(Capability.CONFIGURE)
 def schedules(request: HttpRequest) -> HttpResponse:
     """The periodic work the scheduler runs, as the owner sees it."""
-    tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
+    tasks = list(PeriodicTask.objects.select_related("interval", "crontab").order_by("name"))
+    for task in tasks:
+        task.title = schedule_title(task.task, task.name)  # type: ignore[attr-defined]
     return render(request, "crm/schedules.html", {"tasks": tasks})
 
 

@@ -12,5 +12,5 @@ class FeedbackConfig(AppConfig):
         from shop.schedules import Schedule, schedule_register
 
         orders_delivered.connect(on_orders_delivered, dispatch_uid="feedback.orders_delivered")
-        schedule_register(Schedule(name="Send due survey invitations", task="feedback.send_batch", every=1))
-        schedule_register(Schedule(name="Sweep deliveries without a survey", task="feedback.sweep", every=10))
+        schedule_register(Schedule(name=_("Send due survey invitations"), task="feedback.send_batch", every=1))
+        schedule_register(Schedule(name=_("Sweep deliveries without a survey"), task="feedback.sweep", every=10))

@@ -11,7 +11,7 @@ class OrdersConfig(AppConfig):
 
         schedule_register(
             Schedule(
-                name="Forget webhook event ids older than a month",
+                name=_("Forget webhook event ids older than a month"),
                 task="orders.webhook_events_expire",
                 every=1,
                 period="days",

@@ -14,9 +14,9 @@ class ScoringConfig(AppConfig):
 
         orders_changed.connect(on_orders_changed, dispatch_uid="scoring.orders_changed")
         register_list_columns()
-        schedule_register(Schedule(name="Refit the scores every night", task="scoring.nightly", crontab=("30", "3")))
+        schedule_register(Schedule(name=_("Refit the scores every night"), task="scoring.nightly", crontab=("30", "3")))
         schedule_register(
             Schedule(
-                name="Re-queue lost scoring runs, fail dead ones", task="scoring.sweep", every=10, period="minutes"
+                name=_("Re-queue lost scoring runs, fail dead ones"), task="scoring.sweep", every=10, period="minutes"
             )
         )

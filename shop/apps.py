@@ -38,7 +38,7 @@ class ShopConfig(AppConfig):
 
         schedule_register(
             Schedule(
-                name="Forget idempotency keys older than a day",
+                name=_("Forget idempotency keys older than a day"),
                 task="shop.idempotency_keys_expire",
                 every=1,
                 period="hours",

@@ -8,10 +8,14 @@ schedule keeps that choice.
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
+from django.utils.functional import Promise
+
 
 @dataclass(frozen=True)
 class Schedule:
-    name: str
+    # Marked for translation: stored in English (the scheduler's key), shown in the reader's language.
+    name: str | Promise
     task: str
     every: int = 0
     period: str = "minutes"  # seconds, minutes, hours or days, with ``every``
@@ -23,6 +27,12 @@ SCHEDULES: dict[str, Schedule] = {}
 
 def schedule_register(schedule: Schedule) -> None:
     SCHEDULES[schedule.task] = schedule
+
+
+def schedule_title(task: str, stored_name: str) -> str:
+    """A periodic task's name in the reader's language: the registered schedule's, else the name stored for it."""
+    schedule = SCHEDULES.get(task)
+    return str(schedule.name) if schedule is not None else stored_name
 
 
 def schedules_sync(*, using: str = "default") -> int:
@@ -51,6 +61,8 @@ def schedules_sync(*, using: str = "default") -> int:
                 every=schedule.every, period=schedule.period
             )
             timing = {"interval": interval}
-        PeriodicTask.objects.using(using).create(name=schedule.name, task=schedule.task, enabled=True, **timing)
+        with translation.override("en"):
+            name = str(schedule.name)
+        PeriodicTask.objects.using(using).create(name=name, task=schedule.task, enabled=True, **timing)
         created += 1
     return created

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
 
 from shop.models import User
 
@@ -74,3 +75,10 @@ def test_an_anonymous_visitor_gets_the_sign_in_page_in_the_chosen_language(db: N
     client.post(reverse("shop:language"), {"language": "en", "next": reverse("login")})
 
     assert "Sign in" in client.get(reverse("login")).content.decode()
+
+
+def test_periodic_work_is_named_in_the_readers_language_and_stored_in_english(owner_client: Client) -> None:
+    assert PeriodicTask.objects.get(task="scoring.nightly").name == "Refit the scores every night"
+    assert "Ночной пересчёт оценок" in owner_client.get(reverse("schedules")).content.decode()
+    owner_client.post(reverse("shop:language"), {"language": "en", "next": "/"})
+    assert "Refit the scores every night" in owner_client.get(reverse("schedules")).content.decode()
