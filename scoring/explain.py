@@ -1,8 +1,10 @@
 """The one line that explains a score to a person, in the reader's language (built when shown, not stored)."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scoring.engine.importance import top_share
 from shop.money import format_money
@@ -42,3 +44,24 @@ def explanation(
     if not fitted:
         parts.append(_("model not fitted: RF scores only"))
     return " · ".join(parts)
+
+
+def reason_lines(reasons: list[Any], signal_labels: dict[str, str]) -> list[str]:
+    """The stored churn reasons in words, in the reader's language: "Open complaint: late delivery", "2 returns in
+    the last 90 days". ``signal_labels``: the signal kinds' names. A reason stored as text (a score written before
+    reasons were stored as data) is shown as it is."""
+    lines = []
+    for reason in reasons:
+        if isinstance(reason, str):
+            lines.append(reason)
+        elif "returns" in reason:
+            count = int(reason["returns"])
+            lines.append(
+                ngettext("%(count)s return in the last 90 days", "%(count)s returns in the last 90 days", count)
+                % {"count": count}
+            )
+        else:
+            label = signal_labels.get(reason["signal"], reason["signal"])
+            detail = reason.get("detail", "")
+            lines.append(_("%(signal)s: %(detail)s") % {"signal": label, "detail": detail} if detail else label)
+    return lines

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from scoring.engine.importance import TierThresholds
-from scoring.explain import churn_rising
+from scoring.explain import churn_rising, reason_lines
 from scoring.explain import explanation as explain_score
 from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -124,6 +124,11 @@ class CustomerScore(models.Model):
     @property
     def segment_label(self) -> str:
         return str(Segment(self.segment).label)
+
+    @property
+    def churn_reason_lines(self) -> list[str]:
+        """Why churn risk was raised, in the reader's language."""
+        return reason_lines(self.churn_reasons, {kind: str(label) for kind, label in ChurnSignal.Kind.choices})
 
     @property
     def churn_rising(self) -> bool:

@@ -12,16 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.utils import translation
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from scoring.engine import bgnbd, checks, gamma_gamma
 from scoring.engine.clv import predict
 from scoring.engine.importance import TIERS, TierThresholds
 from scoring.engine.importance import importance as importance_of
 from scoring.engine.rfm import RF_MAP, quintile_scores
-from scoring.models import ChurnSignal
 from scoring.pgcopy import Categorical
 from scoring.statistics import Stats
 from shop.models import ShopSettings
@@ -160,17 +156,18 @@ def score(
         [0, 1, 2],
         default=3,
     )
-    churn, reasons = churn_risk(stats, figures.get("p_alive"), shop.language)
+    churn, reasons = churn_risk(stats, figures.get("p_alive"))
     return Scored(stats, today, figures, r, f, m, importance, tier, churn, reasons)
 
 
-def churn_risk(stats: Stats, p_alive: np.ndarray | None, language: str) -> tuple[np.ndarray, Categorical]:
+def churn_risk(stats: Stats, p_alive: np.ndarray | None) -> tuple[np.ndarray, Categorical]:
     """1 − P(alive), raised by recent returns and active signals (capped at 1), with a reason for each raise.
 
     Without the model (RF fallback) there is no P(alive) to start from: a customer with no return and no signal
     has no churn risk (NULL, shown as "model not fitted"), and one with them gets the sum of their weights, so a
-    complaint on a new shop still shows as a risk with its reason instead of vanishing. Reasons are written in
-    the shop's language: they are stored text, built once per run for the few customers who have one."""
+    complaint on a new shop still shows as a risk with its reason instead of vanishing. Reasons are stored as
+    data (the signal's kind and detail, the count of returns) and put into words when shown, in the reader's
+    language (``scoring.explain.reason_lines``); they are built once per run for the few who have one."""
     extra = RETURN_RISK * stats.returns
     at = np.searchsorted(stats.customer_id, np.fromiter(stats.signals, dtype=np.int64, count=len(stats.signals)))
     for index, signals in zip(at, stats.signals.values(), strict=True):
@@ -181,22 +178,14 @@ def churn_risk(stats: Stats, p_alive: np.ndarray | None, language: str) -> tuple
         churn = np.where(extra > 0, np.minimum(1.0, extra), np.nan)
     codes = np.zeros(stats.size, dtype=np.int64)
     labels: list[Any] = [[]]
-    raised = np.flatnonzero(extra > 0)
-    with translation.override(language):
-        for index in raised:
-            labels.append(_reasons(int(stats.returns[index]), stats.signals.get(int(stats.customer_id[index]), [])))
-            codes[index] = len(labels) - 1
+    for index in np.flatnonzero(extra > 0):
+        labels.append(_reasons(int(stats.returns[index]), stats.signals.get(int(stats.customer_id[index]), [])))
+        codes[index] = len(labels) - 1
     return churn, Categorical(codes, labels)
 
 
-def _reasons(returns: int, signals: list[tuple[str, str, float]]) -> list[str]:
-    lines = []
-    for kind, detail, _weight in signals:
-        label = str(ChurnSignal.Kind(kind).label) if kind in ChurnSignal.Kind.values else kind
-        lines.append(_("%(signal)s: %(detail)s") % {"signal": label, "detail": detail} if detail else label)
+def _reasons(returns: int, signals: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
+    reasons: list[dict[str, Any]] = [{"signal": kind, "detail": detail} for kind, detail, _weight in signals]
     if returns:
-        lines.append(
-            ngettext("%(count)s return in the last 90 days", "%(count)s returns in the last 90 days", returns)
-            % {"count": returns}
-        )
-    return lines
+        reasons.append({"returns": returns})
+    return reasons

@@ -43,7 +43,7 @@ def test_card_shows_the_whole_score(english_manager):
         expected_365=2.4,
         predicted_clv=Decimal("48200.00"),
         churn_risk=0.62,
-        churn_reasons=["Detractor answer: 3/10"],
+        churn_reasons=[{"signal": "detractor", "detail": "recommend 3/10"}, {"returns": 2}],
     )
     content = section(english_manager.get(card(score.customer)).content.decode())
     assert ">97<" in content and ">VIP<" in content
@@ -51,7 +51,8 @@ def test_card_shows_the_whole_score(english_manager):
     assert "Champions" in content and "R5 F4 M3" in content
     assert "38%" in content and "0.25" in content and "0.71" in content and "2.4" in content
     assert "48\u00a0200\u00a0₽" in content
-    assert "Churn risk 62%" in content and "Detractor answer: 3/10" in content
+    assert "Churn risk 62%" in content and "Detractor answer: recommend 3/10" in content
+    assert "2 returns in the last 90 days" in content
 
 
 def test_a_score_without_a_fitted_model_says_it_uses_rf_only(english_manager):

@@ -30,6 +30,11 @@ def english_shop() -> None:
     shop.save()
 
 
+def lines(score: CustomerScore) -> list[str]:
+    with translation.override("en"):
+        return score.churn_reason_lines
+
+
 @pytest.fixture
 def scored_base(english_shop) -> CustomerScore:
     """A fitted demo shop and a customer whose churn risk leaves room to rise."""
@@ -52,7 +57,8 @@ def test_an_active_signal_raises_churn_risk_by_its_weight_and_says_why(scored_ba
     run_now()
     after = score_of(customer_id)
     assert after.churn_risk == pytest.approx(before + 0.3)
-    assert after.churn_reasons == ["Open complaint: late delivery"]
+    assert after.churn_reasons == [{"signal": "complaint", "detail": "late delivery"}]
+    assert lines(after) == ["Open complaint: late delivery"]
 
 
 def test_the_single_update_applies_a_signal_as_the_full_run_does(scored_base):
@@ -63,7 +69,7 @@ def test_the_single_update_applies_a_signal_as_the_full_run_does(scored_base):
     run_now()
     full = score_of(customer_id)
     assert (single.churn_risk, single.churn_reasons) == (pytest.approx(full.churn_risk), full.churn_reasons)
-    assert single.churn_reasons == ["Detractor answer"]
+    assert lines(single) == ["Detractor answer"]
 
 
 def test_clearing_a_signal_lowers_churn_risk_again(scored_base):
@@ -94,7 +100,8 @@ def test_a_recent_return_raises_churn_risk_with_its_reason(scored_base):
     full = score_of(customer_id)
     score_customers(customer_ids=[customer_id])
     single = score_of(customer_id)
-    assert full.churn_reasons == single.churn_reasons == ["1 return in the last 90 days"]
+    assert full.churn_reasons == single.churn_reasons == [{"returns": 1}]
+    assert lines(full) == ["1 return in the last 90 days"]
     assert full.churn_risk == pytest.approx(single.churn_risk)
     assert full.churn_risk > before
 
@@ -108,7 +115,19 @@ def test_without_the_model_a_signal_still_gives_a_churn_risk_and_its_reason(engl
     run = run_now()
     assert run.method == "rf"
     flagged, quiet = score_of(first), score_of(second)
-    assert (flagged.p_alive, flagged.churn_risk, flagged.churn_reasons) == (None, 0.4, ["Open complaint: rude"])
+    assert (flagged.p_alive, flagged.churn_risk, lines(flagged)) == (None, 0.4, ["Open complaint: rude"])
     assert quiet.churn_risk is None
     with translation.override("en"):
         assert "churn risk 40%" in flagged.explanation and "RF" in flagged.explanation
+
+
+def test_churn_reasons_are_put_into_words_in_the_readers_language(scored_base):
+    customer_id = scored_base.customer_id
+    churn_signal_raise(
+        customer_id=customer_id, kind=ChurnSignal.Kind.COMPLAINT, source="t:4", detail="late delivery", weight=0.3
+    )
+    score_customers(customer_ids=[customer_id])
+    score = score_of(customer_id)
+    assert lines(score) == ["Open complaint: late delivery"]
+    with translation.override("ru"):
+        assert score.churn_reason_lines == ["Открытая жалоба: late delivery"]
