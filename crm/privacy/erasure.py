@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import (
     Call,
@@ -28,6 +29,7 @@ from customers.models import (
     Note,
 )
 from customers.services import customer_set_consent
+from feedback.models import FollowUpComment, Invitation, InvitationState, Response
 from shop.locks import advisory_xact_lock
 
 # The ConsentChange source of a withdrawal made by erasure: the consent history shows why marketing stopped.
@@ -110,8 +112,23 @@ def _erase_merge_snapshots(erasure: Erasure) -> dict[str, int]:
     return {"merge_snapshots": changed}
 
 
+def _erase_surveys(erasure: Erasure) -> dict[str, int]:
+    # The survey's address is a contact; the answer's comment and the staff's comments on the complaint are free
+    # text about the person. The scores given (0–10, 1–5) stay: they carry nothing that names anyone and feed NPS.
+    # A survey still waiting is dropped: it has nowhere to go now.
+    ids = erasure.customer_ids
+    Invitation.objects.filter(customer_id__in=ids, state=InvitationState.DUE).update(
+        state=InvitationState.FAILED, error=gettext("Personal data erased before sending.")
+    )
+    addresses = Invitation.objects.filter(customer_id__in=ids).exclude(address="").update(address="")
+    comments = Response.objects.filter(customer_id__in=ids).exclude(comment="").update(comment="")
+    staff, _ = FollowUpComment.objects.filter(follow_up__customer_id__in=ids).delete()
+    return {"survey_addresses": addresses, "survey_comments": comments, "follow_up_comments": staff}
+
+
 # Orders stay as they are: they hold no name, contact or address (those live on the customer), and the shop's
-# accounting and tax records need every order and amount. Later apps add their erasers here.
+# accounting and tax records need every order and amount. Scores stay too: figures computed from the orders, with
+# nothing that names the person. Later apps add their erasers here.
 ERASERS: list[Eraser] = [
     _erase_profile,
     _erase_contacts,
@@ -119,6 +136,7 @@ ERASERS: list[Eraser] = [
     _withdraw_consent,
     _erase_calls,
     _erase_merge_snapshots,
+    _erase_surveys,
 ]
 
 

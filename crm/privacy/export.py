@@ -15,7 +15,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from customers.models import Call, Customer, CustomerEmail, CustomerExternalId, CustomerMerge, CustomerPhone, Note
+from feedback.models import Invitation
 from orders.models import Order, OrderItem, OrderStatusChange
+from scoring.models import ChurnSignal, CustomerScore, ScoreSnapshot
 
 # Bumped when a key of the download changes meaning, so whoever reads an old file knows which layout it has.
 EXPORT_FORMAT_VERSION = 1
@@ -152,7 +154,98 @@ def _merges(customer: Customer) -> tuple[str, Any]:
     ]
 
 
-# Each app that stores something about a person adds its part here (scores, feedback answers, loyalty ledger…).
+# The score is profiling: the person may see what was concluded about them and why.
+SCORE_FIELDS = (
+    "importance",
+    "tier",
+    "segment",
+    "r_score",
+    "f_score",
+    "m_score",
+    "transactions",
+    "first_purchase",
+    "last_purchase",
+    "total_value",
+    "p_alive",
+    "expected_365",
+    "predicted_clv",
+    "churn_risk",
+    "updated_at",
+)
+
+
+def _score(customer: Customer) -> tuple[str, Any]:
+    score = CustomerScore.objects.filter(customer=customer).first()
+    if score is None:
+        return "score", None
+    return "score", {
+        **{name: getattr(score, name) for name in SCORE_FIELDS},
+        "churn_reasons": score.churn_reason_lines,
+        "history": [
+            {
+                "month": s.month,
+                "importance": s.importance,
+                "tier": s.tier,
+                "segment": s.segment,
+                "churn_risk": s.churn_risk,
+                "predicted_clv": s.predicted_clv,
+            }
+            for s in ScoreSnapshot.objects.filter(customer=customer).order_by("month")
+        ],
+        "churn_signals": [
+            {
+                "kind": c.kind,
+                "detail": c.detail,
+                "weight": c.weight,
+                "raised_at": c.raised_at,
+                "cleared_at": c.cleared_at,
+            }
+            for c in ChurnSignal.objects.filter(customer=customer).order_by("raised_at", "id")
+        ],
+    }
+
+
+def _surveys(customer: Customer) -> tuple[str, Any]:
+    rows = (
+        Invitation.objects.filter(customer=customer)
+        .select_related("order", "response", "response__follow_up")
+        .prefetch_related("response__follow_up__comments")
+        .order_by("created_at", "id")
+    )
+    surveys = []
+    for invitation in rows:
+        response = getattr(invitation, "response", None)
+        follow_up = getattr(response, "follow_up", None) if response is not None else None
+        surveys.append(
+            {
+                "order": invitation.order.external_id,
+                "channel": invitation.channel,
+                "address": invitation.address,
+                "state": invitation.state,
+                "sent_at": invitation.sent_at,
+                "answer": None
+                if response is None
+                else {
+                    "answered_at": response.created_at,
+                    "product_score": response.product_score,
+                    "service_score": response.service_score,
+                    "recommend_score": response.recommend_score,
+                    "comment": response.comment,
+                },
+                "follow_up": None
+                if follow_up is None
+                else {
+                    "state": follow_up.state,
+                    "outcome": follow_up.outcome,
+                    "resolved_at": follow_up.resolved_at,
+                    "comments": [{"at": c.created_at, "text": c.text} for c in follow_up.comments.all()],
+                },
+            }
+        )
+    return "surveys", surveys
+
+
+# Each app that stores something about a person adds its part here (the loyalty ledger next).
 EXPORT_CONTRIBUTORS: list[ExportContributor] = [
     _profile,
     _phones,
@@ -164,6 +257,8 @@ EXPORT_CONTRIBUTORS: list[ExportContributor] = [
     _calls,
     _orders,
     _merges,
+    _score,
+    _surveys,
 ]
 
 
