@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from customers.models import Customer
 from customers.services import CustomerData
+from orders.merge import customer_merge
 from orders.models import ChangeOrigin, Order, OrderStatus
 from orders.services import OrderData, order_change_status, order_upsert
 from scoring import storage
@@ -196,3 +197,17 @@ def test_the_progress_bar_moves_while_the_run_writes_inside_its_transaction(shop
     finished = scoring_full_run(run_id=run.pk)
     assert seen == [95]
     assert finished is not None and finished.progress == 100
+
+
+def test_a_merge_rescores_the_survivor_with_the_orders_it_gained_and_drops_the_duplicates_score(
+    shop_base, owner, django_capture_on_commit_callbacks
+):
+    day = timezone.now() - timedelta(days=30)
+    survivor = buy("+7 900 111-22-33", "MERGE-1", day).customer
+    duplicate = buy("+7 900 444-55-66", "MERGE-2", day + timedelta(days=7)).customer
+    run_now()
+    assert CustomerScore.objects.get(customer=survivor).transactions == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_merge(survivor=survivor, duplicate=duplicate, user=owner)
+    assert CustomerScore.objects.get(customer=survivor).transactions == 2
+    assert not CustomerScore.objects.filter(customer=duplicate).exists()
