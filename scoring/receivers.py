@@ -12,7 +12,10 @@ def on_orders_changed(sender: Any, customer_ids: list[int], **kwargs: Any) -> No
 
 
 def on_customer_merged(sender: Any, customer_id: int, merged_customer_id: int, **kwargs: Any) -> None:
-    """The survivor is scored with the orders it gained; the duplicate, left with none, loses its score."""
+    """The duplicate's churn signals move to the survivor, which is scored with the orders it gained; the
+    duplicate, left with none, loses its score."""
+    from scoring.services import churn_signals_move
     from scoring.tasks import score_customers_task
 
+    churn_signals_move(from_customer_id=merged_customer_id, to_customer_id=customer_id)
     score_customers_task.delay([customer_id, merged_customer_id])

@@ -33,6 +33,7 @@ from shop.models import ShopSettings
 __all__ = [
     "churn_signal_clear",
     "churn_signal_raise",
+    "churn_signals_move",
     "score_customers",
     "scoring_full_run",
     "scoring_run_start",
@@ -297,6 +298,11 @@ def churn_signal_raise(*, customer_id: int, kind: str, source: str, detail: str 
     if created:
         _rescore_after_commit([customer_id])
     return signal
+
+
+def churn_signals_move(*, from_customer_id: int, to_customer_id: int) -> int:
+    """After a merge, the duplicate's churn signals stand against the survivor. Returns how many moved."""
+    return ChurnSignal.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id)
 
 
 def churn_signal_clear(*, source: str) -> int:

@@ -11,6 +11,7 @@ from feedback.services.answers import (
     follow_up_update,
     response_source,
     response_submit,
+    survey_records_move,
 )
 from feedback.services.scheduling import invitation_due_at, invitations_schedule, quiet_adjusted
 from feedback.services.sending import (
@@ -51,6 +52,7 @@ __all__ = [
     "reminders_send",
     "response_source",
     "response_submit",
+    "survey_records_move",
     "survey_url",
     "unsubscribe_url",
 ]

@@ -16,7 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feedback.models import FollowUp, FollowUpComment, FollowUpState, Invitation, InvitationState, Response, Unsubscribe
+from feedback.models import (
+    FollowUp,
+    FollowUpComment,
+    FollowUpState,
+    Invitation,
+    InvitationSkip,
+    InvitationState,
+    Response,
+    Unsubscribe,
+)
 from scoring.models import ChurnSignal
 from scoring.services import churn_signal_clear, churn_signal_raise
 from shop.models import User
@@ -145,3 +154,20 @@ def follow_up_update(
                 weight=COMPLAINT_WEIGHT,
             )
     return locked
+
+
+def survey_records_move(*, from_customer_id: int, to_customer_id: int) -> dict[str, int]:
+    """After a merge, the duplicate's surveys, answers and complaints belong to the survivor, whose card shows
+    them; an unsubscribe of either stands for the person. Returns what moved."""
+    with transaction.atomic():
+        moved = {
+            "invitations": Invitation.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id),
+            "skips": InvitationSkip.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id),
+            "responses": Response.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id),
+            "follow_ups": FollowUp.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id),
+        }
+        unsubscribed, _ = Unsubscribe.objects.filter(customer_id=from_customer_id).delete()
+        if unsubscribed:
+            Unsubscribe.objects.get_or_create(customer_id=to_customer_id)
+        moved["unsubscribes"] = unsubscribed
+    return moved
