@@ -1,9 +1,9 @@
 """Scoring runs: statistics from orders, the engine's fits and scores, bulk writes, monthly snapshots; and
 single-customer updates.
 
-A full run reads every customer's statistics with one aggregate, fits BG/NBD and Gamma-Gamma on the distinct
-summaries, scores everybody in whole columns and swaps in a freshly built score table (binary COPY on
-PostgreSQL), then writes the month's snapshot. A changed order rescores its customer with the last run's
+A full run reads every customer's statistics with one scan of the orders, fits BG/NBD and Gamma-Gamma on the
+distinct summaries, scores everybody in whole columns and swaps in a freshly built score table (binary COPY on
+PostgreSQL), writing the month's snapshot beside it on a second connection. A changed order rescores its customer with the last run's
 parameters and cut points, which gives exactly what a full run would have given that customer. The pieces live in
 ``scoring.statistics`` (reads), ``scoring.scorer`` (fits and scores) and ``scoring.storage`` (writes).
 """

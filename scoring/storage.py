@@ -2,8 +2,8 @@
 
 A full run on PostgreSQL builds a fresh score table by binary COPY, indexes it, and swaps it for the live one in
 the run's transaction: no million-row upsert, no dead tuples, no index maintained row by row, and readers see the
-old scores until the commit. A changed order's rescore is one upsert statement. Other databases (SQLite in
-development) take the ORM path.
+old scores until the commit. The month's snapshot is written beside it (:class:`MonthSnapshot`). A changed
+order's rescore is one upsert statement. Other databases (SQLite in development) take the ORM path.
 """
 
 from __future__ import annotations
