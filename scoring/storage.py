@@ -29,6 +29,8 @@ from scoring.statistics import EPOCH
 FIELDS = [f.attname for f in CustomerScore._meta.concrete_fields]
 TABLE = CustomerScore._meta.db_table
 FRESH = f"{TABLE}_fresh"
+# The columns whose planner statistics a run refreshes itself (see build_fresh).
+ANALYZED = ("customer_id", "importance", "tier", "segment", "churn_risk", "predicted_clv", "updated_at")
 SNAPSHOT_FIELDS = ("importance", "tier", "segment", "churn_risk", "predicted_clv")
 
 
@@ -155,8 +157,11 @@ def build_fresh(data: dict[str, Any]) -> None:
         )
         _copy_indexes(cursor)
         # Planner statistics come with the table: without them the list's first queries after a run would be
-        # planned blind until autovacuum gets round to it. ANALYZE samples 30,000 rows, well under a second.
-        cursor.execute(f"ANALYZE {FRESH}")
+        # planned blind until autovacuum gets round to it. Only the columns the list and the reports filter, sort
+        # and join on: the other twenty cost ANALYZE half its time (a third of the write on 100,000 customers).
+        # A column list leaves the table's count of changes as it is, so autovacuum's own ANALYZE of every column
+        # follows within a minute or so.
+        cursor.execute(f"ANALYZE {FRESH} ({', '.join(ANALYZED)})")
 
 
 def swap_fresh(*, since: datetime) -> int:
