@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from scoring.engine.importance import TierThresholds
-from scoring.explain import churn_rising, reason_lines
+from scoring.explain import churn_rising, reason_lines, reason_sentence
 from scoring.explain import explanation as explain_score
 from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -70,6 +70,15 @@ class ScoringRun(models.Model):
     def __str__(self) -> str:
         return f"run {self.pk} {self.state}"
 
+    @property
+    def fallback_sentence(self) -> str:
+        """Why the run fell back to RF scores, as a sentence in the reader's language."""
+        return reason_sentence(self.fallback_reason, self.params.get("fallback", {}))
+
+    @property
+    def horizon_days(self) -> int | None:
+        return self.params.get("horizon_days")
+
 
 def money_field(**kwargs: object) -> models.DecimalField:
     return models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs)  # type: ignore[arg-type]
@@ -98,6 +107,10 @@ class CustomerScore(models.Model):
     expected_365 = models.FloatField(null=True)
     expected_value = money_field(null=True)
     predicted_clv = money_field(null=True)
+    # The probability of no purchase within the run's horizon: the model's own figure (BG/NBD, or without it the
+    # shop's history), before the additions below; NULL where there is none.
+    model_churn_risk = models.FloatField(null=True)
+    # model_churn_risk plus each addition in churn_reasons (signals, returns), capped at 1.
     churn_risk = models.FloatField(null=True)
     churn_reasons = models.JSONField(default=list)
     # Last month's churn risk from its snapshot, copied here by each run so that "rising" costs nothing to show.
@@ -155,6 +168,15 @@ class ScoringSettings(models.Model):
     vip_from = models.PositiveSmallIntegerField(_("VIP from"), default=95, validators=[MaxValueValidator(100)])
     high_from = models.PositiveSmallIntegerField(_("High from"), default=80, validators=[MaxValueValidator(100)])
     medium_from = models.PositiveSmallIntegerField(_("Medium from"), default=50, validators=[MaxValueValidator(100)])
+    # Churn risk is the probability of no purchase within this many days; empty: the time in which 80 % of the
+    # shop's returns came (computed by every run).
+    churn_horizon_days = models.PositiveSmallIntegerField(
+        _("churn horizon, days"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(7), MaxValueValidator(730)],
+        help_text=_("Empty: the time in which 80% of the shop's repeat purchases came, computed by every run."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -253,3 +275,42 @@ class ChurnSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind} {self.source}"
+
+
+class Backtest(models.Model):
+    """The model judged on the shop's own history: fitted on the orders before ``cutoff``, its predictions for
+    the holdout (``cutoff`` to the day it ran) compared with what happened. Nightly with the full run, or on the
+    owner's demand with a cut-off of their choosing."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        REFUSED = "refused", _("Not possible")
+        FAILED = "failed", _("Failed")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The full run it rode along with (nightly), if any.
+    run = models.ForeignKey(ScoringRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="backtests")
+    cutoff = models.DateField(_("cut-off"))
+    # Why a backtest was not possible: a code put into words when shown (scoring.explain.reason_sentence).
+    refusal = models.CharField(max_length=40, blank=True)
+    refusal_detail = models.JSONField(default=dict)
+    figures = models.JSONField(default=dict)
+    seconds = models.FloatField(null=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"backtest {self.pk} {self.cutoff} {self.state}"
+
+    @property
+    def refusal_sentence(self) -> str:
+        return reason_sentence(self.refusal, self.refusal_detail)

@@ -22,11 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scoring import storage
+from scoring.backtests import BACKTEST_DEFAULT_DAYS, backtest_from_split
 from scoring.engine.importance import TierThresholds
 from scoring.models import ChurnSignal, CustomerScore, ScoringRun, ScoringSettings
 from scoring.scorer import Model, fit_model, score
-from scoring.statistics import EPOCH, local_day, stats_for_customers, stats_from_orders, stats_from_postgres
-from scoring.storage import columns, write_scores, write_snapshots
+from scoring.statistics import EPOCH, local_day, stats_for_customers, stats_from_postgres
+from scoring.storage import columns, write_scores
 from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
 
@@ -121,13 +122,13 @@ class _Steps:
     The last steps run inside the run's transaction, where a progress update would stay unseen until the commit
     and leave the owner's bar standing still for half the run. On PostgreSQL the bar therefore moves through a
     connection of its own that commits each update at once (the run's transaction touches the run's row only
-    at its very end, so the two never wait for each other). Inside an outer transaction (a test) and on SQLite,
-    whose one writer is the run's transaction, the run's own connection moves it."""
+    at its very end, so the two never wait for each other). Inside an outer transaction (a test) the run's own
+    connection moves it."""
 
     def __init__(self, run_id: int, timings: dict[str, float]) -> None:
         self.run_id, self.timings = run_id, timings
         self._own: Any = None
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        if not connection.in_atomic_block:
             self._own = psycopg2.connect(**connection.get_connection_params())
             self._own.autocommit = True
 
@@ -159,19 +160,21 @@ def _full_run(run_id: int, timings: dict[str, float]) -> None:
 
 def _run_steps(run_id: int, timings: dict[str, float], steps: _Steps) -> None:
     shop = ShopSettings.load()
-    thresholds = ScoringSettings.load().thresholds
+    settings = ScoringSettings.load()
     zone = ZoneInfo(shop.time_zone)
     read_at = timezone.now()
     today = local_day(read_at, zone)
     started = time.perf_counter()
-    if connection.vendor == "postgresql":
-        stats = stats_from_postgres(zone, today)
-    else:
-        stats = stats_from_orders(None, zone, today)
+    cutoff = today - BACKTEST_DEFAULT_DAYS
+    stats = stats_from_postgres(zone, today, backtest_cutoff=cutoff)
     started = steps.done("statistics", started, 30)
-    model = fit_model(stats, today)
-    started = steps.done("fit", started, 45)
-    scored = score(stats, model, today, shop, thresholds, learn_cut_points=True)
+    model = fit_model(stats, today, horizon_days=settings.churn_horizon_days)
+    started = steps.done("fit", started, 40)
+    if stats.split is not None:
+        backtest_from_split(split=stats.split, shop=shop, cutoff=cutoff, run_id=run_id)
+        stats.split = None
+        started = steps.done("backtest", started, 45)
+    scored = score(stats, model, today, shop, settings.thresholds, learn_cut_points=True)
     data = columns(scored, run_id, timezone.now())
     customers = stats.size
     del stats
@@ -184,15 +187,6 @@ def _run_steps(run_id: int, timings: dict[str, float], steps: _Steps) -> None:
         "params": model.params,
         "cut_points": model.cut_points,
     }
-    if connection.vendor != "postgresql":
-        with transaction.atomic():
-            write_scores(data, replace_all=True)
-            del data, scored
-            started = steps.done("write", started, 85)
-            write_snapshots(month=month, run_id=run_id)
-            timings["snapshot"] = round(time.perf_counter() - started, 3)
-            _succeeded(run_id, timings, finished)
-        return
     # The month's snapshot goes in on a second connection while this one builds the fresh table; readers of the
     # live scores wait only for the swap.
     snapshot = storage.MonthSnapshot(data, month=month, run_id=run_id)
@@ -315,18 +309,25 @@ def churn_signal_clear(*, source: str) -> int:
     return cleared
 
 
-def scoring_settings_update(*, vip_from: int, high_from: int, medium_from: int) -> ScoringSettings:
-    """Save the owner's tier thresholds and re-tier every stored score in one UPDATE (no refit needed)."""
+def scoring_settings_update(
+    *, vip_from: int, high_from: int, medium_from: int, churn_horizon_days: int | None = None
+) -> ScoringSettings:
+    """Save the owner's tier thresholds and churn horizon. The tiers of every stored score follow at once in one
+    UPDATE (no refit needed); a new horizon takes effect with the next full run, which recomputes churn risk."""
     with transaction.atomic():
         settings = ScoringSettings.load()
         settings.vip_from, settings.high_from, settings.medium_from = vip_from, high_from, medium_from
+        settings.churn_horizon_days = churn_horizon_days
         settings.full_clean()
         settings.save()
-        tier = Case(
-            When(importance__gte=vip_from, then=Value("vip")),
-            When(importance__gte=high_from, then=Value("high")),
-            When(importance__gte=medium_from, then=Value("medium")),
-            default=Value("low"),
-        )
+        tier = tier_case(settings.thresholds)
         CustomerScore.objects.exclude(tier=tier).update(tier=tier)
     return settings
+
+
+def tier_case(thresholds: TierThresholds) -> Case:
+    """The tier rule (``TierThresholds.lowest``) as SQL over the stored importance."""
+    return Case(
+        *(When(importance__gte=lowest, then=Value(tier)) for tier, lowest in thresholds.lowest),
+        default=Value("low"),
+    )

@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import psycopg2
 from django.db import connection, transaction
-from django.db.models import Case, F, When
 from django.utils import timezone
 
-from orders.models import Order, OrderStatus
-from scoring.models import ChurnSignal, CustomerScore
+from scoring.engine.backtest import Split, split_history
+from scoring.engine.survival import gap_histogram
+from scoring.models import ChurnSignal
 from scoring.pgcopy import decode
 
 EPOCH = date(1970, 1, 1)
@@ -91,6 +91,11 @@ class Stats:
     previous_churn: np.ndarray
     # Active churn signals (kind, detail, weight) of the few customers who have any.
     signals: dict[int, list[Signal]] = field(default_factory=dict)
+    # How many returns came d days after the previous purchase day, by d (``scoring.engine.survival``): a full
+    # run's whole base only.
+    gaps: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    # The history split at a backtest's cut-off, when the run was asked for one.
+    split: Split | None = None
 
     @property
     def size(self) -> int:
@@ -174,13 +179,14 @@ DAY_RADIX = 1 << DAY_BITS
 _RETURNS = "SELECT customer_id FROM orders_order WHERE status = 'returned' AND status_changed_at >= %s"
 
 
-def stats_from_postgres(zone: ZoneInfo, today: int) -> Stats:
+def stats_from_postgres(zone: ZoneInfo, today: int, *, backtest_cutoff: int | None = None) -> Stats:
     """The whole base: the orders streamed out by binary COPY straight into numpy (no Python object per row),
     grouped by customer and day there; then the active signals and last month's churn risks, one read each.
 
     Where the shop's zone kept one UTC offset over the orders' whole span (Moscow since 2014, Almaty since 2004),
     the local day is taken at that fixed offset: the same days, without a look-up of the zone's rules per order,
-    which costs a quarter of the scan's time on ten million orders."""
+    which costs a quarter of the scan's time on ten million orders. With ``backtest_cutoff`` (a day) the purchase
+    days are also split there for a backtest (``Stats.split``), before numpy lets go of them."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(placed_at), max(placed_at) FROM orders_order")
         offset = constant_offset(zone, *cursor.fetchone())
@@ -191,14 +197,14 @@ def stats_from_postgres(zone: ZoneInfo, today: int) -> Stats:
     # million alive beside the sorted ones (150 MB at the run's peak).
     columns = _concatenated(_copy_orders(query))
     if connection.in_atomic_block:
-        stats = _group_orders(columns)
+        stats = _group_orders(columns, today, backtest_cutoff)
         extras = _extras(today, zone)
     else:
         # The recent returns, last month's churn risks and the signals are read on a connection of the thread's own
         # while numpy groups the orders (it lets go of the interpreter to sort), a core PostgreSQL has free then.
         with ThreadPoolExecutor(max_workers=1) as pool:
             reading = pool.submit(_extras_in_thread, today, zone)
-            stats = _group_orders(columns)
+            stats = _group_orders(columns, today, backtest_cutoff)
             extras = reading.result()
     returned, ids, churn, stats.signals = extras
     _count_returns(stats, returned)
@@ -292,7 +298,7 @@ def _concatenated(pieces: list[list[np.ndarray]]) -> list[np.ndarray]:
     return columns
 
 
-def _group_orders(columns: list[np.ndarray]) -> Stats:
+def _group_orders(columns: list[np.ndarray], today: int, backtest_cutoff: int | None = None) -> Stats:
     """Per-customer statistics from the columns (customer × radix + day, value) of the delivered orders, which it
     takes out of the list.
 
@@ -311,7 +317,12 @@ def _group_orders(columns: list[np.ndarray]) -> Stats:
     starts = np.flatnonzero(np.concatenate([[True], customers[1:] != customers[:-1]]))
     ends = np.concatenate([starts[1:], [customers.size]]) - 1
     ids = customers[starts]
+    split = None
+    if backtest_cutoff is not None:
+        split = split_history(customers, days, day_values, cutoff=backtest_cutoff, end=today)
     return Stats(
+        gaps=gap_histogram(customers, days),
+        split=split,
         customer_id=ids,
         days=np.diff(np.concatenate([starts, [customers.size]])).astype(np.float64),
         first_day=days[starts],
@@ -343,9 +354,7 @@ def _place(stats: Stats, ids: np.ndarray, churn: np.ndarray) -> None:
 
 
 def stats_for_customers(customer_ids: list[int], zone: ZoneInfo, today: int) -> Stats:
-    """A few customers in one statement on PostgreSQL (a changed order's rescore); the Python path elsewhere."""
-    if connection.vendor != "postgresql":
-        return stats_from_orders(customer_ids, zone, today)
+    """A few customers in one statement (a changed order's rescore)."""
     params: dict[str, Any] = {
         "zone": str(zone),
         "since": _since(),
@@ -358,40 +367,6 @@ def stats_for_customers(customer_ids: list[int], zone: ZoneInfo, today: int) -> 
     stats = _from_rows(np.array([row[:7] for row in rows], dtype=np.float64).reshape(-1, 7))
     stats.previous_churn = np.array([np.nan if row[7] is None else row[7] for row in rows], dtype=np.float64)
     stats.signals = {int(row[0]): [(k, d, float(w)) for k, d, w in row[8]] for row in rows if row[8]}
-    return stats
-
-
-def stats_from_orders(customer_ids: list[int] | None, zone: ZoneInfo, today: int) -> Stats:
-    """The same statistics computed in Python from the orders: the full run and single updates on SQLite."""
-    orders = Order.objects.filter(status=OrderStatus.DELIVERED)
-    returns = Order.objects.filter(status=OrderStatus.RETURNED, status_changed_at__gte=_since())
-    scores = CustomerScore.objects.annotate(
-        previous=Case(
-            When(updated_at__lt=month_start(today, zone), then=F("churn_risk")), default=F("previous_churn_risk")
-        )
-    ).filter(previous__isnull=False)
-    if customer_ids is not None:
-        orders = orders.filter(customer_id__in=customer_ids)
-        returns = returns.filter(customer_id__in=customer_ids)
-        scores = scores.filter(customer_id__in=customer_ids)
-    per_customer: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for customer_id, placed_at, total in orders.values_list("customer_id", "placed_at", "total").iterator(
-        chunk_size=5000
-    ):
-        per_customer[customer_id][local_day(placed_at, zone)] += float(total)
-    returned: dict[int, int] = defaultdict(int)
-    for customer_id in returns.values_list("customer_id", flat=True):
-        returned[customer_id] += 1
-    rows = []
-    for customer_id, by_day in per_customer.items():
-        days = sorted(by_day)
-        rows.append(
-            (customer_id, len(days), days[0], days[-1], sum(by_day.values()), by_day[days[0]], returned[customer_id])
-        )
-    stats = _from_rows(np.array(rows, dtype=np.float64).reshape(-1, 7))
-    previous = list(scores.values_list("customer_id", "previous"))
-    _place(stats, np.array([p[0] for p in previous], dtype=np.int64), np.array([p[1] for p in previous]))
-    stats.signals = active_signals(customer_ids)
     return stats
 
 

@@ -3,7 +3,7 @@
 A full run on PostgreSQL builds a fresh score table by binary COPY, indexes it, and swaps it for the live one in
 the run's transaction: no million-row upsert, no dead tuples, no index maintained row by row, and readers see the
 old scores until the commit. The month's snapshot is written beside it (:class:`MonthSnapshot`). A changed
-order's rescore is one upsert statement. Other databases (SQLite in development) take the ORM path.
+order's rescore is one upsert statement.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def columns(scored: Scored, run_id: int | None, now: datetime) -> dict[str, Any]
         "expected_365": fig.get("expected_365"),
         "expected_value": fig.get("expected_value"),
         "predicted_clv": fig.get("clv"),
+        "model_churn_risk": fig.get("model_churn"),
         "churn_risk": scored.churn,
         "churn_reasons": scored.reasons,
         "previous_churn_risk": stats.previous_churn,
@@ -70,27 +71,15 @@ def write_scores(
     data: dict[str, Any], *, replace_all: bool, since: datetime | None = None, durable: bool = True
 ) -> None:
     """Write scored rows: a full run replaces the table (customers without a delivered order lose their score);
-    otherwise the given customers are upserted. PostgreSQL in bulk, the ORM elsewhere."""
-    if connection.vendor == "postgresql":
-        if replace_all:
-            replace_postgres(data, since=since or timezone.now())
-        else:
-            upsert_postgres(data, durable=durable)
-        return
-    objects = [CustomerScore(**row) for row in python_rows(data)]
-    CustomerScore.objects.bulk_create(
-        objects,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["customer"],
-        update_fields=[name.removesuffix("_id") if name == "run_id" else name for name in FIELDS[1:]],
-    )
+    otherwise the given customers are upserted."""
     if replace_all:
-        CustomerScore.objects.exclude(customer_id__in=[o.customer_id for o in objects]).delete()
+        replace_postgres(data, since=since or timezone.now())
+    else:
+        upsert_postgres(data, durable=durable)
 
 
 def python_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The same columns as Python values, one dict per row (the few rows of a rescore, or SQLite)."""
+    """The same columns as Python values, one dict per row (the few rows of a rescore)."""
     size = int(np.size(data["customer_id"]))
     fields = {f.attname: f for f in CustomerScore._meta.concrete_fields}
     converted: dict[str, list[Any]] = {}
@@ -330,17 +319,3 @@ def _rows(values: Any, rows: np.ndarray) -> Any:
     if values is None or np.ndim(values) == 0 or isinstance(values, datetime):
         return values
     return np.asarray(values)[rows]
-
-
-def write_snapshots(*, month: date, run_id: int) -> int:
-    """This month's snapshot through the ORM (other databases; PostgreSQL takes :class:`MonthSnapshot`): the
-    rows of the scored customers who have none for the month yet. Returns the rows written."""
-    rows = [
-        ScoreSnapshot(
-            customer_id=customer_id, month=month, run_id=run_id, **dict(zip(SNAPSHOT_FIELDS, rest, strict=True))
-        )
-        for customer_id, *rest in CustomerScore.objects.values_list("customer_id", *SNAPSHOT_FIELDS)
-        .exclude(customer__score_snapshots__month=month)
-        .iterator()
-    ]
-    return len(ScoreSnapshot.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True))

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from scoring.backtests import backtest_run
 from scoring.services import score_customers, scoring_full_run, scoring_run_start_unless_active, scoring_runs_sweep
 
 
@@ -24,3 +25,9 @@ def scoring_runs_sweep_task() -> dict[str, int]:
 @shared_task(name="scoring.score_customers", acks_late=True, time_limit=300, soft_time_limit=280)
 def score_customers_task(customer_ids: list[int]) -> int:
     return score_customers(customer_ids=customer_ids)
+
+
+@shared_task(name="scoring.backtest", acks_late=True, time_limit=1800, soft_time_limit=1700)
+def backtest_run_task(backtest_id: int) -> str:
+    backtest = backtest_run(backtest_id=backtest_id)
+    return backtest.state if backtest else ""

@@ -9,6 +9,7 @@ fit and stay honest, so the score says which of the two it used and why.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,59 +19,48 @@ from scoring.engine.gamma_gamma import GammaGammaFit
 
 MIN_CUSTOMERS = 100
 MIN_REPEATERS = 20
-# Parameters outside this range mean the fit ran towards a degenerate model (see the module docstring); the
-# CDNOW values (r = 0.24, α = 4.4 weeks or 31 days, a = 0.79, b = 2.4) sit well inside it in days or weeks.
+# Gamma-Gamma's shape parameters outside this range mean the fit ran towards a degenerate model (every order the
+# same value, or no finite mean); CDNOW's p = 6.25, q = 3.74 sit well inside it.
 SANE = (1e-4, 1e5)
 
 
-def data_too_thin(x: NDArray[np.float64], weights: NDArray[np.float64] | None = None) -> str | None:
+# A reason is a code and its figures, put into words in the reader's language where it is shown
+# (``scoring.explain.fallback_sentence``); an optimiser's own message stays in the run's parameters for the curious.
+Reason = tuple[str, dict[str, Any]]
+
+
+def data_too_thin(x: NDArray[np.float64], weights: NDArray[np.float64] | None = None) -> Reason | None:
     """A reason the base is too small to fit, or ``None``. ``x`` is repeat transactions per customer (or per
     collapsed row, with ``weights`` counting its customers)."""
     weights = np.ones_like(x) if weights is None else weights
-    customers = float(weights.sum())
-    repeaters = float(weights[x > 0].sum())
+    customers = int(weights.sum())
+    repeaters = int(weights[x > 0].sum())
     if customers < MIN_CUSTOMERS:
-        return f"only {int(customers)} customers with orders; the model needs at least {MIN_CUSTOMERS}"
+        return "few_customers", {"customers": customers, "minimum": MIN_CUSTOMERS}
     if repeaters < MIN_REPEATERS:
-        return f"only {int(repeaters)} customers bought twice; the model needs at least {MIN_REPEATERS}"
+        return "few_repeaters", {"repeaters": repeaters, "minimum": MIN_REPEATERS}
+    return None
+
+
+def fit_problem(bgnbd: BgNbdFit, gamma_gamma: GammaGammaFit | None) -> Reason | None:
+    """A reason not to use the fits, or ``None``.
+
+    BG/NBD is judged by whether its likelihood reached a maximum, not by whether its parameters look usual: a
+    shop whose customers all leave at one rate has a and b in the hundreds (see ``bgnbd.fit``), and that is a
+    finding, not a failure. Whether its predictions are computable is checked where they are made."""
+    if not bgnbd.converged or not math.isfinite(bgnbd.log_likelihood):
+        return "bgnbd_no_maximum", {"message": bgnbd.message}
+    if gamma_gamma is not None:
+        if not gamma_gamma.converged:
+            return "gamma_gamma_no_maximum", {"message": gamma_gamma.message}
+        if gamma_gamma.params.q <= 1:
+            return "gamma_gamma_no_mean", {"q": round(gamma_gamma.params.q, 4)}
+        # γ is in money units (it scales with the currency), so only the shape parameters are range-checked.
+        shape = {"p": gamma_gamma.params.p, "q": gamma_gamma.params.q}
+        if _insane(shape) or not (math.isfinite(gamma_gamma.params.gamma) and gamma_gamma.params.gamma > 0):
+            return "gamma_gamma_implausible", {k: float(f"{v:.4g}") for k, v in gamma_gamma.params.as_dict().items()}
     return None
 
 
 def _insane(params: dict[str, float]) -> bool:
     return not all(math.isfinite(v) and SANE[0] < v < SANE[1] for v in params.values())
-
-
-def fit_problem(bgnbd: BgNbdFit, gamma_gamma: GammaGammaFit | None) -> str | None:
-    """A reason not to use the fits, or ``None``."""
-    if not bgnbd.converged:
-        return f"the BG/NBD fit did not converge: {bgnbd.message}"
-    if _insane(bgnbd.params.as_dict()) or not math.isfinite(bgnbd.log_likelihood):
-        shown = {name: float(f"{value:.4g}") for name, value in bgnbd.params.as_dict().items()}
-        return f"the BG/NBD parameters are implausible: {shown}"
-    if gamma_gamma is not None:
-        if not gamma_gamma.converged:
-            return f"the Gamma-Gamma fit did not converge: {gamma_gamma.message}"
-        if gamma_gamma.params.q <= 1:
-            return "the Gamma-Gamma fit has q ≤ 1, so the average order value has no finite mean"
-        # γ is in money units (it scales with the currency), so only the shape parameters are range-checked.
-        shape = {"p": gamma_gamma.params.p, "q": gamma_gamma.params.q}
-        if _insane(shape) or not (math.isfinite(gamma_gamma.params.gamma) and gamma_gamma.params.gamma > 0):
-            shown = {name: float(f"{value:.4g}") for name, value in gamma_gamma.params.as_dict().items()}
-            return f"the Gamma-Gamma parameters are implausible: {shown}"
-    return None
-
-
-def fallback_reason(
-    x: NDArray[np.float64],
-    weights: NDArray[np.float64] | None = None,
-    bgnbd: BgNbdFit | None = None,
-    gamma_gamma: GammaGammaFit | None = None,
-) -> str | None:
-    """Whether to fall back to RF quintiles: the reason, or ``None`` to use the models.
-
-    Call it once before fitting (``bgnbd=None``: is there enough data to try?) and once after (are the fits
-    usable?); the first reason found wins, in that order."""
-    reason = data_too_thin(x, weights)
-    if reason is not None or bgnbd is None:
-        return reason
-    return fit_problem(bgnbd, gamma_gamma)

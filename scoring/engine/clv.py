@@ -70,10 +70,6 @@ class Predictions:
     expected_value: Array
     clv: Array
 
-    @property
-    def churn_risk(self) -> Array:
-        return 1.0 - self.p_alive
-
 
 def predict(
     bgnbd_params: BgNbdParams,

@@ -33,15 +33,24 @@ class Optimum:
 
 
 def minimise_on_log_scale(
-    objective: Callable[[Array], tuple[float, Array]], start: Array, names: tuple[str, ...], max_iterations: int
+    objective: Callable[[Array], tuple[float, Array]],
+    start: Array,
+    names: tuple[str, ...],
+    max_iterations: int,
+    *,
+    caps: dict[str, float] | None = None,
 ) -> Optimum:
-    """Minimise ``objective`` (value and gradient in log-parameters) from ``start`` (natural scale)."""
+    """Minimise ``objective`` (value and gradient in log-parameters) from ``start`` (natural scale). ``caps`` puts
+    a deliberate upper limit on some parameters (natural scale): a parameter resting on its cap is a chosen limit
+    of the model, not a run-away one."""
+    caps = caps or {}
+    upper = [min(LOG_BOUND, float(np.log(caps[name]))) if name in caps else LOG_BOUND for name in names]
     result = minimize(
         objective,
-        np.log(start),
+        np.minimum(np.log(start), upper),
         jac=True,
         method="L-BFGS-B",
-        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(names),
+        bounds=[(-LOG_BOUND, high) for high in upper],
         # A relative change of 1e-12 in the mean log-likelihood leaves the parameters right to about six figures,
         # far more than any score needs, at two thirds of the evaluations that 1e-14 takes.
         options={"maxiter": max_iterations, "maxfun": 2 * max_iterations, "gtol": 1e-8, "ftol": 1e-12},

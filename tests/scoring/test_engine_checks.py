@@ -24,36 +24,69 @@ def simulated_base(size: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def test_a_dozen_customers_fall_back_with_a_reason_that_names_the_count() -> None:
-    reason = checks.fallback_reason(np.array([0.0] * 10 + [1.0, 2.0]))
-    assert reason is not None and "12 customers" in reason
+    assert checks.data_too_thin(np.array([0.0] * 10 + [1.0, 2.0])) == (
+        "few_customers",
+        {"customers": 12, "minimum": checks.MIN_CUSTOMERS},
+    )
 
 
 def test_two_hundred_customers_with_five_repeat_buyers_fall_back() -> None:
-    reason = checks.fallback_reason(np.array([0.0] * 195 + [1.0] * 5))
-    assert reason is not None and "5 customers bought twice" in reason
+    reason = checks.data_too_thin(np.array([0.0] * 195 + [1.0] * 5))
+    assert reason == ("few_repeaters", {"repeaters": 5, "minimum": checks.MIN_REPEATERS})
 
 
 def test_weights_count_as_customers() -> None:
     assert checks.data_too_thin(np.array([0.0, 1.0]), weights=np.array([150.0, 50.0])) is None
 
 
-def test_a_fit_stopped_early_falls_back_with_the_optimisers_message() -> None:
+def test_a_fit_stopped_early_falls_back_keeping_the_optimisers_message_aside() -> None:
     x, t_x, T = simulated_base(2000, 1)
     stopped = bgnbd.fit(x, t_x, T, max_iterations=2)
-    reason = checks.fallback_reason(x, None, stopped, None)
-    assert reason is not None and "did not converge" in reason and "ITERATIONS" in reason
+    code, detail = checks.fit_problem(stopped, None) or ("", {})
+    assert code == "bgnbd_no_maximum" and "ITERATIONS" in detail["message"]
 
 
-def test_absurd_parameters_fall_back_even_when_the_optimiser_was_content() -> None:
-    absurd = BgNbdFit(BgNbdParams(1e-7, 1.0, 1.0, 1.0), -1.0, 10, True, "CONVERGENCE")
-    reason = checks.fit_problem(absurd, None)
-    assert reason is not None and "implausible" in reason
+def test_unusual_bgnbd_parameters_are_not_a_reason_to_fall_back_when_the_likelihood_peaked() -> None:
+    unusual = BgNbdFit(BgNbdParams(1e-7, 1.0, 1e6, 1e6), -1.0, 10, True, "CONVERGENCE")
+    assert checks.fit_problem(unusual, None) is None
 
 
 def test_a_healthy_simulated_base_passes_every_check_and_recovers_its_parameters() -> None:
     x, t_x, T = simulated_base(20000, 3)
     fit = bgnbd.fit(x, t_x, T)
     gg = gamma_gamma.fit(x, np.where(x > 0, np.random.default_rng(1).gamma(30.0, 2.0, x.size), 0.0))
-    assert checks.fallback_reason(x, None) is None
-    assert checks.fallback_reason(x, None, fit, gg) is None
+    assert checks.data_too_thin(x) is None
+    assert checks.fit_problem(fit, gg) is None
     assert abs(fit.params.r - 0.8) < 0.15 and abs(fit.params.a - 0.9) < 0.3
+
+
+def constant_dropout_base(size: int, seed: int, dropout: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customers who all leave after a purchase with the same probability (rates Gamma(1, 30 days), up to two
+    years with the shop). On this draw the unbounded likelihood keeps rising as a and b grow together."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(1.0, 1 / 30.0, size)
+    T = rng.uniform(0, 730, size)
+    x, t_x = np.zeros(size), np.zeros(size)
+    for i in range(size):
+        clock = 0.0
+        while True:
+            clock += rng.exponential(1 / rate[i])
+            if clock > T[i]:
+                break
+            x[i] += 1
+            t_x[i] = clock
+            if rng.random() < dropout:
+                break
+    return x, np.round(t_x), np.round(T)
+
+
+def test_a_base_whose_customers_all_leave_at_one_rate_fits_instead_of_falling_back() -> None:
+    x, t_x, T = constant_dropout_base(20000, 1, 0.3)
+    keys = bgnbd.collapse_summaries(x, t_x, T)
+    fit = bgnbd.fit(keys[0], keys[1], keys[2], weights=keys[3])
+    assert fit.constant_dropout and min(fit.params.a, fit.params.b) > 100
+    assert checks.fit_problem(fit, None) is None
+    assert abs(fit.params.a / (fit.params.a + fit.params.b) - 0.3) < 0.02
+    assert abs(fit.params.r - 1.0) < 0.1 and abs(fit.params.alpha - 30.0) < 3.0
+    expected = bgnbd.expected_transactions_over(fit.params, [30, 90, 365], x, t_x, T)
+    assert np.all(np.isfinite(expected))

@@ -48,7 +48,6 @@ def test_predict_gives_the_same_figures_as_the_separate_functions() -> None:
     figures = predict(IN_DAYS, VALUE, x, t_x, T, average, margin=0.3, monthly_discount=0.01)
     value = expected_average_value(VALUE, x, average)
     assert np.array_equal(figures.p_alive, probability_alive(IN_DAYS, x, t_x, T))
-    assert np.allclose(figures.churn_risk, 1 - figures.p_alive)
     for days in (30, 90, 365):
         assert np.allclose(figures.expected[days], expected_transactions(IN_DAYS, days, x, t_x, T), rtol=1e-13)
     assert np.allclose(figures.expected_value, value)

@@ -114,11 +114,13 @@ def test_a_dozen_customers_fall_back_to_rf_and_say_why():
     for n in range(12):
         buy(f"+7999000{n:04d}", f"A-{n}", start + timedelta(days=n))
     run = run_now()
-    assert run.method == "rf" and "12 customers" in run.fallback_reason
+    assert (run.method, run.fallback_reason) == ("rf", "few_customers")
+    with translation.override("en"):
+        assert run.fallback_sentence == "Only 12 customers have a delivered order; the model needs at least 100."
     score = CustomerScore.objects.first()
     assert score is not None and score.p_alive is None and score.r_score in range(1, 6)
     with translation.override("en"):
-        assert "RF" in score.explanation
+        assert "no model yet" in score.explanation
 
 
 def test_same_day_orders_count_as_one_transaction_and_returns_and_cancellations_do_not_count():
@@ -174,7 +176,7 @@ def test_starting_a_run_queues_it_after_commit(django_capture_on_commit_callback
 def test_a_shop_with_no_orders_yet_runs_and_scores_nobody():
     run = run_now()
     assert (run.state, run.method, run.customers) == (ScoringRun.State.SUCCEEDED, "rf", 0)
-    assert "only 0 customers" in run.fallback_reason and not CustomerScore.objects.exists()
+    assert run.fallback_reason == "few_customers" and not CustomerScore.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

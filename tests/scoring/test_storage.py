@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from orders.models import Order
 from scoring import services, statistics, storage
-from scoring.models import CustomerScore, ScoreSnapshot, ScoringRun
+from scoring.models import CustomerScore, ScoringRun
 from scoring.pgcopy import Categorical, Column, Stream, encode
 from scoring.statistics import EPOCH
 from tests.factories import CustomerFactory, CustomerScoreFactory, OrderFactory
@@ -105,7 +105,7 @@ def test_a_rescore_made_while_the_run_computed_survives_the_swap():
     assert CustomerScore.objects.count() == 2
 
 
-def test_other_databases_write_through_the_orm_and_drop_scores_without_orders(monkeypatch):
+def test_a_full_write_replaces_the_table_and_drops_scores_without_orders():
     seed_shop(customers=150)
     run_now()
     stale = CustomerScoreFactory.create(customer=CustomerFactory.create())
@@ -113,22 +113,8 @@ def test_other_databases_write_through_the_orm_and_drop_scores_without_orders(mo
     assert first is not None
     data = _columns_of([first])
     data["importance"] = np.array([7])
-    monkeypatch.setattr(connection, "vendor", "sqlite")
     storage.write_scores(data, replace_all=True)
-    monkeypatch.undo()
     assert list(CustomerScore.objects.values_list("customer_id", "importance")) == [(first.customer_id, 7)]
-
-
-def test_other_databases_write_snapshots_through_the_orm(monkeypatch):
-    seed_shop(customers=150)
-    run = run_now()
-    ScoreSnapshot.objects.all().delete()
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    written = storage.write_snapshots(month=date(2026, 11, 1), run_id=run.pk)
-    written_again = storage.write_snapshots(month=date(2026, 11, 1), run_id=run.pk)
-    monkeypatch.undo()
-    assert written == CustomerScore.objects.count() == ScoreSnapshot.objects.count()
-    assert written_again == 0
 
 
 def test_a_failed_run_records_its_error_state_and_finished_steps(monkeypatch):
