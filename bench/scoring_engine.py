@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scoring.engine import bgnbd, gamma_gamma
 from scoring.engine.clv import predict
-from scoring.engine.importance import importance, tiers
+from scoring.engine.importance import TierThresholds, importance
 from scoring.engine.rfm import rf_segments, rfm_scores
 
 Array = NDArray[np.float64]
@@ -87,8 +87,9 @@ def run_engine(base: dict[str, Array], steps: dict[str, float]) -> tuple[bgnbd.B
     total = base["first"] + average * x
     scores = timed(steps, "RFM", lambda: rfm_scores(T - t_x, orders, total / orders))
     timed(steps, "RF segments", lambda: rf_segments(scores[0], scores[1]))
-    ranked = timed(steps, "importance", lambda: importance(figures.clv, total * 0.3))
-    timed(steps, "tiers", lambda: tiers(ranked))
+    ranked = timed(steps, "importance", lambda: importance(figures.clv))
+    timed(steps, "tiers", lambda: TierThresholds().tier_codes(ranked))
+    timed(steps, "churn risk", lambda: bgnbd.probability_no_purchase(fit.params, 60.0, x, t_x, T))
     steps["distinct summaries"] = float(rows[0].size)
     return fit, gg
 

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from scoring.engine.importance import TierThresholds
-from scoring.explain import churn_rising, reason_lines, reason_sentence
+from scoring.explain import churn_rising, reason_lines, reason_sentence, standing_words
 from scoring.explain import explanation as explain_score
 from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -142,6 +142,30 @@ class CustomerScore(models.Model):
     def churn_reason_lines(self) -> list[str]:
         """Why churn risk was raised, in the reader's language."""
         return reason_lines(self.churn_reasons, {kind: str(label) for kind, label in ChurnSignal.Kind.choices})
+
+    @property
+    def churn_additions(self) -> list[tuple[str, int | None]]:
+        """Each addition to the model's churn risk in words, with the percentage points it added (``None`` for a
+        reason stored before additions carried their weight)."""
+        lines = self.churn_reason_lines
+        weights = [reason.get("weight") if isinstance(reason, dict) else None for reason in self.churn_reasons]
+        return [
+            (line, None if weight is None else round(weight * 100)) for line, weight in zip(lines, weights, strict=True)
+        ]
+
+    @property
+    def model_churn_percent(self) -> int | None:
+        return None if self.model_churn_risk is None else round(self.model_churn_risk * 100)
+
+    @property
+    def horizon_days(self) -> int | None:
+        """The horizon this score's churn risk looks over (its run's), or ``None`` for a score without a run."""
+        return self.run.horizon_days if self.run_id is not None and self.run is not None else None
+
+    @property
+    def standing(self) -> str:
+        """ "Top 3%" or "Bottom 10%" among all scored customers."""
+        return standing_words(self.importance)
 
     @property
     def churn_rising(self) -> bool:

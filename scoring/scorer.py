@@ -254,7 +254,10 @@ def churn_risk(stats: Stats, model_churn: np.ndarray) -> tuple[np.ndarray, Categ
 
 
 def _reasons(returns: int, signals: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
-    reasons: list[dict[str, Any]] = [{"signal": kind, "detail": detail} for kind, detail, _weight in signals]
+    # Each reason carries what it added, so the card can show the model's figure and every addition apart.
+    reasons: list[dict[str, Any]] = [
+        {"signal": kind, "detail": detail, "weight": round(weight, 4)} for kind, detail, weight in signals
+    ]
     if returns:
-        reasons.append({"returns": returns})
+        reasons.append({"returns": returns, "weight": round(RETURN_RISK * returns, 4)})
     return reasons

@@ -75,7 +75,7 @@ def split_history(customers: NDArray[np.int64], days: Array, values: Array, *, c
         if c_customers.size
         else np.zeros(0, dtype=np.int64)
     )
-    ends = np.concatenate([starts[1:], [c_customers.size]]).astype(np.int64) - 1
+    ends = (np.concatenate([starts[1:], [c_customers.size]]).astype(np.int64) - 1)[: starts.size]
     ids = c_customers[starts]
     count = np.diff(np.concatenate([starts, [c_customers.size]])).astype(np.float64)
     spent = np.add.reduceat(c_values, starts) if starts.size else np.zeros(0)

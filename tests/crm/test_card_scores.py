@@ -58,7 +58,7 @@ def test_card_shows_the_whole_score(english_manager):
 def test_a_score_without_a_fitted_model_says_it_uses_rf_only(english_manager):
     score = CustomerScoreFactory.create(p_alive=None, expected_30=None, predicted_clv=None, churn_risk=None)
     content = section(english_manager.get(card(score.customer)).content.decode())
-    assert "R, F and M scores alone" in content
+    assert "Without the purchase model, importance ranks an average order" in content
     assert 'data-testid="card-churn"' not in content and 'data-testid="card-model"' not in content
 
 

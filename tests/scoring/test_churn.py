@@ -57,7 +57,7 @@ def test_an_active_signal_raises_churn_risk_by_its_weight_and_says_why(scored_ba
     run_now()
     after = score_of(customer_id)
     assert after.churn_risk == pytest.approx(before + 0.3)
-    assert after.churn_reasons == [{"signal": "complaint", "detail": "late delivery"}]
+    assert after.churn_reasons == [{"signal": "complaint", "detail": "late delivery", "weight": 0.3}]
     assert lines(after) == ["Open complaint: late delivery"]
 
 
@@ -100,7 +100,7 @@ def test_a_recent_return_raises_churn_risk_with_its_reason(scored_base):
     full = score_of(customer_id)
     score_customers(customer_ids=[customer_id])
     single = score_of(customer_id)
-    assert full.churn_reasons == single.churn_reasons == [{"returns": 1}]
+    assert full.churn_reasons == single.churn_reasons == [{"returns": 1, "weight": 0.1}]
     assert lines(full) == ["1 return in the last 90 days"]
     assert full.churn_risk == pytest.approx(single.churn_risk)
     assert full.churn_risk > before
