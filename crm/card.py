@@ -31,8 +31,7 @@ from customers.models import ConsentChannel, Customer
 from feedback.models import FollowUp, Response
 from feedback.selectors import open_complaints_for_customers, responses_for_customer
 from orders import selectors as order_selectors
-from orders.models import Order
-from scoring.models import CustomerScore, ScoreSnapshot
+from scoring.card import score_panel
 from shop.permissions import user_can
 from shop.roles import Capability
 
@@ -170,48 +169,6 @@ def _merges(customer: Customer, user: Any) -> dict[str, Any]:
     return {"merges": customer_selectors.customer_merges(customer)}
 
 
-# Months of score history the card's chart shows: two years, enough to see a season come round twice.
-HISTORY_MONTHS = 24
-
-
-def score_history(customer: Customer, score: CustomerScore | None) -> dict[str, Any]:
-    """The chart's series, oldest first: importance and churn risk (percent) of each monthly snapshot, then the
-    current score as the last point. Churn risk is ``None`` where the model was not fitted (a gap in the line)."""
-    snapshots = list(ScoreSnapshot.objects.filter(customer=customer).order_by("-month")[:HISTORY_MONTHS])[::-1]
-    points: list[tuple[str, int, float | None]] = [
-        (f"{snapshot.month:%Y-%m}", snapshot.importance, snapshot.churn_risk) for snapshot in snapshots
-    ]
-    if score is not None:
-        points.append((_("now"), score.importance, score.churn_risk))
-    return {
-        "names": {"importance": _("Importance"), "churn": _("Churn risk, %")},
-        "labels": [label for label, _importance, _churn in points],
-        "importance": [importance for _label, importance, _churn in points],
-        "churn": [None if churn is None else round(churn * 100, 1) for _label, _importance, churn in points],
-    }
-
-
-def _unscored_reason(customer: Customer) -> str:
-    """Why a customer has no score, in words the manager can act on."""
-    if not Order.objects.filter(customer=customer).delivered().exists():
-        return _(
-            "No score yet: the score is computed from delivered orders, and this customer has none "
-            "(or all of them were returned)."
-        )
-    return _("Not scored yet: the score appears after the next scoring run.")
-
-
-def _score(customer: Customer, user: Any) -> dict[str, Any]:
-    score = CustomerScore.objects.filter(customer=customer).first()
-    history = score_history(customer, score)
-    return {
-        "score": score,
-        # A line needs two points: one snapshot and the current score, or two months.
-        "history": history if len(history["labels"]) >= 2 else None,
-        "unscored_reason": "" if score is not None else _unscored_reason(customer),
-    }
-
-
 def _complaints(customer: Customer, user: Any) -> dict[str, Any]:
     """Open complaints, shown near the top: whoever opens the card should see an unhappy customer first."""
     return {
@@ -225,7 +182,7 @@ CARD_SECTIONS: list[CardSection] = [
     CardSection("erasure_notice", "crm/privacy/erasure_notice.html", "main", erasure_notice_section),
     CardSection("merges", "customers/card/merges.html", "main", _merges),
     CardSection("complaints", "crm/card_complaints.html", "main", _complaints),
-    CardSection("score", "scoring/card_score.html", "main", _score),
+    CardSection("score", "scoring/card_score.html", "main", score_panel),
     CardSection("figures", "customers/card/figures.html", "main"),
     CardSection("contacts", "customers/card/contacts.html", "side", _contacts),
     CardSection("tags", "customers/card/tags.html", "side", _tags),
