@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from customers.merging import MergeError, customer_merge
 from customers.models import Customer
 from customers.selectors import customer_for_user, phone_owner
-from orders.merge import MergeError, customer_merge
 from shop.models import ShopSettings
 from shop.permissions import capability_required
 from shop.phones import PhoneError, normalize_phone

@@ -1,5 +1,5 @@
 """Scoring's part of the customer card: the score panel with its monthly history chart, and why a customer has no
-score yet, read through ``scoring.selectors``."""
+score yet, read through ``scoring.selectors``. Registered from ``ScoringConfig.ready``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from customers.contrib import CardPanel
 from customers.models import Customer
 from orders.selectors import customer_has_delivered_orders
 from scoring.models import CustomerScore
@@ -52,3 +53,6 @@ def score_panel(customer: Customer, user: Any) -> dict[str, Any]:
         "history": history if len(history["labels"]) >= 2 else None,
         "unscored_reason": "" if score is not None else _unscored_reason(customer),
     }
+
+
+CARD_PANELS = (CardPanel("score", "scoring/card_score.html", "main", 40, score_panel),)
