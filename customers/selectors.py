@@ -551,8 +551,11 @@ def note_for_customer(customer: Customer, note_id: int) -> Note:
 
 
 def phone_owner(number: str) -> Customer | None:
+    """The customer who owns ``number`` (E.164), or ``None``: the survivor if that customer was merged (a merge
+    moves the phones, but a number added to the merged record later, or a chain of merges, still lands here). The
+    one phone lookup: the merge page, the screen-pop and the lookup API all mean the person, not a stale record."""
     phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
-    return phone.customer if phone else None
+    return survivor_of(phone.customer) if phone else None
 
 
 def tag_choices() -> QuerySet[Tag]:

@@ -3,13 +3,15 @@ timeline. Registered from ``FeedbackConfig.ready``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from customers.contrib import CardPanel, TimelineEntry, TimelineSource
-from customers.models import Customer
 from feedback.selectors import follow_ups_for_customer, open_complaints_for_customers, responses_for_customer
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 
 def _complaints(customer: Customer, user: Any) -> dict[str, Any]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from customers.contrib import TimelineEntry, TimelineSource
-from customers.models import Customer
 from orders.selectors import orders_for_customer
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 
 def _order_entries(customer: Customer, limit: int) -> list[TimelineEntry]:

@@ -3,15 +3,17 @@ score yet, read through ``scoring.selectors``. Registered from ``ScoringConfig.r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from customers.contrib import CardPanel
-from customers.models import Customer
 from orders.selectors import customer_has_delivered_orders
 from scoring.models import CustomerScore
 from scoring.selectors import score_for_customer, score_snapshots_for_customer
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 # Months of score history the card's chart shows: two years, enough to see a season come round twice.
 HISTORY_MONTHS = 24
