@@ -1,5 +1,5 @@
 """Pages of the customers app: the list, its CSV export, and the card's edit actions (the card itself is composed
-in ``crm.card`` because it shows orders, a higher layer)."""
+in ``crm.card`` from the panels every app registers in ``customers.contrib``)."""
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
