@@ -1,5 +1,6 @@
 """The customers app's part of a person's data requests: the profile, contacts, consent, tags, notes, calls and
-merged records in the export, and their erasure. Registered from ``CustomersConfig.ready``; ``crm.privacy`` runs them."""
+merged records in the export, and their erasure, with the locks and the ``erased_at`` stamp the erasure service
+takes. Registered from ``CustomersConfig.ready``; ``crm.privacy`` runs them."""
 
 from __future__ import annotations
 

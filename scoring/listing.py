@@ -1,10 +1,10 @@
 """The scores in the customer list: columns, filters and sorts that scoring adds (``Contribution.list``).
 
 ``customers`` sits below ``scoring`` and may not import it, so scoring describes its part of the list here and
-registers it in ``customers.contrib`` from ``ScoringConfig.ready``. Every value is read from ``scoring_customerscore`` through the reverse
-one-to-one ``Customer.score``: one LEFT JOIN per page row, and for the score sorts an index range scan on the score
-table (``score_importance`` on ``(importance, customer)``; ``score_churn_list`` and ``score_clv_list`` from
-migration 0004 for churn risk and predicted CLV).
+registers it in ``customers.contrib`` from ``ScoringConfig.ready``. Every value is read from
+``scoring_customerscore`` through the reverse one-to-one ``Customer.score``: one LEFT JOIN per page row, and for the
+score sorts an index range scan on the score table (``score_importance`` on ``(importance, customer)``;
+``score_churn_list`` and ``score_clv_list`` from migration 0004 for churn risk and predicted CLV).
 """
 
 from __future__ import annotations

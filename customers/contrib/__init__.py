@@ -50,7 +50,8 @@ def contribution_register(contribution: Contribution) -> None:
     for mover in contribution.merge_movers:
         if mover.position in taken:
             raise ImproperlyConfigured(
-                f"Merge mover {contribution.app}.{mover.name} takes position {mover.position} of {taken[mover.position]}"
+                f"Merge mover {contribution.app}.{mover.name} takes position {mover.position}, "
+                f"held by {taken[mover.position]}"
             )
     _CONTRIBUTIONS[contribution.app] = contribution
 

@@ -3,8 +3,9 @@
 The list lives in ``customers``, the bottom of the customer-facing apps, but shows figures that higher apps compute
 (scores live in ``scoring``, which imports ``customers``, never the other way round). A higher app describes what it
 adds with these dataclasses and registers it in its contribution, from its ``AppConfig.ready``; the list's
-selectors, form, page and CSV export then treat the extension's columns like their own. Everything an extension adds is expressed as ORM
-paths from ``Customer`` (``"score__importance"``), so ``customers`` never imports the app that owns the data.
+selectors, form, page and CSV export then treat the extension's columns like their own. Everything an extension
+adds is expressed as ORM paths from ``Customer`` (``"score__importance"``), so ``customers`` never imports the app
+that owns the data.
 """
 
 from __future__ import annotations
