@@ -34,10 +34,8 @@ class ErasureResult:
 def customer_erase_personal_data(*, customer: Customer, user: Any) -> ErasureResult:
     """Erase what identifies ``customer`` (and the duplicates merged into it) and keep their orders and totals.
 
-    Blanks name, city, address, language and UTM campaign; deletes phones, emails, external ids, notes and tags;
-    withdraws marketing consent with ConsentChange rows of source ``erasure``; blanks the number and note of their
-    calls; empties merge snapshots (those are the customers app's erasers); blanks survey addresses and comments
-    (feedback's); runs every eraser registered in ``customers.contrib``; sets ``erased_at``; writes a LogEntry.
+    Runs every eraser registered in ``customers.contrib``, in its position (docs/privacy.md says what each app
+    erases and keeps); then sets ``erased_at`` and writes a LogEntry.
 
     Locking (:func:`customers.privacy.customer_erasure_lock`), in the order ingestion takes them so the two cannot
     deadlock: advisory locks on every phone, email and external id (the names ``customers_resolve`` uses), then
