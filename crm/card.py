@@ -1,243 +1,36 @@
-"""The customer card, composed at the top from the apps' selectors: it shows orders (orders app) next to the
-customer's own data (customers app), and later scores, calls, feedback and bonuses.
-
-Two extension points keep the card open to the apps that come later without touching its template:
-
-- ``CARD_SECTIONS``: panels of the card, each a template and a function that reads what it shows;
-- ``TIMELINE_SOURCES``: functions that turn a customer's history into typed timeline entries.
-"""
+"""The customer card, composed at the top from what every app registered in ``customers.contrib``: panels (each a
+template and a function that reads what it shows) and timeline sources (each turning one kind of a customer's
+history into typed entries). crm knows no app's panel; an app adds one from its own ``AppConfig.ready``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.privacy import erasure_notice_section, personal_data_section
 from customers import selectors as customer_selectors
-from customers.calls import calls_for_customer
-from customers.forms import EmailAddForm, NoteForm, PhoneAddForm, TagAddForm
-from customers.models import ConsentChannel, Customer
-from feedback.models import FollowUp, Response
-from feedback.selectors import open_complaints_for_customers, responses_for_customer
-from orders import selectors as order_selectors
-from orders.models import Order
-from scoring.models import CustomerScore, ScoreSnapshot
+from customers.contrib import TIMELINE_LENGTH, CardPanel, TimelineEntry, card_panels, timeline_sources
+from customers.forms import NoteForm
 from shop.permissions import user_can
 from shop.roles import Capability
 
-# How much history the card shows at once: the newest entries of every kind, merged.
-TIMELINE_LENGTH = 100
 
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One event in the customer's history. ``template`` renders it with ``entry`` and ``object`` in context."""
-
-    kind: str
-    at: datetime
-    template: str
-    object: Any
-
-
-TimelineSource = Callable[[Customer], Iterable[TimelineEntry]]
-
-
-def order_entries(customer: Customer) -> list[TimelineEntry]:
-    return [
-        TimelineEntry(kind="order", at=order.placed_at, template="orders/_timeline_order.html", object=order)
-        for order in order_selectors.orders_for_customer(customer, limit=TIMELINE_LENGTH)
-    ]
-
-
-def note_entries(customer: Customer) -> list[TimelineEntry]:
-    return [
-        TimelineEntry(kind="note", at=note.created_at, template="customers/_timeline_note.html", object=note)
-        for note in customer_selectors.notes_for_customer(customer, limit=TIMELINE_LENGTH)
-    ]
-
-
-def call_entries(customer: Customer) -> list[TimelineEntry]:
-    return [
-        TimelineEntry(kind="call", at=call.started_at, template="customers/_timeline_call.html", object=call)
-        for call in calls_for_customer(customer.pk, limit=TIMELINE_LENGTH)
-    ]
-
-
-def follow_ups_for_customer(customer_id: int) -> QuerySet[FollowUp]:
-    """Every complaint of a customer with the answer and order it came from, newest first. (A feedback read the
-    card needs and feedback.selectors does not offer yet; served by the ``(customer, state)`` index.)"""
-    return (
-        FollowUp.objects.filter(customer_id=customer_id)
-        .select_related("response", "order", "assignee")
-        .order_by("-created_at", "-id")
-    )
-
-
-def response_entries(customer: Customer) -> list[TimelineEntry]:
-    answers: Iterable[Response] = responses_for_customer(customer.pk)[:TIMELINE_LENGTH]
-    return [
-        TimelineEntry(kind="survey_answer", at=answer.created_at, template="crm/_timeline_answer.html", object=answer)
-        for answer in answers
-    ]
-
-
-def follow_up_entries(customer: Customer) -> list[TimelineEntry]:
-    return [
-        TimelineEntry(
-            kind="follow_up", at=follow_up.created_at, template="crm/_timeline_follow_up.html", object=follow_up
-        )
-        for follow_up in follow_ups_for_customer(customer.pk)[:TIMELINE_LENGTH]
-    ]
-
-
-# Each app that has something to say about a customer's history adds its source here (one query each, bounded).
-TIMELINE_SOURCES: list[TimelineSource] = [
-    order_entries,
-    note_entries,
-    call_entries,
-    response_entries,
-    follow_up_entries,
-]
-
-
-def customer_timeline(customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
-    """Every source's entries, newest first, cut to ``limit``."""
-    entries = [entry for source in TIMELINE_SOURCES for entry in source(customer)]
+def customer_timeline(customer: Any, limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
+    """Every registered source's entries, newest first, cut to ``limit``."""
+    entries = [entry for source in timeline_sources() for entry in source.read(customer, limit)]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
 
 
-@dataclass(frozen=True)
-class CardSection:
-    """A panel of the card. ``read`` returns the panel's own context, rendered as ``data`` in ``template``;
-    ``column`` is ``side`` (narrow, beside the timeline) or ``main`` (above it)."""
-
-    name: str
-    template: str
-    column: str
-    read: Callable[[Customer, Any], dict[str, Any]] = field(default=lambda customer, user: {})
-
-
-def _contacts(customer: Customer, user: Any) -> dict[str, Any]:
-    phones, emails = customer_selectors.customer_contacts(customer)
-    return {
-        "phones": phones,
-        "emails": emails,
-        "phone_form": PhoneAddForm(action=reverse("customers:phone_add", kwargs={"pk": customer.pk})),
-        "email_form": EmailAddForm(action=reverse("customers:email_add", kwargs={"pk": customer.pk})),
-    }
-
-
-def _consent(customer: Customer, user: Any) -> dict[str, Any]:
-    channels = [
-        {
-            "channel": ConsentChannel.EMAIL,
-            "label": ConsentChannel.EMAIL.label,
-            "granted": customer.email_consent,
-            "at": customer.email_consent_at,
-            "source": customer.email_consent_source,
-        },
-        {
-            "channel": ConsentChannel.SMS,
-            "label": ConsentChannel.SMS.label,
-            "granted": customer.sms_consent,
-            "at": customer.sms_consent_at,
-            "source": customer.sms_consent_source,
-        },
-    ]
-    return {"channels": channels, "history": customer_selectors.customer_consent_history(customer, limit=10)}
-
-
-def _tags(customer: Customer, user: Any) -> dict[str, Any]:
-    return {
-        "tags": customer_selectors.customer_tags(customer),
-        "tag_form": TagAddForm(action=reverse("customers:tag_add", kwargs={"pk": customer.pk})),
-    }
-
-
-def _merges(customer: Customer, user: Any) -> dict[str, Any]:
-    return {"merges": customer_selectors.customer_merges(customer)}
-
-
-# Months of score history the card's chart shows: two years, enough to see a season come round twice.
-HISTORY_MONTHS = 24
-
-
-def score_history(customer: Customer, score: CustomerScore | None) -> dict[str, Any]:
-    """The chart's series, oldest first: importance and churn risk (percent) of each monthly snapshot, then the
-    current score as the last point. Churn risk is ``None`` where the model was not fitted (a gap in the line)."""
-    snapshots = list(ScoreSnapshot.objects.filter(customer=customer).order_by("-month")[:HISTORY_MONTHS])[::-1]
-    points: list[tuple[str, int, float | None]] = [
-        (f"{snapshot.month:%Y-%m}", snapshot.importance, snapshot.churn_risk) for snapshot in snapshots
-    ]
-    if score is not None:
-        points.append((_("now"), score.importance, score.churn_risk))
-    return {
-        "names": {"importance": _("Importance"), "churn": _("Churn risk, %")},
-        "labels": [label for label, _importance, _churn in points],
-        "importance": [importance for _label, importance, _churn in points],
-        "churn": [None if churn is None else round(churn * 100, 1) for _label, _importance, churn in points],
-    }
-
-
-def _unscored_reason(customer: Customer) -> str:
-    """Why a customer has no score, in words the manager can act on."""
-    if not Order.objects.filter(customer=customer).delivered().exists():
-        return _(
-            "No score yet: the score is computed from delivered orders, and this customer has none "
-            "(or all of them were returned)."
-        )
-    return _("Not scored yet: the score appears after the next scoring run.")
-
-
-def _score(customer: Customer, user: Any) -> dict[str, Any]:
-    score = CustomerScore.objects.filter(customer=customer).first()
-    history = score_history(customer, score)
-    return {
-        "score": score,
-        # A line needs two points: one snapshot and the current score, or two months.
-        "history": history if len(history["labels"]) >= 2 else None,
-        "unscored_reason": "" if score is not None else _unscored_reason(customer),
-    }
-
-
-def _complaints(customer: Customer, user: Any) -> dict[str, Any]:
-    """Open complaints, shown near the top: whoever opens the card should see an unhappy customer first."""
-    return {
-        "complaints": open_complaints_for_customers([customer.pk]).get(customer.pk, []),
-        "now": timezone.now(),
-    }
-
-
-# The card's panels in order; scores, loyalty and feedback add theirs here.
-CARD_SECTIONS: list[CardSection] = [
-    CardSection("erasure_notice", "crm/privacy/erasure_notice.html", "main", erasure_notice_section),
-    CardSection("merges", "customers/card/merges.html", "main", _merges),
-    CardSection("complaints", "crm/card_complaints.html", "main", _complaints),
-    CardSection("score", "scoring/card_score.html", "main", _score),
-    CardSection("figures", "customers/card/figures.html", "main"),
-    CardSection("contacts", "customers/card/contacts.html", "side", _contacts),
-    CardSection("tags", "customers/card/tags.html", "side", _tags),
-    CardSection("consent", "customers/card/consent.html", "side", _consent),
-    CardSection("acquisition", "customers/card/acquisition.html", "side"),
-    CardSection("personal_data", "crm/privacy/personal_data.html", "side", personal_data_section),
-]
-
-
 @dataclass
 class RenderedSection:
-    section: CardSection
+    section: CardPanel
     data: dict[str, Any]
 
 
@@ -254,7 +47,7 @@ def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
             % {"old": customer.pk},
         )
         return redirect("customer_card", pk=survivor.pk)
-    sections = [RenderedSection(section, section.read(customer, request.user)) for section in CARD_SECTIONS]
+    sections = [RenderedSection(panel, panel.read(customer, request.user)) for panel in card_panels()]
     context = {
         "customer": customer,
         "can_edit": user_can(request.user, Capability.BROWSE),

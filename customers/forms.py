@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from customers.contacts import EmailError, normalize_email
-from customers.listing import extension_filters, list_extensions
+from customers.contrib import extension_filters, list_extensions
 from customers.models import Channel, ConsentChannel, Customer, Tag
 from customers.selectors import CustomerFilters, SearchKind, is_valid_sort, tag_choices
 from shop.models import ShopSettings
@@ -62,7 +62,7 @@ class CustomerFilterForm(forms.Form):
         assert isinstance(tag_field, forms.ModelChoiceField)
         tag_field.queryset = tag_choices()
         tag_field.empty_label = _("Any tag")
-        # Filters other apps add (customers.listing): scores' tier, segment and churn risk.
+        # Filters other apps add (customers.contrib): scores' tier, segment and churn risk.
         self.extension_filters = extension_filters()
         for name, item in self.extension_filters.items():
             self.fields[name] = item.field()

@@ -32,7 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers.listing import extension_annotations, extension_filters, extension_sorts
+from customers.contrib import extension_annotations, extension_filters, extension_sorts
 from customers.models import (
     ConsentChange,
     Customer,
@@ -56,7 +56,7 @@ SORT_COLUMNS: dict[str, str] = {
 }
 # Columns that may be NULL: customers without an order have no last order. They always sort last, both ways.
 NULLABLE_COLUMNS = frozenset({"last_order_at"})
-# The list's own sorts; apps add theirs through customers.listing (see ``is_valid_sort``).
+# The list's own sorts; apps add theirs through customers.contrib (see ``is_valid_sort``).
 VALID_SORTS = frozenset(prefix + key for key in SORT_COLUMNS for prefix in ("", "-"))
 # The attribute a page row carries the value of an extension's sort key in (its cursor reads it from there).
 SORT_VALUE = "list_sort_value"
@@ -87,7 +87,7 @@ class CustomerFilters:
     orders_max: int | None = None
     spent_min: Decimal | None = None
     spent_max: Decimal | None = None
-    # Filters added by other apps (customers.listing): (name, cleaned value) pairs, only those given.
+    # Filters added by other apps (customers.contrib): (name, cleaned value) pairs, only those given.
     extra: tuple[tuple[str, Any], ...] = ()
 
     @property
@@ -375,7 +375,7 @@ def primary_email_subquery() -> Subquery:
 
 def _annotated(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """The row data of a list page: the primary phone and email as subqueries in the same SELECT, and the values
-    of the columns other apps add (customers.listing), joined for the page's rows only."""
+    of the columns other apps add (customers.contrib), joined for the page's rows only."""
     return queryset.annotate(
         primary_phone=primary_phone_subquery(), primary_email=primary_email_subquery(), **extension_annotations()
     )
@@ -551,8 +551,11 @@ def note_for_customer(customer: Customer, note_id: int) -> Note:
 
 
 def phone_owner(number: str) -> Customer | None:
+    """The customer who owns ``number`` (E.164), or ``None``: the survivor if that customer was merged (a merge
+    moves the phones, but a number added to the merged record later, or a chain of merges, still lands here). The
+    one phone lookup: the merge page, the screen-pop and the lookup API all mean the person, not a stale record."""
     phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
-    return phone.customer if phone else None
+    return survivor_of(phone.customer) if phone else None
 
 
 def tag_choices() -> QuerySet[Tag]:

@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent with customer_id (the survivor) and merged_customer_id after a merge commits.
+# Sent by customers.merging with customer_id (the survivor) and merged_customer_id after a merge commits. Everything
+# the merge moves was moved inside its transaction by the registered movers: receivers only queue work.
 customer_merged = Signal()

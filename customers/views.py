@@ -1,5 +1,5 @@
 """Pages of the customers app: the list, its CSV export, and the card's edit actions (the card itself is composed
-in ``crm.card`` because it shows orders, a higher layer)."""
+in ``crm.card`` from the panels every app registers in ``customers.contrib``)."""
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers import selectors, services
+from customers.contrib import extension_filters, list_extensions
 from customers.forms import (
     ConsentForm,
     CustomerFilterForm,
@@ -27,7 +28,6 @@ from customers.forms import (
     PhoneAddForm,
     TagAddForm,
 )
-from customers.listing import extension_filters, list_extensions
 from customers.models import Channel, Customer
 from customers.selectors import CustomerFilters, parse_sort
 from shop.csv_safety import SEPARATORS, csv_lines
@@ -40,7 +40,7 @@ PAGE_SIZES = (25, 50, 100, 200)
 EXPORT_BATCH = 2000
 
 # Column headers of the list's own columns, in order: (sort key or "", label, numeric). Columns other apps add
-# (customers.listing) come after them.
+# (customers.contrib) come after them.
 COLUMNS: list[tuple[str, Any, bool]] = [
     ("name", gettext_lazy("Name"), False),
     ("", gettext_lazy("Phone"), False),

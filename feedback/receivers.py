@@ -1,5 +1,6 @@
 """Reactions to the apps below: a delivered order queues the writing of its invitation (the signal came after
-commit; the sweeper covers a lost message), and a merge moves the duplicate's surveys to the survivor."""
+commit; the sweeper covers a lost message). A merge needs no reaction: feedback's merge mover moved the duplicate's
+surveys inside the merge's transaction."""
 
 from typing import Any
 
@@ -9,9 +10,3 @@ def on_orders_delivered(sender: Any, order_ids: list[int], **kwargs: Any) -> Non
 
     for start in range(0, len(order_ids), 1000):
         invitations_schedule_task.delay(list(order_ids[start : start + 1000]))
-
-
-def on_customer_merged(sender: Any, customer_id: int, merged_customer_id: int, **kwargs: Any) -> None:
-    from feedback.services import survey_records_move
-
-    survey_records_move(from_customer_id=merged_customer_id, to_customer_id=customer_id)

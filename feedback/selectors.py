@@ -33,6 +33,16 @@ def responses_for_customer(customer_id: int) -> QuerySet[Response]:
     return Response.objects.filter(customer_id=customer_id).select_related("invitation__order").order_by("-created_at")
 
 
+def follow_ups_for_customer(customer_id: int) -> QuerySet[FollowUp]:
+    """Every complaint of a customer with the answer and order it came from, newest first, for the card's timeline
+    (served by the ``(customer, state)`` index)."""
+    return (
+        FollowUp.objects.filter(customer_id=customer_id)
+        .select_related("response", "order", "assignee")
+        .order_by("-created_at", "-id")
+    )
+
+
 def follow_ups(*, state: str = "", assignee_id: int | None = None) -> QuerySet[FollowUp]:
     rows = FollowUp.objects.select_related("customer", "order", "response", "assignee").order_by("due_at")
     if state:

@@ -7,7 +7,18 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from customers.contrib import Contribution, contribution_register
+        from orders import card, merge, privacy
         from shop.schedules import Schedule, schedule_register
+
+        contribution_register(
+            Contribution(
+                app="orders",
+                timeline=card.TIMELINE,
+                export_parts=privacy.EXPORT_PARTS,
+                merge_movers=merge.MERGE_MOVERS,
+            )
+        )
 
         schedule_register(
             Schedule(

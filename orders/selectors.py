@@ -137,6 +137,12 @@ def orders_for_customer(customer: Customer, limit: int = 100) -> list[Order]:
     return list(Order.objects.filter(customer=customer).order_by("-placed_at", "-id")[:limit])
 
 
+def customer_has_delivered_orders(customer_id: int) -> bool:
+    """Whether the customer has an order in the delivered state (a returned order has left it): what a score is
+    computed from."""
+    return Order.objects.filter(customer_id=customer_id).delivered().exists()
+
+
 @dataclass(frozen=True)
 class MonthFigures:
     orders: int

@@ -1,29 +1,34 @@
 """Merging duplicates from the customer card: find the other customer, compare them side by side, confirm."""
 
-from typing import Any
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from customers.models import Customer
+from customers.merging import MergeError, customer_merge
 from customers.selectors import customer_for_user, phone_owner
-from orders.merge import MergeError, customer_merge
 from shop.models import ShopSettings
 from shop.permissions import capability_required
 from shop.phones import PhoneError, normalize_phone
 from shop.roles import Capability
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 
 def _find_other(user: Any, text: str) -> Customer | None:
     """The other customer by id (digits) or by any phone format; ``None`` when nobody matches."""
     text = text.strip()
     if text.isdigit() and len(text) <= 10:
-        other = Customer.objects.filter(pk=int(text)).first()
-        if other is not None:
-            return customer_for_user(user, other.pk)
+        # Not an id we know: it may still be a phone number written as digits.
+        with contextlib.suppress(Http404):
+            return customer_for_user(user, int(text))
     try:
         return phone_owner(normalize_phone(text, ShopSettings.load().phone_region))
     except PhoneError:

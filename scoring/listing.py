@@ -1,10 +1,10 @@
-"""The scores in the customer list: columns, filters and sorts that scoring plugs into ``customers.listing``.
+"""The scores in the customer list: columns, filters and sorts that scoring adds (``Contribution.list``).
 
 ``customers`` sits below ``scoring`` and may not import it, so scoring describes its part of the list here and
-registers it from ``ScoringConfig.ready``. Every value is read from ``scoring_customerscore`` through the reverse
-one-to-one ``Customer.score``: one LEFT JOIN per page row, and for the score sorts an index range scan on the score
-table (``score_importance`` on ``(importance, customer)``; ``score_churn_list`` and ``score_clv_list`` from
-migration 0004 for churn risk and predicted CLV).
+registers it in ``customers.contrib`` from ``ScoringConfig.ready``. Every value is read from
+``scoring_customerscore`` through the reverse one-to-one ``Customer.score``: one LEFT JOIN per page row, and for the
+score sorts an index range scan on the score table (``score_importance`` on ``(importance, customer)``;
+``score_churn_list`` and ``score_clv_list`` from migration 0004 for churn risk and predicted CLV).
 """
 
 from __future__ import annotations
@@ -16,14 +16,7 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.listing import (
-    ExportColumn,
-    ListColumn,
-    ListExtension,
-    ListFilter,
-    ListSort,
-    list_extension_register,
-)
+from customers.contrib import ExportColumn, ListColumn, ListExtension, ListFilter, ListSort
 from scoring.models import CustomerScore, ScoringSettings, Segment, Tier
 
 CELLS_TEMPLATE = "scoring/list_cells.html"
@@ -156,7 +149,3 @@ SCORE_LIST = ListExtension(
     ),
     form_rows=(("tier", "segment", "churn_min"),),
 )
-
-
-def register() -> None:
-    list_extension_register(SCORE_LIST)

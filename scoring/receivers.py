@@ -1,5 +1,6 @@
-"""Reactions to the apps below: a changed order rescores its customers, and so does a merge, which moves the
-duplicate's orders to the survivor (queued; both signals come after commit)."""
+"""Reactions to the apps below, which only queue work: a changed order rescores its customers, and so does a merge
+(the merge itself moved the duplicate's orders and churn signals inside its transaction; both signals come after
+the commit)."""
 
 from typing import Any
 
@@ -12,10 +13,7 @@ def on_orders_changed(sender: Any, customer_ids: list[int], **kwargs: Any) -> No
 
 
 def on_customer_merged(sender: Any, customer_id: int, merged_customer_id: int, **kwargs: Any) -> None:
-    """The duplicate's churn signals move to the survivor, which is scored with the orders it gained; the
-    duplicate, left with none, loses its score."""
-    from scoring.services import churn_signals_move
+    """The survivor is scored with the orders it gained; the duplicate, left with none, stays unscored."""
     from scoring.tasks import score_customers_task
 
-    churn_signals_move(from_customer_id=merged_customer_id, to_customer_id=customer_id)
     score_customers_task.delay([customer_id, merged_customer_id])

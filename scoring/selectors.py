@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from scoring.engine import fit_check
 from scoring.engine.bgnbd import BgNbdParams
 from scoring.engine.rfm import segment_map
-from scoring.models import CustomerScore, ScoringRun, ScoringSettings, Segment, Tier
+from scoring.models import CustomerScore, ScoreSnapshot, ScoringRun, ScoringSettings, Segment, Tier
 
 AGGREGATE_CACHE_SECONDS = 300
 ACTIVE_STATES = (ScoringRun.State.PENDING, ScoringRun.State.RUNNING)
@@ -101,6 +101,20 @@ class SegmentReport:
     predicted_clv: Decimal | None
     run_id: int | None
     computed_at: datetime
+
+
+def score_for_customer(customer_id: int) -> CustomerScore | None:
+    """A customer's current score, or ``None`` before their first delivered order is scored: what the other apps
+    (the card, the call centre, loyalty's quote) read instead of the score table."""
+    return CustomerScore.objects.filter(customer_id=customer_id).first()
+
+
+def score_snapshots_for_customer(customer_id: int, *, limit: int | None = None) -> list[ScoreSnapshot]:
+    """A customer's monthly score snapshots, oldest first; with ``limit``, only the newest ``limit`` months."""
+    snapshots = ScoreSnapshot.objects.filter(customer_id=customer_id)
+    if limit is None:
+        return list(snapshots.order_by("month"))
+    return list(snapshots.order_by("-month")[:limit])[::-1]
 
 
 def last_succeeded_run() -> ScoringRun | None:

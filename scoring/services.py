@@ -34,8 +34,8 @@ from shop.models import ShopSettings
 __all__ = [
     "churn_signal_clear",
     "churn_signal_raise",
-    "churn_signals_move",
     "score_customers",
+    "score_records_move",
     "scoring_full_run",
     "scoring_run_start",
     "scoring_settings_update",
@@ -294,9 +294,13 @@ def churn_signal_raise(*, customer_id: int, kind: str, source: str, detail: str 
     return signal
 
 
-def churn_signals_move(*, from_customer_id: int, to_customer_id: int) -> int:
-    """After a merge, the duplicate's churn signals stand against the survivor. Returns how many moved."""
-    return ChurnSignal.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id)
+def score_records_move(*, from_customer_id: int, to_customer_id: int) -> dict[str, int]:
+    """Scoring's merge mover, run inside the merge's transaction: the duplicate's churn signals stand against the
+    survivor, and the duplicate, left with no orders, loses its score (the survivor is rescored after the commit,
+    by the ``customer_merged`` receiver). Returns what moved and what was dropped."""
+    signals = ChurnSignal.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id)
+    dropped, _ = CustomerScore.objects.filter(customer_id=from_customer_id).delete()
+    return {"churn_signals": signals, "scores_dropped": dropped}
 
 
 def churn_signal_clear(*, source: str) -> int:

@@ -22,6 +22,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from crm.celery import app as celery_app
+from customers import contrib
+from customers.contrib import Contribution
 from shop.models import User
 from shop.roles import Role
 from shop.services import IssuedToken, token_issue
@@ -248,3 +250,11 @@ def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProces
     for worker in started:
         worker.stop()
     celery_app.conf.task_always_eager = was_eager
+
+
+@pytest.fixture
+def contribute(monkeypatch: pytest.MonkeyPatch) -> Callable[[Contribution], None]:
+    """Register a contribution to the customer (``customers.contrib``) for one test only, the way an app does
+    from its ``AppConfig.ready``; the registry is restored afterwards."""
+    monkeypatch.setattr(contrib, "_CONTRIBUTIONS", dict(contrib._CONTRIBUTIONS))
+    return contrib.contribution_register

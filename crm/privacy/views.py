@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -16,9 +16,12 @@ from django.views.decorators.cache import never_cache
 from crm.privacy.erasure import customer_erase_personal_data
 from crm.privacy.export import customer_personal_data, personal_data_json
 from customers import selectors as customer_selectors
-from customers.models import Customer
+from customers.contrib import CardPanel
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 
 @never_cache  # the file is one person's whole record: no browser or proxy may keep a copy
@@ -78,11 +81,11 @@ def customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The card's panels -----------------------------------------------------------------------------------------------
 
 
-def erasure_notice_section(customer: Customer, user: Any) -> dict[str, Any]:
+def _erasure_notice(customer: Customer, user: Any) -> dict[str, Any]:
     return {"erased_at": customer.erased_at}
 
 
-def personal_data_section(customer: Customer, user: Any) -> dict[str, Any]:
+def _personal_data(customer: Customer, user: Any) -> dict[str, Any]:
     return {
         "export_url": reverse("customer_personal_data", kwargs={"pk": customer.pk})
         if user_can(user, Capability.EXPORT)
@@ -91,3 +94,9 @@ def personal_data_section(customer: Customer, user: Any) -> dict[str, Any]:
         if user_can(user, Capability.ERASE)
         else None,
     }
+
+
+CARD_PANELS = (
+    CardPanel("erasure_notice", "crm/privacy/erasure_notice.html", "main", 10, _erasure_notice),
+    CardPanel("personal_data", "crm/privacy/personal_data.html", "side", 190, _personal_data),
+)

@@ -157,8 +157,9 @@ def follow_up_update(
 
 
 def survey_records_move(*, from_customer_id: int, to_customer_id: int) -> dict[str, int]:
-    """After a merge, the duplicate's surveys, answers and complaints belong to the survivor, whose card shows
-    them; an unsubscribe of either stands for the person. Returns what moved."""
+    """Feedback's merge mover, run inside the merge's transaction: the duplicate's surveys, answers and complaints
+    belong to the survivor, whose card shows them; an unsubscribe of either stands for the person. Returns what
+    moved."""
     with transaction.atomic():
         moved = {
             "invitations": Invitation.objects.filter(customer_id=from_customer_id).update(customer_id=to_customer_id),

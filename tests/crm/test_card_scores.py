@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from crm.card import HISTORY_MONTHS, score_history
 from customers.models import Customer
+from scoring.card import HISTORY_MONTHS, score_history
 from scoring.models import ScoreSnapshot
 from tests.factories import CustomerFactory, CustomerScoreFactory, OrderFactory, make_manager
 

@@ -11,8 +11,9 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connection, transaction
 from django.urls import reverse
 
-from crm.privacy import CONSENT_SOURCE_ERASURE, customer_erase_personal_data, export
+from crm.privacy import CONSENT_SOURCE_ERASURE, customer_erase_personal_data, customer_personal_data
 from customers.calls import call_log
+from customers.contrib import Contribution, ExportPart
 from customers.models import (
     Call,
     CallDirection,
@@ -194,18 +195,18 @@ def test_export_of_an_unknown_customer_is_not_found(client_for):
     assert client_for("Owner").get(reverse("customer_personal_data", args=[999_999])).status_code == 404
 
 
-def test_a_registered_contributor_adds_its_part_to_the_export(client_for, monkeypatch):
+def test_a_registered_contributor_adds_its_part_to_the_export(client_for, contribute):
     customer = CustomerFactory.create()
-    contributors = [*export.EXPORT_CONTRIBUTORS, lambda c: ("loyalty", {"balance": Decimal("15.50"), "id": c.pk})]
-    monkeypatch.setattr(export, "EXPORT_CONTRIBUTORS", contributors)
+    part = ExportPart("loyalty", 900, lambda c: {"balance": Decimal("15.50"), "id": c.pk})
+    contribute(Contribution(app="loyalty", export_parts=(part,)))
     assert export_of(client_for("Owner"), customer)["loyalty"] == {"balance": "15.50", "id": customer.pk}
 
 
-def test_two_contributors_with_one_key_are_refused(monkeypatch):
+def test_two_contributors_with_one_key_are_refused(contribute):
     customer = CustomerFactory.create()
-    monkeypatch.setattr(export, "EXPORT_CONTRIBUTORS", [*export.EXPORT_CONTRIBUTORS, lambda c: ("orders", [])])
+    contribute(Contribution(app="loyalty", export_parts=(ExportPart("orders", 900, lambda c: []),)))
     with pytest.raises(ValueError, match="orders"):
-        export.customer_personal_data(customer)
+        customer_personal_data(customer)
 
 
 # --- Erasure: what it removes and what it keeps ----------------------------------------------------------------------

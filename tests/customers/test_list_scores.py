@@ -1,5 +1,5 @@
 """Scores in the customer list: importance, tier, segment, churn risk and predicted CLV as columns, filters and
-keyset-paginated sorts, plugged in by scoring through customers.listing."""
+keyset-paginated sorts, plugged in by scoring through customers.contrib."""
 
 import ast
 import csv
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from customers import selectors
-from customers.listing import extension_sorts
+from customers.contrib import extension_sorts
 from customers.models import Customer
 from customers.selectors import CustomerFilters, customer_list
 from scoring.models import CustomerScore, ScoringSettings, Segment, Tier

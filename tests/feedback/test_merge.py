@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 import pytest
 
+from customers.merging import customer_merge
 from feedback.models import FollowUp, Invitation, Response, Unsubscribe
 from feedback.services import customer_unsubscribe, invitations_schedule, response_submit
-from orders.merge import customer_merge
 from scoring.models import ChurnSignal
 from shop.models import User
 from tests.feedback.helpers import consent, deliver

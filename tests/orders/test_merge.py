@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from customers.merging import MergeError, customer_merge
 from customers.models import Call, Customer, CustomerMerge, Note, Tag
 from customers.services import CustomerData
-from orders.merge import MergeError, customer_merge
 from orders.models import ChangeOrigin, Order, OrderStatus
 from orders.services import OrderData, order_upsert
 from shop.roles import Role

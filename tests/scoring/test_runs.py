@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone, translation
 
+from customers.merging import customer_merge
 from customers.models import Customer
 from customers.services import CustomerData
-from orders.merge import customer_merge
 from orders.models import ChangeOrigin, Order, OrderStatus
 from orders.services import OrderData, order_change_status, order_upsert
 from scoring import storage

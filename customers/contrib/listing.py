@@ -1,10 +1,11 @@
-"""Extension points of the customer list: columns, filters and sort keys that higher apps plug in.
+"""What an app adds to the customer list: columns, filters and sort keys (``Contribution.list``).
 
 The list lives in ``customers``, the bottom of the customer-facing apps, but shows figures that higher apps compute
 (scores live in ``scoring``, which imports ``customers``, never the other way round). A higher app describes what it
-adds with these dataclasses and registers it once, from its ``AppConfig.ready``; the list's selectors, form, page
-and CSV export then treat the extension's columns like their own. Everything an extension adds is expressed as ORM
-paths from ``Customer`` (``"score__importance"``), so ``customers`` never imports the app that owns the data.
+adds with these dataclasses and registers it in its contribution, from its ``AppConfig.ready``; the list's
+selectors, form, page and CSV export then treat the extension's columns like their own. Everything an extension
+adds is expressed as ORM paths from ``Customer`` (``"score__importance"``), so ``customers`` never imports the app
+that owns the data.
 """
 
 from __future__ import annotations
@@ -87,30 +88,3 @@ class ListExtension:
     export_columns: tuple[ExportColumn, ...] = ()
     # Rows of the filter form: tuples of filter names laid out side by side.
     form_rows: tuple[tuple[str, ...], ...] = ()
-
-
-_EXTENSIONS: dict[str, ListExtension] = {}
-
-
-def list_extension_register(extension: ListExtension) -> None:
-    """Add (or, on a second call with the same name, replace) an app's extension of the list."""
-    _EXTENSIONS[extension.name] = extension
-
-
-def list_extensions() -> list[ListExtension]:
-    return list(_EXTENSIONS.values())
-
-
-def extension_sorts() -> dict[str, ListSort]:
-    return {sort.key: sort for extension in _EXTENSIONS.values() for sort in extension.sorts}
-
-
-def extension_filters() -> dict[str, ListFilter]:
-    return {item.name: item for extension in _EXTENSIONS.values() for item in extension.filters}
-
-
-def extension_annotations() -> dict[str, Expression | F]:
-    annotations: dict[str, Expression | F] = {}
-    for extension in _EXTENSIONS.values():
-        annotations.update(extension.annotations())
-    return annotations

@@ -1,0 +1,70 @@
+"""The feedback app's part of a person's data requests: their surveys, answers and complaints in the export, and
+their erasure. Registered from ``FeedbackConfig.ready``; ``crm.privacy`` runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext
+
+from customers.contrib import Eraser, Erasure, ExportPart
+from customers.models import Customer
+from feedback.models import FollowUpComment, Invitation, InvitationState, Response
+
+
+def _surveys(customer: Customer) -> list[dict[str, Any]]:
+    rows = (
+        Invitation.objects.filter(customer=customer)
+        .select_related("order", "response", "response__follow_up")
+        .prefetch_related("response__follow_up__comments")
+        .order_by("created_at", "id")
+    )
+    surveys = []
+    for invitation in rows:
+        response = getattr(invitation, "response", None)
+        follow_up = getattr(response, "follow_up", None) if response is not None else None
+        surveys.append(
+            {
+                "order": invitation.order.external_id,
+                "channel": invitation.channel,
+                "address": invitation.address,
+                "state": invitation.state,
+                "sent_at": invitation.sent_at,
+                "answer": None
+                if response is None
+                else {
+                    "answered_at": response.created_at,
+                    "product_score": response.product_score,
+                    "service_score": response.service_score,
+                    "recommend_score": response.recommend_score,
+                    "comment": response.comment,
+                },
+                "follow_up": None
+                if follow_up is None
+                else {
+                    "state": follow_up.state,
+                    "outcome": follow_up.outcome,
+                    "resolved_at": follow_up.resolved_at,
+                    "comments": [{"at": c.created_at, "text": c.text} for c in follow_up.comments.all()],
+                },
+            }
+        )
+    return surveys
+
+
+def _erase_surveys(erasure: Erasure) -> dict[str, int]:
+    # The survey's address is a contact; the answer's comment and the staff's comments on the complaint are free
+    # text about the person. The scores given (0–10, 1–5) stay: they carry nothing that names anyone and feed NPS.
+    # A survey still waiting is dropped: it has nowhere to go now.
+    ids = erasure.customer_ids
+    Invitation.objects.filter(customer_id__in=ids, state=InvitationState.DUE).update(
+        state=InvitationState.FAILED, error=gettext("Personal data erased before sending.")
+    )
+    addresses = Invitation.objects.filter(customer_id__in=ids).exclude(address="").update(address="")
+    comments = Response.objects.filter(customer_id__in=ids).exclude(comment="").update(comment="")
+    staff, _ = FollowUpComment.objects.filter(follow_up__customer_id__in=ids).delete()
+    return {"survey_addresses": addresses, "survey_comments": comments, "follow_up_comments": staff}
+
+
+EXPORT_PARTS = (ExportPart("surveys", 300, _surveys),)
+ERASERS = (Eraser("surveys", 300, _erase_surveys),)
