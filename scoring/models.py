@@ -117,10 +117,16 @@ class CustomerScore(models.Model):
     previous_churn_risk = models.FloatField(null=True, blank=True)
     importance = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=10, choices=Tier.choices)
+    # Valuable and at risk: realised value in the top 20 % of the base and churn risk of 50 % or more. A flag of
+    # its own, because importance ranks what is still to come and a departing big spender ranks low by it: these
+    # are the customers a win-back call is for ("Can't lose them" in RF terms, by the model's risk).
+    at_risk_valuable = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes: ClassVar = [
+            # The list's "valuable and at risk" filter has a partial index of its own, score_at_risk_valuable
+            # (migration 0013), like the list's other sorts.
             # The list sorted by importance, and the tier filter read as its importance range (scoring.listing), so
             # no (tier, …) index: nothing reads one, and every full run would rebuild it.
             models.Index(fields=["importance", "customer"], name="score_importance"),

@@ -38,6 +38,7 @@ _FIXED = {
     "bigint": (">i8", 8),
     "integer": (">i4", 4),
     "smallint": (">i2", 2),
+    "boolean": ("u1", 1),
     "double precision": (">f8", 8),
     "date": (">i4", 4),
     "timestamp with time zone": (">i8", 8),

@@ -26,6 +26,9 @@ from shop.models import ShopSettings
 # see); signals carry their own weight.
 RETURN_RISK = 0.1
 SEGMENTS = [segment for row in RF_MAP for segment in row]
+# "Valuable and at risk": realised value at or above the base's 80th percentile, churn risk 50 % or more.
+VALUABLE_QUANTILE = 0.8
+AT_RISK = 0.5
 
 
 @dataclass
@@ -133,6 +136,7 @@ class Scored:
     tier: np.ndarray
     churn: np.ndarray
     reasons: Categorical
+    at_risk_valuable: np.ndarray
 
     @property
     def segment(self) -> Categorical:
@@ -176,6 +180,7 @@ def score(
             "days": _boundaries(stats.days, f, range(1, 5)),
             "monetary": _boundaries(monetary, m, range(1, 5)),
             "importance": _boundaries(worth, importance, range(0, 100)),
+            "valuable_total": float(np.quantile(stats.total, VALUABLE_QUANTILE)) if stats.size else 0.0,
         }
     else:
         cuts = model.cut_points
@@ -185,7 +190,10 @@ def score(
         importance = _score_by(cuts["importance"], worth, first=0)
     churn, reasons = churn_risk(stats, model_churn)
     figures["model_churn"] = model_churn
-    return Scored(stats, today, figures, r, f, m, importance, thresholds.tier_codes(importance), churn, reasons)
+    valuable = stats.total >= model.cut_points.get("valuable_total", np.inf)
+    at_risk_valuable = valuable & (np.nan_to_num(churn) >= AT_RISK)
+    tiers = thresholds.tier_codes(importance)
+    return Scored(stats, today, figures, r, f, m, importance, tiers, churn, reasons, at_risk_valuable)
 
 
 def _model_figures(stats: Stats, model: Model, today: int, shop: ShopSettings) -> dict[str, np.ndarray]:

@@ -63,6 +63,7 @@ def columns(scored: Scored, run_id: int | None, now: datetime) -> dict[str, Any]
         "previous_churn_risk": stats.previous_churn,
         "importance": scored.importance,
         "tier": scored.tiers,
+        "at_risk_valuable": scored.at_risk_valuable,
         "updated_at": now,
     }
 

@@ -212,3 +212,33 @@ def test_a_backtest_that_fails_is_recorded_and_does_not_raise():
     shop = ShopSettings.load()
     backtest = backtest_from_split(split=split, shop=shop, cutoff=100)
     assert (backtest.state, backtest.refusal) == (Backtest.State.REFUSED, "holdout_too_short")
+
+
+def test_valuable_and_at_risk_flags_big_past_spenders_whose_churn_risk_is_high():
+    with time_machine.travel(TODAY, tick=False):
+        seed_shop(customers=400)
+        long_ago = datetime(2024, 12, 1, 12, tzinfo=UTC)
+        for n in range(6):
+            big = buy("+79990000001", f"BIG-{n}", long_ago + timedelta(days=7 * n), total="90000.00")
+        run = run_now()
+    score = score_of(big.customer_id)
+    assert score.churn_risk is not None and score.churn_risk >= 0.5
+    assert score.at_risk_valuable and score.importance < 50
+    flagged = CustomerScore.objects.filter(at_risk_valuable=True)
+    assert all(s.churn_risk >= 0.5 and float(s.total_value) >= run.cut_points["valuable_total"] for s in flagged)
+    assert (
+        not CustomerScore.objects.filter(at_risk_valuable=False, churn_risk__gte=0.5)
+        .filter(total_value__gte=run.cut_points["valuable_total"] + 0.01)
+        .exists()
+    )
+
+
+def test_the_list_filters_valuable_and_at_risk_customers(client_for):
+    with time_machine.travel(TODAY, tick=False):
+        seed_shop(customers=200)
+        run_now()
+    flagged = set(CustomerScore.objects.filter(at_risk_valuable=True).values_list("customer_id", flat=True))
+    assert flagged
+    page = client_for(Role.MANAGER).get("/customers/?at_risk_valuable=on").content.decode()
+    shown = {int(pk) for pk in re.findall(r'href="/customers/(\d+)/"', page)}
+    assert shown and shown <= flagged
