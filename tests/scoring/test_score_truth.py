@@ -225,7 +225,7 @@ def test_valuable_and_at_risk_flags_big_past_spenders_whose_churn_risk_is_high()
     assert score.churn_risk is not None and score.churn_risk >= 0.5
     assert score.at_risk_valuable and score.importance < 50
     flagged = CustomerScore.objects.filter(at_risk_valuable=True)
-    assert all(s.churn_risk >= 0.5 and float(s.total_value) >= run.cut_points["valuable_total"] for s in flagged)
+    assert all((s.churn_risk or 0) >= 0.5 and float(s.total_value) >= run.cut_points["valuable_total"] for s in flagged)
     assert (
         not CustomerScore.objects.filter(at_risk_valuable=False, churn_risk__gte=0.5)
         .filter(total_value__gte=run.cut_points["valuable_total"] + 0.01)
