@@ -84,7 +84,7 @@ def full_run(queue: str, worker_pid: int) -> None:
     wall = time.monotonic() - started
     used = cpu_seconds(worker_pid) - cpu
     print(
-        f"run {run.pk}: {run.customers:,} customers ({run.state}, method {run.method}) {run.fallback_reason}{run.error}"
+        f"run {run.pk}: {run.customers:,} customers ({run.state}, method {run.method}) {run.fallback_sentence}{run.error}"
     )
     print("  steps, s: " + ", ".join(f"{name} {seconds:.2f}" for name, seconds in run.timings.items()))
     print(
@@ -92,6 +92,21 @@ def full_run(queue: str, worker_pid: int) -> None:
         f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
     print(f"  BG/NBD {run.params.get('bgnbd')}, Gamma-Gamma {run.params.get('gamma_gamma')}")
+    print(f"  churn horizon {run.params.get('horizon_days')} days ({run.params.get('horizon_source')})")
+    from scoring.models import Backtest
+
+    backtest = Backtest.objects.filter(run=run).first()
+    if backtest is not None and backtest.state == Backtest.State.SUCCEEDED:
+        figures = backtest.figures
+        print(
+            f"  backtest at {backtest.cutoff} ({backtest.seconds:.2f} s): {figures['customers']:,} customers, repeat "
+            f"purchases actual {figures['repeat_purchases']['actual']:,.0f} / predicted "
+            f"{figures['repeat_purchases']['predicted']:,.0f}; churn AUC {figures['churn']['auc']} (recency alone "
+            f"{figures['churn']['recency_auc']}); top 20% captured {figures['capture'][-1]['importance']:.3f} "
+            f"(by spend {figures['capture'][-1]['spent']:.3f}); reliable {figures['verdict']['reliable']}"
+        )
+    elif backtest is not None:
+        print(f"  backtest {backtest.state}: {backtest.refusal_sentence}{backtest.error}")
 
 
 def rescores(count: int) -> None:

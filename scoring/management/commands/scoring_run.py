@@ -37,4 +37,4 @@ class Command(BaseCommand):
         steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in finished.timings.items())
         self.stdout.write(f"Run {finished.pk}: {finished.customers:,} customers scored ({finished.method}); {steps}.")
         if finished.fallback_reason:
-            self.stdout.write(f"The model fell back to RF scores: {finished.fallback_reason}")
+            self.stdout.write(f"The model fell back to RF scores: {finished.fallback_sentence}")
