@@ -10,6 +10,7 @@ parameters and cut points, which gives exactly what a full run would have given 
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import timedelta
 from typing import Any
@@ -213,7 +214,13 @@ def _succeeded(run_id: int, timings: dict[str, float], finished: dict[str, Any])
     )
 
 
-_models: dict[tuple[int, Any], Model] = {}
+@functools.lru_cache(maxsize=1)
+def _run_model(run_id: int, finished_at: Any) -> Model:
+    """A run's model, parsed once per process and run (a rescore must not pay for the JSON of a hundred cut points
+    every time); the finish time in the key tells apart runs of reset databases. Read-only to its callers: single
+    updates never learn cut points or fall back, the two things that change a model."""
+    run = ScoringRun.objects.get(pk=run_id)
+    return Model(method=run.method, params=run.params, cut_points=run.cut_points)
 
 # The last successful run and the owner's thresholds in one round trip: a rescore's ORM lookups of the two cost
 # more than its statistics.
@@ -234,13 +241,8 @@ def _last_model() -> tuple[int, Model, TierThresholds] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    key = (row[0], row[1])
-    if key not in _models:
-        run = ScoringRun.objects.get(pk=row[0])
-        _models.clear()
-        _models[key] = Model(method=run.method, params=run.params, cut_points=run.cut_points)
     thresholds = TierThresholds(*row[2:]) if row[2] is not None else ScoringSettings.load().thresholds
-    return row[0], _models[key], thresholds
+    return row[0], _run_model(row[0], row[1]), thresholds
 
 
 def score_customers(*, customer_ids: list[int]) -> int:
