@@ -27,10 +27,9 @@ COPY . .
 RUN DJANGO_ENV=production \
     SECRET_KEY=build-only-collectstatic-key-never-used-at-runtime-0123456789 \
     ALLOWED_HOSTS=build.invalid \
-    DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    DATABASE_URL=postgres://build@build.invalid:5432/build \
     REDIS_URL=redis://build.invalid:6379/0 \
-    python manage.py collectstatic --no-input --verbosity 0 \
-    && rm -f /tmp/build.sqlite3
+    python manage.py collectstatic --no-input --verbosity 0
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin retain \
     && mkdir -p /app/var/media \

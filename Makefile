@@ -19,12 +19,9 @@ $(UV):
 install: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
+# The embedded PostgreSQL under var/postgres (unless DATABASE_URL is set), the demo data once, web + worker + beat;
+# PORT=8077 make demo picks the web port. Ctrl-C stops everything and keeps the data.
 demo: install
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py create_demo_users
-	$(PY) manage.py seed_demo --customers 3000 --if-empty
-	$(PY) manage.py seed_feedback --if-empty
-	$(PY) manage.py scoring_run --if-never
 	scripts/demo.sh
 
 test: install
@@ -51,4 +48,5 @@ check-deploy: install
 		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var db.sqlite3
+	-$(PY) -m crm.embedded_db stop
+	rm -rf $(VENV) $(TOOLS) var

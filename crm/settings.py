@@ -1,8 +1,9 @@
 """Retain settings, 12-factor.
 
 Every secret and address comes from the environment. With nothing set, the project runs as a development demo:
-SQLite, a filesystem broker for a real Celery worker and beat, console email. ``DJANGO_ENV=production`` turns on
-the production shape, which refuses to start without its secrets.
+the embedded PostgreSQL that ``make demo`` starts under ``var/postgres`` (crm/embedded_db.py), a filesystem broker
+for a real Celery worker and beat, console email. ``DJANGO_ENV=production`` turns on the production shape, which
+refuses to start without its secrets.
 """
 
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from crm.embedded_db import running_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -47,15 +50,16 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-retain-7f3a9c2e1b4d6a8f0e2c4b6d8a0f2e4c")
     DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-    DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+    # One engine everywhere: an explicit DATABASE_URL, else the demo's embedded PostgreSQL while it runs, else a
+    # backend whose first query says how to get a database (commands that need none keep working).
+    _database_url = env.str("DATABASE_URL", default="") or (running_url() if DJANGO_ENV == "development" else None)
+    DATABASES = {
+        "default": env.db_url_config(_database_url) if _database_url else {"ENGINE": "crm.no_database", "NAME": ""}
+    }
     REDIS_URL = env.str("REDIS_URL", default="")
 
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo runs web, worker and beat on one SQLite file: wait for locks instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -262,6 +266,15 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Demo --------------------------------------------------------------------------------------------------------
+# scripts/demo.sh sets it: the operator's console can simulate a ring and the owner sees the messages the demo's
+# email and SMS backends wrote. Both show customers' data to whoever runs the demo, so production refuses it.
+RETAIN_DEMO = env.bool("RETAIN_DEMO", default=False)
+if PRODUCTION and RETAIN_DEMO:
+    raise ImproperlyConfigured("RETAIN_DEMO must not be set when DJANGO_ENV=production")
+# Where the links in survey emails and SMS point (the demo sets its own host and port).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 
 # --- Telephony -----------------------------------------------------------------------------------------------------
 # Secrets that sign incoming-call webhooks; a format whose secret is empty is switched off (503).

@@ -85,8 +85,7 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        # Name search uses a PostgreSQL trigram index on UPPER(name), created in its own migration (0002) because
-        # SQLite, the demo's database, has no such index.
+        # Name search also has a trigram index on UPPER(name), written as SQL in its own migration (0002).
         indexes: ClassVar = [
             models.Index(fields=["last_order_at", "id"], name="customer_last_order"),
             models.Index(fields=["name", "id"], name="customer_name"),

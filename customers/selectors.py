@@ -482,16 +482,15 @@ def customer_batches(
 def customer_count_estimate() -> tuple[int, bool]:
     """``(number of customers, whether it is an estimate)``.
 
-    On PostgreSQL a large table is never counted: ``pg_class.reltuples`` is the planner's estimate, kept fresh by
-    autovacuum, and costs one index lookup. It counts merged customers too, which a rounded "≈ 1.0 M" absorbs.
-    A small or never-analysed table (reltuples -1) is counted exactly, which is cheap at that size."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as db:
-            db.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table])
-            found = db.fetchone()
-        estimate = int(found[0]) if found else -1
-        if estimate >= EXACT_COUNT_BELOW:
-            return estimate, True
+    A large table is never counted: ``pg_class.reltuples`` is the planner's estimate, kept fresh by autovacuum, and
+    costs one index lookup. It counts merged customers too, which a rounded "≈ 1.0 M" absorbs. A small or
+    never-analysed table (reltuples -1) is counted exactly, which is cheap at that size."""
+    with connection.cursor() as db:
+        db.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table])
+        found = db.fetchone()
+    estimate = int(found[0]) if found else -1
+    if estimate >= EXACT_COUNT_BELOW:
+        return estimate, True
     return Customer.objects.active().count(), False
 
 

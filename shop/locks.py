@@ -14,10 +14,7 @@ def lock_key(name: str) -> int:
 
 def advisory_xact_lock(names: Iterable[str]) -> None:
     """Take PostgreSQL advisory locks on ``names`` until the transaction ends, always in ascending key order so two
-    transactions locking overlapping sets cannot deadlock. Must run inside ``transaction.atomic``. On SQLite (the
-    demo) writers are already serialised by the database lock, so nothing is needed."""
-    if connection.vendor != "postgresql":
-        return
+    transactions locking overlapping sets cannot deadlock. Must run inside ``transaction.atomic``."""
     keys = sorted({lock_key(name) for name in names})
     if not keys:
         return

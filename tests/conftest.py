@@ -165,8 +165,6 @@ def database_url_of_this_process() -> str:
     """The database this test process talks to, as a URL: after ``transactional_db`` it is the test database, so a
     worker started with it sees the rows the test committed."""
     config = connection.settings_dict
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{config['NAME']}"
     credentials = config["USER"] or ""
     if config["PASSWORD"]:
         credentials += f":{config['PASSWORD']}"

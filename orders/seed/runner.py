@@ -14,32 +14,24 @@ import numpy as np
 from django.db import connection, connections, transaction
 
 from orders.seed.shop import ChunkCounts, Period, seed_chunk
-from orders.seed.writers import writer_for
+from orders.seed.writers import Writer
 
 
 @dataclass(frozen=True)
 class Plan:
-    method: str
     period: Period
     currency: str
     tag_ids: dict[str, int]
     entropy: int
 
 
-def resolve_method(method: str) -> str:
-    """``auto`` is COPY on PostgreSQL and plain INSERTs elsewhere."""
-    if method == "auto":
-        return "copy" if connection.vendor == "postgresql" else "insert"
-    return method
-
-
 def seed_one(plan: Plan, index: int, size: int) -> tuple[ChunkCounts, float, int]:
     """Chunk ``index`` of ``size`` customers in one transaction: (counts, seconds, rows written)."""
     started = time.monotonic()
-    writer = writer_for(plan.method)
+    writer = Writer()
     rng = np.random.default_rng(np.random.SeedSequence(plan.entropy, spawn_key=(index,)))
     with transaction.atomic():
-        if connection.vendor == "postgresql" and _may_skip_key_checks():
+        if _may_skip_key_checks():
             # Every foreign key of a chunk points at a row written just before it in the same transaction, by
             # construction (the tests check it). Checking ten million of them again at commit took a third of the
             # time, so where the role may, the chunk skips the key triggers the way pg_restore --disable-triggers does.

@@ -1,4 +1,4 @@
-"""Columns of numpy arrays into tables: COPY on PostgreSQL, ``bulk_create`` anywhere.
+"""Columns of numpy arrays into tables with COPY.
 
 A table is written as a dict of column name → column. A column is a numpy array (``int64`` ids and counts,
 ``bool``, ``datetime64[us]`` in UTC with NaT for NULL, UTF-8 ``bytes``), :class:`Money` (kopecks) or
@@ -6,10 +6,8 @@ A table is written as a dict of column name → column. A column is a numpy arra
 """
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -17,7 +15,6 @@ from django.db import connection, models
 from numpy.typing import NDArray
 
 Ids = NDArray[np.int64]
-ORM_BATCH = 2_000
 NULL = b"\\N"
 _CENTS = np.array([f".{i:02d}".encode() for i in range(100)], dtype=np.bytes_)
 _SECONDS = np.array(
@@ -41,39 +38,27 @@ Columns = dict[str, Column | Callable[[Ids], Column]]
 
 
 def reserve_ids(model: type[models.Model], n: int) -> Ids:
-    """``n`` primary keys for new rows of ``model`` that nothing else will be given.
-
-    PostgreSQL hands them out from the table's own sequence, so concurrent writers are safe. SQLite has no
-    sequence object; its demo settings open every transaction IMMEDIATE, so this transaction holds the write lock
-    already and the ids after the highest ever used (``sqlite_sequence`` remembers deleted ones) are ours.
-    """
+    """``n`` primary keys for new rows of ``model`` that nothing else will be given: PostgreSQL hands them out
+    from the table's own sequence, so concurrent writers are safe."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            (sequence,) = cursor.fetchone()
-            buffer = io.BytesIO()
-            # COPY takes no parameters: the sequence's name (from the catalogue) goes in as a quoted literal.
-            quoted = "'" + sequence.replace("'", "''") + "'"
-            cursor.copy_expert(
-                f"COPY (SELECT nextval({quoted}::regclass) FROM generate_series(1, {int(n)})) TO STDOUT",  # noqa: S608
-                buffer,
-            )
-            return np.array(buffer.getvalue().split(), dtype=np.int64)
-        if connection.vendor == "sqlite":
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (model metadata)
-            highest = cursor.fetchone()[0]
-            cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table])
-            highest = max(highest, cursor.fetchone()[0])
-            return np.arange(highest + 1, highest + 1 + n, dtype=np.int64)
-    raise NotImplementedError(f"seed_demo cannot reserve ids on {connection.vendor}")
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        (sequence,) = cursor.fetchone()
+        buffer = io.BytesIO()
+        # COPY takes no parameters: the sequence's name (from the catalogue) goes in as a quoted literal.
+        quoted = "'" + sequence.replace("'", "''") + "'"
+        cursor.copy_expert(
+            f"COPY (SELECT nextval({quoted}::regclass) FROM generate_series(1, {int(n)})) TO STDOUT",  # noqa: S608
+            buffer,
+        )
+        return np.array(buffer.getvalue().split(), dtype=np.int64)
 
 
 def taken(model: type[models.Model], field: str, values: list[str]) -> set[str]:
     """Which of ``values`` the table already holds in ``field`` (a unique, indexed column)."""
     found: set[str] = set()
-    # SQLite caps the parameters of one statement; PostgreSQL takes a chunk's worth as one array.
-    step = 50_000 if connection.vendor == "postgresql" else 500
+    # Bounds one statement's size: a chunk's values take a few statements.
+    step = 50_000
     for start in range(0, len(values), step):
         batch = values[start : start + step]
         found.update(model._default_manager.filter(**{f"{field}__in": batch}).values_list(field, flat=True))
@@ -81,9 +66,8 @@ def taken(model: type[models.Model], field: str, values: list[str]) -> set[str]:
 
 
 class Writer:
-    """Inserts ``n`` rows; with ``ids``, reserves their primary keys first and returns them in row order."""
-
-    method = ""
+    """Inserts ``n`` rows with one COPY per table and chunk, in COPY's text format built column by column with
+    numpy; with ``ids``, reserves their primary keys first and returns them in row order."""
 
     def __init__(self) -> None:
         self.rows_written = 0
@@ -99,15 +83,6 @@ class Writer:
         return keys
 
     def insert(self, model: type[models.Model], columns: dict[str, Column], n: int) -> None:
-        raise NotImplementedError
-
-
-class CopyWriter(Writer):
-    """PostgreSQL: one COPY per table and chunk, in COPY's text format built column by column with numpy."""
-
-    method = "copy"
-
-    def insert(self, model: type[models.Model], columns: dict[str, Column], n: int) -> None:
         line: Any = b""
         for position, column in enumerate(columns.values()):
             text = _text(column)
@@ -116,42 +91,6 @@ class CopyWriter(Writer):
         names = ", ".join(connection.ops.quote_name(name) for name in columns)
         with connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {model._meta.db_table} ({names}) FROM STDIN", io.BytesIO(b"".join(rows.tolist())))
-
-
-class OrmWriter(Writer):
-    """Any database: ``bulk_create`` in batches, with the reserved primary keys set on the objects."""
-
-    method = "orm"
-
-    def insert(self, model: type[models.Model], columns: dict[str, Column], n: int) -> None:
-        values = {name: list(_python(column, n)) for name, column in columns.items()}
-        names = list(values)
-        objects = [model(**{name: values[name][i] for name in names}) for i in range(n)]
-        model._default_manager.bulk_create(objects, batch_size=ORM_BATCH)
-
-
-class InsertWriter(Writer):
-    """Any database: plain multi-row INSERTs through ``executemany``, with values already in the form Django's
-    backends store (text moments in UTC to the second, decimals as text). ``bulk_create`` prepares every value of
-    every row through its field, which made the demo's 3,000 customers take 12 s instead of 2 s on SQLite."""
-
-    method = "insert"
-
-    def insert(self, model: type[models.Model], columns: dict[str, Column], n: int) -> None:
-        names = list(columns)
-        values = [list(_plain(columns[name], n)) for name in names]
-        quoted = ", ".join(connection.ops.quote_name(name) for name in names)
-        placeholders = ", ".join(["%s"] * len(names))
-        # Table and column names come from the model's metadata, never from input.
-        sql = f"INSERT INTO {model._meta.db_table} ({quoted}) VALUES ({placeholders})"  # noqa: S608
-        with connection.cursor() as cursor:
-            for start in range(0, n, 10_000):
-                cursor.executemany(sql, list(zip(*(column[start : start + 10_000] for column in values), strict=True)))
-
-
-def writer_for(method: str) -> Writer:
-    """``copy`` (PostgreSQL only), ``insert`` or ``orm`` (``bulk_create``)."""
-    return {"copy": CopyWriter, "insert": InsertWriter, "orm": OrmWriter}[method]()
 
 
 def _text(column: Column) -> Any:
@@ -187,45 +126,3 @@ def _timestamps(moments: NDArray[np.datetime64]) -> Any:
     days = np.datetime_as_string(np.arange(first, last + 1).astype("datetime64[D]")).astype("S10")
     text = np.strings.add(days[day - first], _SECONDS[seconds % 86_400])
     return np.where(missing, NULL, text)
-
-
-def _plain(column: Column, n: int) -> Iterator[Any]:
-    """A column as values a DB-API cursor binds the way Django's backends store them."""
-    if isinstance(column, Nullable):
-        for value, present in zip(_plain(column.values, n), column.present.tolist(), strict=True):
-            yield value if present else None
-        return
-    if isinstance(column, Money):
-        yield from (raw.decode() for raw in _text(column).tolist())
-        return
-    if isinstance(column, np.ndarray) and column.dtype.kind == "M":
-        moments = column.astype("datetime64[s]")
-        text = np.strings.replace(np.datetime_as_string(moments), "T", " ").tolist()
-        yield from (None if missing else value for value, missing in zip(text, np.isnat(moments).tolist(), strict=True))
-        return
-    yield from _python(column, n)
-
-
-def _python(column: Column, n: int) -> Iterator[Any]:
-    """A column as the Python values model fields take: str, int, bool, Decimal, aware datetimes, None."""
-    if isinstance(column, Nullable):
-        for value, present in zip(_python(column.values, n), column.present.tolist(), strict=True):
-            yield value if present else None
-        return
-    if isinstance(column, Money):
-        for kopecks in column.kopecks.tolist():
-            yield Decimal(kopecks).scaleb(-2)
-        return
-    if column is None or isinstance(column, int | str | bool):
-        yield from (column for _ in range(n))
-        return
-    values: Any = column
-    if values.dtype.kind == "M":
-        for moment in values.astype("datetime64[us]").astype(datetime).tolist():
-            yield None if moment is None else moment.replace(tzinfo=UTC)
-        return
-    if values.dtype.kind == "S":
-        for raw in values.tolist():
-            yield raw.decode()
-        return
-    yield from values.tolist()

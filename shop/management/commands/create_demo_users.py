@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from shop.models import User
@@ -19,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         suffix = str(options["password_suffix"])
-        self.stdout.write("Demo accounts (sign in at http://127.0.0.1:8000/):")
+        self.stdout.write(f"Demo accounts (sign in at {settings.PUBLIC_BASE_URL.rstrip('/')}/):")
         for username, first, last, role, extension in DEMO_USERS:
             password = f"{username}{suffix}"
             user = User.objects.filter(username=username).first()
