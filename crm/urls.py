@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("shop/", include("shop.urls")),
     path("call/", include("crm.urls_call")),
+    path("demo/", include("crm.demo.urls")),
     path("shop/webhooks/", include("orders.webhooks.urls")),
     path("imports/", include("orders.imports.urls")),
     path("customers/", include("customers.urls")),

@@ -130,5 +130,9 @@ def sms_backend() -> SmsBackend:
     api_id = getattr(settings, "SMS_RU_API_ID", "") or os.environ.get("SMS_RU_API_ID", "")
     if api_id:
         return SmsRuBackend(api_id)
-    path = os.environ.get("FEEDBACK_SMS_FILE") or str(Path(settings.BASE_DIR) / "var" / "sms.log")
-    return FileSmsBackend(path)
+    return FileSmsBackend(str(sms_file_path()))
+
+
+def sms_file_path() -> Path:
+    """Where the file backend writes (and the demo's outbox page reads): ``FEEDBACK_SMS_FILE`` or var/sms.log."""
+    return Path(os.environ.get("FEEDBACK_SMS_FILE") or Path(settings.BASE_DIR) / "var" / "sms.log")
