@@ -9,7 +9,7 @@ import email
 import email.policy
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -80,6 +80,9 @@ def _read_email(raw: bytes) -> OutboxMessage:
         sent_at = parsedate_to_datetime(str(message["Date"])) if message["Date"] else None
     except (TypeError, ValueError):
         sent_at = None
+    if sent_at is not None and sent_at.tzinfo is None:
+        # Django writes the date in UTC as "-0000", which RFC 2822 reads as "zone unknown": a naive datetime.
+        sent_at = sent_at.replace(tzinfo=UTC)
     return OutboxMessage(
         channel="email",
         to=str(message["To"] or ""),

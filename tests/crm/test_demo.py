@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.demo import outbox
 from customers.models import Call, CallState, Customer
 from feedback.models import Invitation, InvitationState
 from feedback.services import invitations_schedule, invitations_send_batch
@@ -189,6 +190,17 @@ def test_the_outbox_shows_sent_survey_emails_and_sms_with_links_that_open_the_su
     for link in links:
         survey = Client().get(link)
         assert survey.status_code == 200 and "<form" in survey.content.decode()
+
+
+def test_the_outbox_reads_when_each_email_was_sent_as_a_moment_in_time(demo: None, files: Path) -> None:
+    due_invitation("E-0005", sms=False)
+    invitations_send_batch()
+
+    (message,) = outbox.outbox_emails()
+
+    assert message.sent_at is not None and message.sent_at.tzinfo is not None
+    assert abs(message.sent_at - timezone.now()) < timedelta(minutes=1)
+    assert message.survey_path.startswith("/feedback/s/") and "unsubscribe" not in message.survey_path
 
 
 def test_the_outbox_sends_the_next_waiting_survey_through_the_file_backend(
