@@ -28,6 +28,7 @@ from shop.models import User
 from shop.roles import Role
 from shop.services import IssuedToken, token_issue
 from tests.factories import make_user
+from tests.prerequisites import prerequisite_missing
 
 
 @pytest.fixture(autouse=True)
@@ -149,7 +150,7 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A throwaway redis-server on a free port, answering PING; stopped after the test if the test did not."""
     executable = shutil.which("redis-server")
     if executable is None:
-        pytest.skip("redis-server is not installed: install redis-server (Debian package redis-server)")
+        prerequisite_missing("redis-server is not installed: install redis-server (Debian package redis-server)")
     # The port is free when chosen but another process may take it before redis binds: try a few.
     for attempt in range(3):
         server = _start_redis(executable, tmp_path / f"redis-{attempt}.log")
@@ -201,11 +202,13 @@ def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProces
     The worker runs ``crm.settings`` with ``DJANGO_ENV=test``, the broker from ``REDIS_URL`` and this process's
     database (request ``transactional_db`` first when the task reads rows the test wrote). While a worker fixture
     is active, tasks sent from the test go to the broker instead of running eagerly. Skips when ``REDIS_URL`` is
-    unset: the demo's filesystem broker is not what production runs on.
+    unset (fails under CI): the demo's filesystem broker is not what production runs on.
     """
     redis_url = os.environ.get("REDIS_URL", "")
     if not redis_url:
-        pytest.skip("REDIS_URL is not set: a real Celery worker needs Redis, e.g. REDIS_URL=redis://127.0.0.1:6379/1")
+        prerequisite_missing(
+            "REDIS_URL is not set: a real Celery worker needs Redis, e.g. REDIS_URL=redis://127.0.0.1:6379/1"
+        )
     was_eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     started: list[WorkerProcess] = []

@@ -18,6 +18,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from shop.models import User
 from tests.factories import TEST_PASSWORD
+from tests.prerequisites import prerequisite_missing
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,7 +44,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package")
+        prerequisite_missing(f"{CHROMIUM} is missing: install Debian's chromium package")
     # Playwright's sync API keeps an event loop running in this thread, and Django refuses database calls from a
     # thread with a running loop; the calls are in fact synchronous, so the guard is lifted while the browser lives.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

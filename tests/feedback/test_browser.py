@@ -17,6 +17,7 @@ from feedback.services import response_submit
 from scoring.models import Segment
 from tests.factories import make_manager
 from tests.feedback.helpers import consent, deliver, score
+from tests.prerequisites import prerequisite_missing
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -27,8 +28,8 @@ ARGS = [
 
 @pytest.fixture
 def phone_browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("no chromium at /usr/bin/chromium")
+    if not os.access(CHROMIUM, os.X_OK):
+        prerequisite_missing(f"{CHROMIUM} is missing: install Debian's chromium package")
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still sync.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
