@@ -7,6 +7,7 @@ instead of OFFSET, and never counts the whole table (the unfiltered total is Pos
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,6 +21,8 @@ from django.db.models import (
     BooleanField,
     ExpressionWrapper,
     F,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -559,3 +562,14 @@ def phone_owner(number: str) -> Customer | None:
 
 def tag_choices() -> QuerySet[Tag]:
     return Tag.objects.only("id", "name").order_by("name")
+
+
+def random_phone_number() -> str | None:
+    """A phone number of a customer who was not merged away, drawn at random without scanning the table (a random id
+    between the lowest and the highest, then the first number at or after it); None when nobody has one."""
+    numbers = CustomerPhone.objects.filter(customer__merged_into__isnull=True)
+    bounds = numbers.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return None
+    pick = random.randint(bounds["low"], bounds["high"])
+    return numbers.filter(pk__gte=pick).order_by("pk").values_list("number", flat=True).first()

@@ -143,3 +143,8 @@ def response_rate(*, since: datetime | None = None) -> dict[str, Any]:
 def latest_comments(limit: int = 20) -> QuerySet[Response]:
     """The newest answers with a comment (the index on created_at walks back until it has ``limit``)."""
     return Response.objects.exclude(comment="").select_related("customer").order_by("-created_at")[:limit]
+
+
+def invitation_waiting_longest() -> Invitation | None:
+    """The invitation still due whose hour is earliest (the next one the sender would take)."""
+    return Invitation.objects.filter(state=InvitationState.DUE).order_by("due_at", "pk").first()

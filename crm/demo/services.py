@@ -1,20 +1,24 @@
 """The demo's writes: a ring or a hang-up through the telephony webhook's own path, a survey sent ahead of its hour."""
 
+from __future__ import annotations
+
 import json
-import random
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Max, Min
 
 from customers.calls import CallEvent, call_event_apply
-from customers.models import Call, CustomerPhone
+from customers.selectors import random_phone_number
 from customers.telephony import TelephonyNotConfigured, parse_generic
-from feedback.models import Invitation, InvitationState
+from feedback.selectors import invitation_waiting_longest
 from feedback.services import invitation_send
 from shop.signing import hmac_hex
+
+if TYPE_CHECKING:
+    from customers.models import Call
+    from feedback.models import Invitation
 
 # Calls the demo made carry this prefix in their telephony call id, so a real PBX's calls are never touched.
 DEMO_CALL_PREFIX = "demo-"
@@ -66,21 +70,15 @@ def is_demo_call(call: Call) -> bool:
 
 
 def demo_caller_number() -> str | None:
-    """A demo customer's phone number, drawn at random without scanning the table (a random id, then the next
-    number at or after it); None when no customer has one."""
-    bounds = CustomerPhone.objects.filter(customer__merged_into__isnull=True).aggregate(low=Min("pk"), high=Max("pk"))
-    if bounds["low"] is None:
-        return None
-    pick = random.randint(bounds["low"], bounds["high"])
-    numbers = CustomerPhone.objects.filter(customer__merged_into__isnull=True).order_by("pk")
-    return numbers.filter(pk__gte=pick).values_list("number", flat=True).first()
+    """A demo customer's phone number at random; None when no customer has one."""
+    return random_phone_number()
 
 
 def demo_survey_send_next() -> Invitation | None:
     """Send the survey invitation that waits longest for its hour now, through the real sender and the demo's
     file backends (at most once: :func:`feedback.services.invitation_send` claims the row first). None when no
     invitation waits."""
-    waiting = Invitation.objects.filter(state=InvitationState.DUE).order_by("due_at", "pk").first()
+    waiting = invitation_waiting_longest()
     if waiting is None:
         return None
     invitation_send(invitation_id=waiting.pk)
