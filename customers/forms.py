@@ -140,7 +140,9 @@ class CustomerFilterForm(forms.Form):
             orders_max=data.get("orders_max"),
             spent_min=data.get("spent_min"),
             spent_max=data.get("spent_max"),
-            extra=tuple((name, data[name]) for name in self.extension_filters if data.get(name) not in (None, "", False)),
+            extra=tuple(
+                (name, data[name]) for name in self.extension_filters if data.get(name) not in (None, "", False)
+            ),
         )
 
 

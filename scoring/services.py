@@ -222,6 +222,7 @@ def _run_model(run_id: int, finished_at: Any) -> Model:
     run = ScoringRun.objects.get(pk=run_id)
     return Model(method=run.method, params=run.params, cut_points=run.cut_points)
 
+
 # The last successful run and the owner's thresholds in one round trip: a rescore's ORM lookups of the two cost
 # more than its statistics.
 _LAST_RUN = """
