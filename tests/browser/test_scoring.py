@@ -86,6 +86,8 @@ def test_the_segments_page_draws_its_charts_and_leads_to_the_filtered_list(sign_
     page.locator("[data-nav=segments]").click()
 
     expect(page.get_by_test_id("scored-customers")).to_have_text("2")
+    # The charts' scripts sit at the end of the page, after the text the line above waits for.
+    page.wait_for_function("() => window.Chart && Chart.getChart('segments-chart') && Chart.getChart('tiers-chart')")
     assert page.evaluate("Chart.getChart('segments-chart').data.datasets[0].data") == [1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
     assert page.evaluate("Chart.getChart('tiers-chart').data.datasets[0].data") == [1, 0, 1, 0]
     page.locator('[data-table=rf-map] td[data-cell="55"] a').click()
