@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
 from customers.models import Customer, Tag
@@ -65,6 +66,12 @@ class Command(BaseCommand):
                 f"  {totals.customers:>10,} customers {totals.orders:>11,} orders  "
                 f"(chunk: {counts.orders:,} orders, {rows:,} rows in {seconds:.1f} s, {rows / max(seconds, 1e-9):,.0f} rows/s)"
             )
+        # Fresh planner statistics for the tables COPY just filled: autovacuum gets to them only after a while, and
+        # until then a changed order's rescore was planned as a bitmap AND over every delivered order (1.6 s on a
+        # million customers instead of 4 ms).
+        if sizes:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
