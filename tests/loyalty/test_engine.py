@@ -1,5 +1,6 @@
 """The rule engine on its own: tiers, the win-back curve, control groups, stacking, rounding (no database)."""
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from loyalty.engine.evaluate import (
     in_control_group,
     win_back_value,
 )
-from loyalty.engine.params import Kind, ParamsError, params_to_json, parse_params
+from loyalty.engine.params import Kind, ParamsError, WinBackParams, params_to_json, parse_params
 
 TODAY = date(2026, 12, 5)
 D = Decimal
@@ -29,8 +30,8 @@ def tiers_rule(rule_id: int = 1, **kwargs: object) -> Rule:
     return Rule(id=rule_id, kind=Kind.CUMULATIVE, params=params, **kwargs)  # type: ignore[arg-type]
 
 
-def win_back_rule(raw: dict[str, object], rule_id: int = 2, **kwargs: object) -> Rule:
-    return Rule(id=rule_id, kind=Kind.WIN_BACK, params=parse_params(Kind.WIN_BACK, raw), **kwargs)  # type: ignore[arg-type]
+def win_back_rule(raw: Mapping[str, object], rule_id: int = 2, **kwargs: object) -> Rule:
+    return Rule(id=rule_id, kind=Kind.WIN_BACK, params=parse_params(Kind.WIN_BACK, dict(raw)), **kwargs)  # type: ignore[arg-type]
 
 
 def quote_for(facts: Facts, rules: list[Rule], total: str = "1000.00", **kwargs: object):  # type: ignore[no-untyped-def]
@@ -59,13 +60,13 @@ def test_cumulative_tier_by_spend_counts_lifetime_delivered_spend() -> None:
     assert quote_for(Facts(customer_id=1, lifetime_spend=D("50000.00")), [rule]).discount == D("70.00")
 
 
-STEPS = {
+STEPS: dict[str, object] = {
     "value_kind": "percent",
     "curve": "steps",
     "steps": [["0.5", "5"], ["0.7", "10"], ["0.9", "15"]],
     "risk_threshold": "0.5",
 }
-LINEAR = {
+LINEAR: dict[str, object] = {
     "value_kind": "percent", "curve": "linear", "risk_from": "0.5", "risk_to": "0.9", "value_from": "5",
     "value_to": "25", "risk_threshold": "0.5",
 }  # fmt: skip
@@ -91,6 +92,7 @@ def test_win_back_linear_curve_grows_with_churn_risk(risk: float, percent: str) 
 def test_win_back_is_scaled_by_predicted_value_and_capped() -> None:
     raw = {**LINEAR, "clv_reference": "10000", "scale_min": "0.5", "scale_max": "2", "cap": "30"}
     params = parse_params(Kind.WIN_BACK, raw)
+    assert isinstance(params, WinBackParams)
     assert win_back_value(params, 0.9, D("5000")) == D("12.5")  # 25 % × 0.5
     assert win_back_value(params, 0.9, D("1000")) == D("12.5")  # clamped at scale_min
     assert win_back_value(params, 0.7, D("20000")) == D("30")  # 15 % × 2 = 30, at the cap
