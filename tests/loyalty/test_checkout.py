@@ -340,3 +340,18 @@ def test_a_coupon_left_unused_stays_usable() -> None:
     coupon = CouponFactory.create()
     loyalty_quote(customer=coupon.customer, cart=Cart(total=Decimal("1000")), code=coupon.code)
     assert Coupon.objects.get(pk=coupon.pk).used_at is None
+
+
+def test_reasons_read_in_russian() -> None:
+    from django.utils import translation
+
+    from loyalty.engine.evaluate import Reason
+    from loyalty.reasons import reason_text
+
+    with translation.override("ru"):
+        text = reason_text(
+            Reason("tier_reached", {"basis": "orders", "from": Decimal("5"), "percent": Decimal("5.00")})
+        )
+        control = reason_text(Reason("control_group"))
+    assert text == "Скидка 5%: от 5 доставленных заказов"
+    assert control.startswith("В контрольной группе правила")
