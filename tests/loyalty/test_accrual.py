@@ -163,3 +163,13 @@ def test_a_review_of_an_undelivered_order_is_refused() -> None:
     with pytest.raises(LoyaltyError) as error:
         review_reward_grant(order=OrderFactory.create(status="new"), user=make_manager())
     assert error.value.code == "not_delivered"
+
+
+def test_the_sweep_accrues_a_delivery_whose_message_was_lost() -> None:
+    from loyalty.tasks import loyalty_sweep_task
+
+    LoyaltyRuleFactory.create()
+    order = OrderFactory.create(status="delivered", delivered_at=timezone.now(), total=Decimal("1000.00"))
+    assert loyalty_sweep_task.delay().get() == 1
+    assert loyalty_sweep_task.delay().get() == 1
+    assert balance(order.customer_id) == Decimal("50.00")
