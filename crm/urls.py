@@ -40,6 +40,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("feedback/", include("feedback.urls")),
     path("scoring/", include("scoring.urls")),
+    path("loyalty/", include("loyalty.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     re_path(r"^api/v1/", views.ApiNotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),

@@ -106,5 +106,18 @@ def rules_for_user(user: Any) -> list[LoyaltyRule]:
     return list(LoyaltyRule.objects.order_by("-is_active", "name", "pk"))
 
 
+def rule_for_user(user: Any, pk: int) -> LoyaltyRule:
+    """The one accessor for a rule addressed by an id from a URL: ``view_rules`` or ``configure``."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    if not (user_can(user, Capability.CONFIGURE) or user_can(user, Capability.VIEW_RULES)):
+        raise PermissionDenied
+    rule = LoyaltyRule.objects.filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    return rule
+
+
 def rule_history(rule_id: int, limit: int = 50) -> list[LoyaltyRuleChange]:
     return list(LoyaltyRuleChange.objects.filter(rule_id=rule_id).select_related("changed_by")[:limit])

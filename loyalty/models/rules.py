@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loyalty.engine.params import Kind, ParamsError, parse_params
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -44,7 +45,7 @@ class LoyaltyRule(models.Model):
     empty meaning "any"); the kind's parameters are JSON validated by ``loyalty.engine.params`` on every save, so
     a rule that the engine could not read never reaches the database."""
 
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("loyalty rule", "name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=RuleKind.choices)
     params = models.JSONField(_("parameters"), default=dict)
     is_active = models.BooleanField(_("active"), default=False)
@@ -146,3 +147,9 @@ class LoyaltyRuleChange(models.Model):
     def changed_fields(self) -> list[str]:
         before = self.before or {}
         return sorted(key for key in self.after if before.get(key) != self.after.get(key))
+
+    @property
+    def diff(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for each field that changed."""
+        before = self.before or {}
+        return [(name, before.get(name), self.after.get(name)) for name in self.changed_fields]
