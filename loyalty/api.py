@@ -2,7 +2,7 @@
 order, once per ``Idempotency-Key``). One class per operation, each with its input and output serializers."""
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -10,20 +10,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.contacts import EmailError, normalize_email
-from customers.models import Customer, CustomerEmail
-from customers.selectors import phone_owner, survivor_of
+from customers.contacts import EmailError
 from loyalty.engine.evaluate import Cart, CartLine
 from loyalty.errors import LoyaltyError
 from loyalty.reasons import reason_text
+from loyalty.selectors import customer_for_checkout
 from loyalty.services import CheckoutQuote, loyalty_quote, loyalty_redeem
 from loyalty.services.ledger import spendable
 from orders.api import MoneyField, default_source
 from shop.idempotency import HEADER, idempotent
 from shop.models import IntegrationToken, ShopSettings
 from shop.permissions import HasCapability
-from shop.phones import PhoneError, normalize_phone
+from shop.phones import PhoneError
 from shop.roles import Capability
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 
 def error_response(code: str, message: str, *, field: str = "", status: int = 422) -> Response:
@@ -133,28 +135,13 @@ class RedeemOutputSerializer(serializers.Serializer):
     balance_after = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-def find_customer(ref: dict[str, Any]) -> Customer:
-    """By id, else phone (any format), else email; a merged duplicate answers as its survivor."""
-    customer: Customer | None = None
-    if ref.get("id"):
-        customer = Customer.objects.filter(pk=ref["id"]).first()
-    elif ref.get("phone"):
-        try:
-            customer = phone_owner(normalize_phone(ref["phone"], ShopSettings.load().phone_region))
-        except PhoneError as error:
-            raise LoyaltyError("invalid_phone", str(error), field="customer", status=400) from error
-    elif ref.get("email"):
-        try:
-            address = normalize_email(ref["email"])
-        except EmailError as error:
-            raise LoyaltyError("invalid_email", str(error), field="customer", status=400) from error
-        row = CustomerEmail.objects.filter(address=address).select_related("customer").first()
-        customer = row.customer if row else None
-    if customer is None:
-        raise LoyaltyError(
-            "customer_not_found", "No customer matches the id, phone or email given.", field="customer", status=404
-        )
-    return survivor_of(customer)
+def find_customer(ref: dict[str, Any]) -> "Customer":
+    try:
+        return customer_for_checkout(customer_id=ref.get("id"), phone=ref.get("phone", ""), email=ref.get("email", ""))
+    except PhoneError as error:
+        raise LoyaltyError("invalid_phone", str(error), field="customer", status=400) from error
+    except EmailError as error:
+        raise LoyaltyError("invalid_email", str(error), field="customer", status=400) from error
 
 
 def cart_of(data: dict[str, Any]) -> Cart:
@@ -168,7 +155,7 @@ def cart_of(data: dict[str, Any]) -> Cart:
     return Cart(total=data["total"], lines=lines)
 
 
-def quote_payload(customer: Customer, result: CheckoutQuote) -> dict[str, Any]:
+def quote_payload(customer: "Customer", result: CheckoutQuote) -> dict[str, Any]:
     quote = result.quote
     return {
         "customer_id": customer.pk,

@@ -1,25 +1,19 @@
-"""A customer's facts as the rules see them, read through the lower apps.
-
-The score is read from ``scoring``'s table as it stands (``churn_risk`` is used as the stored figure, whatever the
-model behind it); scoring's selectors have no per-customer read yet, so this is the one place loyalty touches that
-model. Orders come through ``orders.selectors``."""
+"""A customer's facts as the rules see them, read through the lower apps' selectors: the score from
+``scoring.selectors`` (``churn_risk`` used as the stored figure, whatever the model behind it), the delivered orders
+from ``orders.selectors``."""
 
 from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.engine.evaluate import Facts
 from orders.selectors import delivered_summary
-from scoring.models import CustomerScore
+from scoring.selectors import score_for_customer
 
 
 def customer_facts(customer: Customer) -> Facts:
     """Two queries: the delivered-orders aggregate and the score row."""
     summary = delivered_summary(customer.pk)
-    score = (
-        CustomerScore.objects.filter(customer_id=customer.pk)
-        .only("churn_risk", "segment", "tier", "predicted_clv")
-        .first()
-    )
+    score = score_for_customer(customer.pk)
     last = summary.last_placed_at or customer.last_order_at
     return Facts(
         customer_id=customer.pk,

@@ -25,7 +25,7 @@ from loyalty.engine.params import (
 )
 from loyalty.models import LoyaltyRule
 from loyalty.rulebook import engine_rule
-from scoring.models import CustomerScore
+from scoring.models import CustomerScore, Segment, Tier
 
 CENT = Decimal("0.01")
 
@@ -42,6 +42,14 @@ class Preview:
     @property
     def treated(self) -> int:
         return self.qualifying - self.control
+
+    def segment_rows(self) -> list[tuple[str, int]]:
+        """(label in the reader's language, customers), largest first."""
+        return [(str(Segment(key).label), n) for key, n in self.by_segment.most_common() if key in Segment.values]
+
+    def tier_rows(self) -> list[tuple[str, int]]:
+        """Every tier, VIP first, with its count (zero included)."""
+        return [(str(Tier(key).label), self.by_tier.get(key, 0)) for key in Tier.values]
 
 
 def _per_order_value(params: Any, facts: Facts, average: Decimal) -> Decimal | None:

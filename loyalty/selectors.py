@@ -9,8 +9,14 @@ from typing import Any
 
 from django.utils import timezone
 
+from customers.contacts import normalize_email
+from customers.models import Customer, CustomerEmail
+from customers.selectors import phone_owner, survivor_of
+from loyalty.errors import LoyaltyError
 from loyalty.models import Coupon, LedgerEntry, LoyaltyAccount, LoyaltyRule, LoyaltyRuleChange, ReferralCode
+from shop.models import ShopSettings
 from shop.permissions import user_can
+from shop.phones import normalize_phone
 from shop.roles import Capability
 
 
@@ -121,3 +127,22 @@ def rule_for_user(user: Any, pk: int) -> LoyaltyRule:
 
 def rule_history(rule_id: int, limit: int = 50) -> list[LoyaltyRuleChange]:
     return list(LoyaltyRuleChange.objects.filter(rule_id=rule_id).select_related("changed_by")[:limit])
+
+
+def customer_for_checkout(*, customer_id: int | None = None, phone: str = "", email: str = "") -> Customer:
+    """The customer a checkout names: by id, else phone (any format), else email; a merged duplicate answers as its
+    survivor. Raises ``PhoneError``/``EmailError`` for an unreadable contact and :class:`LoyaltyError`
+    ``customer_not_found`` when nobody matches."""
+    customer: Customer | None = None
+    if customer_id:
+        customer = Customer.objects.filter(pk=customer_id).first()
+    elif phone:
+        customer = phone_owner(normalize_phone(phone, ShopSettings.load().phone_region))
+    elif email:
+        row = CustomerEmail.objects.filter(address=normalize_email(email)).select_related("customer").first()
+        customer = row.customer if row else None
+    if customer is None:
+        raise LoyaltyError(
+            "customer_not_found", "No customer matches the id, phone or email given.", field="customer", status=404
+        )
+    return survivor_of(customer)

@@ -18,7 +18,6 @@ from loyalty.forms import PARAM_EXAMPLES, RuleForm
 from loyalty.models import LoyaltyRule, RuleKind
 from loyalty.preview import rule_preview
 from loyalty.services import rule_create, rule_update
-from scoring.models import Segment, Tier
 from shop.models import ShopSettings
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
@@ -50,16 +49,14 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rule = selectors.rule_for_user(request.user, pk)
     preview = rule_preview(rule)
-    segments = [(str(Segment(key).label), n) for key, n in preview.by_segment.most_common() if key in Segment.values]
-    tiers = [(str(Tier(key).label), preview.by_tier.get(key, 0)) for key in Tier.values]
     return render(
         request,
         "loyalty/rule_detail.html",
         {
             "rule": rule,
             "preview": preview,
-            "segments": segments,
-            "tiers": tiers,
+            "segments": preview.segment_rows(),
+            "tiers": preview.tier_rows(),
             "history": selectors.rule_history(rule.pk),
             "currency": ShopSettings.load().currency,
             "can_configure": user_can(request.user, Capability.CONFIGURE),

@@ -10,11 +10,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from loyalty.errors import BalanceError, LoyaltyError
 from loyalty.models import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyRule, Purpose, Redemption
 from orders.models import Order
@@ -25,10 +26,26 @@ from shop.roles import Capability
 ZERO = Decimal("0.00")
 
 
+def _customers_key_share(ids: list[int]) -> None:
+    """``FOR KEY SHARE`` on the customer rows first, in id order: every ledger row and redemption inserted later
+    takes this lock anyway (its foreign key), and taking it before the account keeps the global lock order of
+    docs/architecture.md (customer rows, then an app's own rows), so a merge (which locks the customers, then
+    moves the accounts) and a redemption of the same customer cannot deadlock."""
+    if connection.vendor != "postgresql" or not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Customer._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
+            [ids],
+        )
+
+
 def accounts_lock(customer_ids: Iterable[int]) -> dict[int, LoyaltyAccount]:
     """Create the missing accounts (``ON CONFLICT DO NOTHING``, so two first movements do not collide) and lock
-    all of them in ascending id order. Must run inside ``transaction.atomic``."""
+    all of them in ascending id order, after a key-share lock on their customer rows. Must run inside
+    ``transaction.atomic``."""
     ids = sorted(set(customer_ids))
+    _customers_key_share(ids)
     LoyaltyAccount.objects.bulk_create([LoyaltyAccount(customer_id=pk) for pk in ids], ignore_conflicts=True)
     return {a.pk: a for a in LoyaltyAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 

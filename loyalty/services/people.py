@@ -48,7 +48,12 @@ def loyalty_merge_customers(*, survivor_id: int, duplicate_id: int) -> dict[str,
         ReferralCode.objects.filter(customer_id=duplicate_id).update(is_active=False)
     if not ReferralUse.objects.filter(referee_id=survivor_id).exists():
         ReferralUse.objects.filter(referee_id=duplicate_id).update(referee_id=survivor_id)
-    return {"credit_lots": len(lots), "coupons": coupons, "redemptions": redemptions, "referral_codes": referral}
+    return {
+        "loyalty_credit_lots": len(lots),
+        "loyalty_coupons": coupons,
+        "loyalty_redemptions": redemptions,
+        "loyalty_referral_codes": referral,
+    }
 
 
 def loyalty_erase_personal_data(*, customer_ids: list[int]) -> dict[str, int]:
@@ -61,4 +66,4 @@ def loyalty_erase_personal_data(*, customer_ids: list[int]) -> dict[str, int]:
     coupons = Coupon.objects.filter(
         Q(customer_id__in=customer_ids), used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=now)
-    return {"loyalty_reasons": reasons, "referral_codes": codes, "coupons": coupons}
+    return {"loyalty_reasons": reasons, "loyalty_referral_codes": codes, "loyalty_coupons": coupons}

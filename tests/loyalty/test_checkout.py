@@ -26,6 +26,19 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def api_client_for(api_client_for: Callable[..., APIClient]) -> Callable[..., APIClient]:
+    """The suite's token client, reading messages in English (they follow Accept-Language; the shop speaks Russian)."""
+
+    def build(*scopes: str) -> APIClient:
+        client = api_client_for(*scopes)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return build
+
+
 QUOTE = "/api/v1/loyalty/quote"
 REDEEM = "/api/v1/loyalty/redeem"
 

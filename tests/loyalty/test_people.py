@@ -31,7 +31,12 @@ def test_a_merge_moves_credit_with_its_expiry_coupons_and_the_referral_code() ->
     code = referral_code_for(duplicate.pk).code
     with transaction.atomic():
         moved = loyalty_merge_customers(survivor_id=survivor.pk, duplicate_id=duplicate.pk)
-    assert moved == {"credit_lots": 1, "coupons": 1, "redemptions": 0, "referral_codes": 1}
+    assert moved == {
+        "loyalty_credit_lots": 1,
+        "loyalty_coupons": 1,
+        "loyalty_redemptions": 0,
+        "loyalty_referral_codes": 1,
+    }
     assert LoyaltyAccount.objects.get(pk=duplicate.pk).balance == Decimal("0.00")
     balance = customer_balance(survivor.pk)
     assert balance.balance == Decimal("150.00")
@@ -65,7 +70,7 @@ def test_erasure_keeps_the_amounts_and_removes_what_names_the_person() -> None:
     referral_code_for(customer.pk)
     with transaction.atomic():
         counts = loyalty_erase_personal_data(customer_ids=[customer.pk])
-    assert counts == {"loyalty_reasons": 1, "referral_codes": 1, "coupons": 1}
+    assert counts == {"loyalty_reasons": 1, "loyalty_referral_codes": 1, "loyalty_coupons": 1}
     assert LedgerEntry.objects.get(customer=customer).amount == Decimal("80.00")
     assert LedgerEntry.objects.get(customer=customer).reason == ""
     assert not ReferralCode.objects.get(customer=customer).is_active
