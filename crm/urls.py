@@ -14,6 +14,7 @@ from orders.views_merge import customer_merge_view
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("shop.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("loyalty.api_urls")),
     path("callers/lookup", CallerLookupApi.as_view(), name="caller_lookup"),
     path("telephony/events", TelephonyEventApi.as_view(), name="telephony_events"),
     path("telephony/zadarma", ZadarmaEventApi.as_view(), name="telephony_zadarma"),
@@ -40,6 +41,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("feedback/", include("feedback.urls")),
     path("scoring/", include("scoring.urls")),
+    path("loyalty/", include("loyalty.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     re_path(r"^api/v1/", views.ApiNotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),

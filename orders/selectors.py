@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -160,3 +160,20 @@ def month_figures(now: datetime | None = None) -> MonthFigures:
         revenue=Sum("total", filter=~Q(status__in=[OrderStatus.CANCELLED, OrderStatus.RETURNED])),
     )
     return MonthFigures(orders=figures["orders"] or 0, revenue=figures["revenue"] or Decimal("0"))
+
+
+@dataclass(frozen=True)
+class DeliveredSummary:
+    """A customer's delivered orders (returns and cancellations left out): what loyalty's tiers count."""
+
+    orders: int
+    spend: Decimal
+    last_placed_at: datetime | None
+
+
+def delivered_summary(customer_id: int) -> DeliveredSummary:
+    """One aggregate over the customer's orders (the ``order_customer_placed`` index)."""
+    row = Order.objects.filter(customer_id=customer_id, status=OrderStatus.DELIVERED).aggregate(
+        n=Count("pk"), spend=Sum("total"), last=Max("placed_at")
+    )
+    return DeliveredSummary(orders=row["n"], spend=row["spend"] or Decimal("0.00"), last_placed_at=row["last"])

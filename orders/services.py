@@ -212,7 +212,12 @@ def _upsert_locked(items: list[OrderData], origin: str, user: Any) -> list[Upser
     customer_ids = sorted({o.customer_id for o in touched})
     customer_summaries_refresh(customer_ids=customer_ids)
     delivered = [c.order_id for c in changes if c.to_status == OrderStatus.DELIVERED]
-    send_orders_changed(order_ids=[o.pk for o in touched], customer_ids=customer_ids, delivered_order_ids=delivered)
+    send_orders_changed(
+        order_ids=[o.pk for o in touched],
+        customer_ids=customer_ids,
+        delivered_order_ids=delivered,
+        status_changes=[(c.order_id, c.from_status, c.to_status) for c in changes],
+    )
     return list(results.values())
 
 
@@ -298,6 +303,7 @@ def order_change_status(
             origin=origin,
             changed_by=user if getattr(user, "is_authenticated", False) else None,
         )
+        previous = locked.status
         locked.status, locked.status_changed_at = status, moment
         fields = ["status", "status_changed_at", "updated_at"]
         if status == OrderStatus.DELIVERED:
@@ -309,6 +315,7 @@ def order_change_status(
             order_ids=[locked.pk],
             customer_ids=[locked.customer_id],
             delivered_order_ids=[locked.pk] if status == OrderStatus.DELIVERED else [],
+            status_changes=[(locked.pk, previous, status)],
         )
     return locked
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from customers.models import Customer, CustomerEmail, CustomerPhone, Note, Tag
+from loyalty.models import Coupon, LoyaltyRule
 from orders.models import Order, OrderItem, OrderStatusChange
 from scoring.models import CustomerScore
 from shop.models import User
@@ -167,3 +168,32 @@ class CustomerScoreFactory(factory.django.DjangoModelFactory[CustomerScore]):
     churn_risk = 0.2
     importance = 60
     tier = "medium"
+
+
+# --- Loyalty ---
+
+
+class LoyaltyRuleFactory(factory.django.DjangoModelFactory[LoyaltyRule]):
+    """An active store-credit rule (5 % of each delivered order, 90 days) unless told otherwise; pass ``kind`` and
+    ``params`` together."""
+
+    class Meta:
+        model = LoyaltyRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = "store_credit"
+    params = factory.LazyFunction(
+        lambda: {"accrual_kind": "percent", "value": "5", "expires_days": 90, "max_share_percent": "50"}
+    )
+    is_active = True
+
+
+class CouponFactory(factory.django.DjangoModelFactory[Coupon]):
+    class Meta:
+        model = Coupon
+
+    code = factory.Sequence(lambda n: f"CTEST{n:06d}")
+    customer = factory.SubFactory(CustomerFactory)
+    value_kind = "fixed"
+    value = Decimal("300.00")
+    valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))

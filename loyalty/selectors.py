@@ -1,0 +1,148 @@
+"""Reads of loyalty for the card, the timeline, the personal-data export and the API: balance with what expires
+when, active coupons, the referral code, the ledger. Each takes a customer id and does a fixed number of queries,
+so the customers registry can call them per card without knowing loyalty's tables."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from customers.contacts import normalize_email
+from customers.models import Customer, CustomerEmail
+from customers.selectors import phone_owner, survivor_of
+from loyalty.errors import LoyaltyError
+from loyalty.models import Coupon, LedgerEntry, LoyaltyAccount, LoyaltyRule, LoyaltyRuleChange, ReferralCode
+from shop.models import ShopSettings
+from shop.permissions import user_can
+from shop.phones import normalize_phone
+from shop.roles import Capability
+
+
+@dataclass(frozen=True)
+class Expiring:
+    expires_at: datetime
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Balance:
+    balance: Decimal
+    expiring: list[Expiring]  # soonest first; credit with no date is not listed
+
+
+def customer_balance(customer_id: int, *, now: datetime | None = None) -> Balance:
+    """Two queries: the account and the open lots that have a date."""
+    moment = now or timezone.now()
+    account = LoyaltyAccount.objects.filter(pk=customer_id).first()
+    lots = (
+        LedgerEntry.objects.filter(customer_id=customer_id, remaining__gt=0, expires_at__isnull=False)
+        .order_by("expires_at", "pk")
+        .values_list("expires_at", "remaining")
+    )
+    by_date: dict[datetime, Decimal] = {}
+    for expires_at, remaining in lots:
+        if expires_at is not None:
+            by_date[expires_at] = by_date.get(expires_at, Decimal("0")) + remaining
+    expired = sum((amount for when, amount in by_date.items() if when <= moment), Decimal("0"))
+    balance = (account.balance if account else Decimal("0.00")) - expired
+    return Balance(balance, [Expiring(when, amount) for when, amount in by_date.items() if when > moment])
+
+
+def customer_active_coupons(customer_id: int, *, now: datetime | None = None) -> list[Coupon]:
+    moment = now or timezone.now()
+    return list(
+        Coupon.objects.filter(
+            customer_id=customer_id, used_at__isnull=True, revoked_at__isnull=True, valid_until__gt=moment
+        ).order_by("valid_until", "pk")
+    )
+
+
+def customer_referral_code(customer_id: int) -> ReferralCode | None:
+    return ReferralCode.objects.filter(customer_id=customer_id, is_active=True).first()
+
+
+def customer_ledger(customer_id: int, limit: int = 100) -> list[LedgerEntry]:
+    """Newest first (the ``loyalty_entry_customer`` index)."""
+    return list(
+        LedgerEntry.objects.filter(customer_id=customer_id)
+        .select_related("rule")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def customer_export(customer_id: int) -> dict[str, Any]:
+    """Loyalty's part of a personal-data export: the balance, coupons, referral code and every ledger row."""
+    code = ReferralCode.objects.filter(customer_id=customer_id).first()
+    return {
+        "credit_balance": str(customer_balance(customer_id).balance),
+        "referral_code": code.code if code else None,
+        "coupons": [
+            {
+                "code": c.code,
+                "value_kind": c.value_kind,
+                "value": str(c.value),
+                "valid_until": c.valid_until.isoformat(),
+                "used_at": c.used_at.isoformat() if c.used_at else None,
+            }
+            for c in Coupon.objects.filter(customer_id=customer_id).order_by("pk")
+        ],
+        "ledger": [
+            {
+                "at": e.created_at.isoformat(),
+                "kind": e.kind,
+                "purpose": e.purpose,
+                "amount": str(e.amount),
+                "balance_after": str(e.balance_after),
+                "expires_at": e.expires_at.isoformat() if e.expires_at else None,
+                "reason": e.reason,
+            }
+            for e in LedgerEntry.objects.filter(customer_id=customer_id).order_by("created_at", "pk")
+        ],
+    }
+
+
+def rules_for_user(user: Any) -> list[LoyaltyRule]:
+    """The rules list: the owner (``configure``) and managers (``view_rules``, read-only)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not (user_can(user, Capability.CONFIGURE) or user_can(user, Capability.VIEW_RULES)):
+        raise PermissionDenied
+    return list(LoyaltyRule.objects.order_by("-is_active", "name", "pk"))
+
+
+def rule_for_user(user: Any, pk: int) -> LoyaltyRule:
+    """The one accessor for a rule addressed by an id from a URL: ``view_rules`` or ``configure``."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    if not (user_can(user, Capability.CONFIGURE) or user_can(user, Capability.VIEW_RULES)):
+        raise PermissionDenied
+    rule = LoyaltyRule.objects.filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    return rule
+
+
+def rule_history(rule_id: int, limit: int = 50) -> list[LoyaltyRuleChange]:
+    return list(LoyaltyRuleChange.objects.filter(rule_id=rule_id).select_related("changed_by")[:limit])
+
+
+def customer_for_checkout(*, customer_id: int | None = None, phone: str = "", email: str = "") -> Customer:
+    """The customer a checkout names: by id, else phone (any format), else email; a merged duplicate answers as its
+    survivor. Raises ``PhoneError``/``EmailError`` for an unreadable contact and :class:`LoyaltyError`
+    ``customer_not_found`` when nobody matches."""
+    customer: Customer | None = None
+    if customer_id:
+        customer = Customer.objects.filter(pk=customer_id).first()
+    elif phone:
+        customer = phone_owner(normalize_phone(phone, ShopSettings.load().phone_region))
+    elif email:
+        row = CustomerEmail.objects.filter(address=normalize_email(email)).select_related("customer").first()
+        customer = row.customer if row else None
+    if customer is None:
+        raise LoyaltyError(
+            "customer_not_found", "No customer matches the id, phone or email given.", field="customer", status=404
+        )
+    return survivor_of(customer)

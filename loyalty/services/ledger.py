@@ -1,0 +1,219 @@
+"""Moving store credit: every movement is a ledger row posted under the customer's account lock.
+
+Lock order, everywhere in loyalty: the customer's ``LoyaltyAccount`` row first (in ascending customer id when a
+service holds several), then coupons and promo codes, then rules' budgets. Two movements of one customer therefore
+queue on one row; the database checks (balance ≥ 0, ``balance_after`` ≥ 0) stop any writer that skipped it.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+from loyalty.errors import BalanceError, LoyaltyError
+from loyalty.models import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyRule, Purpose, Redemption
+from orders.models import Order
+from shop.money import format_money
+from shop.permissions import user_can
+from shop.roles import Capability
+
+ZERO = Decimal("0.00")
+
+
+def _customers_key_share(ids: list[int]) -> None:
+    """``FOR KEY SHARE`` on the customer rows first, in id order: every ledger row and redemption inserted later
+    takes this lock anyway (its foreign key), and taking it before the account keeps the global lock order of
+    docs/architecture.md (customer rows, then an app's own rows), so a merge (which locks the customers, then
+    moves the accounts) and a redemption of the same customer cannot deadlock."""
+    if connection.vendor != "postgresql" or not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Customer._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
+            [ids],
+        )
+
+
+def accounts_lock(customer_ids: Iterable[int]) -> dict[int, LoyaltyAccount]:
+    """Create the missing accounts (``ON CONFLICT DO NOTHING``, so two first movements do not collide) and lock
+    all of them in ascending id order, after a key-share lock on their customer rows. Must run inside
+    ``transaction.atomic``."""
+    ids = sorted(set(customer_ids))
+    _customers_key_share(ids)
+    LoyaltyAccount.objects.bulk_create([LoyaltyAccount(customer_id=pk) for pk in ids], ignore_conflicts=True)
+    return {a.pk: a for a in LoyaltyAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def account_lock(customer_id: int) -> LoyaltyAccount:
+    return accounts_lock([customer_id])[customer_id]
+
+
+def open_lots(customer_id: int, *, now: datetime) -> QuerySet[LedgerEntry]:
+    """Credit that can still be spent, first to expire first (no expiry last)."""
+    return (
+        LedgerEntry.objects.filter(customer_id=customer_id, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by(F("expires_at").asc(nulls_last=True), "pk")
+    )
+
+
+def spendable(customer_id: int, *, now: datetime) -> Decimal:
+    """The balance without lots past their expiry that the nightly run has not posted yet."""
+    return sum((lot.remaining for lot in open_lots(customer_id, now=now).only("remaining")), ZERO)
+
+
+def post(account: LoyaltyAccount, *, kind: str, purpose: str, amount: Decimal, **fields: Any) -> LedgerEntry:
+    """Write one row on a locked account and move its balance. A credit is a lot (``remaining`` = amount)."""
+    balance = account.balance + amount
+    if balance < 0:
+        raise BalanceError(
+            "insufficient_balance",
+            _("The credit balance is %(balance)s, less than the %(amount)s asked for.")
+            % {"balance": format_money(account.balance), "amount": format_money(-amount)},
+            field="credit",
+        )
+    entry = LedgerEntry.objects.create(
+        customer_id=account.pk,
+        kind=kind,
+        purpose=purpose,
+        amount=amount,
+        balance_after=balance,
+        remaining=amount if amount > 0 else ZERO,
+        **fields,
+    )
+    account.balance = balance
+    account.updated_at = timezone.now()
+    account.save(update_fields=["balance", "updated_at"])
+    return entry
+
+
+def _consume(account: LoyaltyAccount, amount: Decimal, now: datetime) -> datetime | None:
+    """Take ``amount`` from the open lots, first to expire first; returns the latest expiry drawn from (a refund
+    lasts as long as the credit it gives back would have), or ``None`` when a lot never expires."""
+    left, latest, never = amount, None, False
+    changed: list[LedgerEntry] = []
+    for lot in open_lots(account.pk, now=now).only("remaining", "expires_at", "amount"):
+        take = min(lot.remaining, left)
+        lot.remaining -= take
+        left -= take
+        changed.append(lot)
+        never = never or lot.expires_at is None
+        latest = lot.expires_at if latest is None or (lot.expires_at and lot.expires_at > latest) else latest
+        if left <= 0:
+            break
+    if left > 0:
+        raise BalanceError(
+            "balance_spent",
+            _(
+                "The customer's credit cannot cover %(amount)s: %(left)s of it was spent or expired meanwhile "
+                "(another request spent it first)."
+            )
+            % {"amount": format_money(amount), "left": format_money(left)},
+            field="credit",
+        )
+    LedgerEntry.objects.bulk_update(changed, ["remaining"])
+    return None if never else latest
+
+
+def credit_spend(*, account: LoyaltyAccount, amount: Decimal, redemption: Redemption, now: datetime) -> LedgerEntry:
+    """Debit a locked account for a redemption. Raises :class:`BalanceError` naming the shortfall."""
+    latest = _consume(account, amount, now)
+    # ``expires_at`` on a spend keeps the latest expiry of the lots it drew from, for the refund of a return.
+    return post(
+        account, kind=EntryKind.SPEND, purpose=Purpose.ORDER_PAYMENT, amount=-amount, redemption=redemption,
+        expires_at=latest,
+    )  # fmt: skip
+
+
+def credit_accrue(
+    *,
+    customer_id: int,
+    amount: Decimal,
+    purpose: str,
+    rule: LoyaltyRule | None = None,
+    order: Order | None = None,
+    expires_at: datetime | None = None,
+    reason: str = "",
+    user: Any = None,
+) -> LedgerEntry | None:
+    """Credit a customer. Locks their account. Idempotent per (order, rule, customer, purpose) through a unique
+    index: a replay returns ``None`` and changes nothing. Must run inside ``transaction.atomic``."""
+    if amount <= 0:
+        return None
+    account = account_lock(customer_id)
+    try:
+        with transaction.atomic():
+            return post(
+                account, kind=EntryKind.ACCRUAL, purpose=purpose, amount=amount, rule=rule, order=order,
+                expires_at=expires_at, reason=reason[:300], created_by=_staff(user),
+            )  # fmt: skip
+    except IntegrityError:
+        account.refresh_from_db(fields=["balance"])
+        return None
+
+
+def _staff(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def credit_adjust(
+    *, customer_id: int, amount: Decimal, reason: str, user: Any, expires_at: datetime | None = None
+) -> LedgerEntry:
+    """The owner's manual adjustment, with a reason (required). Needs ``configure``. A debit takes from the lots
+    that expire first and cannot take the balance below zero. Locks the account."""
+    if not user_can(user, Capability.CONFIGURE):
+        raise LoyaltyError("forbidden", _("Only the owner may adjust credit balances."), status=403)
+    if not reason.strip():
+        raise LoyaltyError("reason_required", _("Say why the balance is adjusted."), field="reason")
+    if amount == 0:
+        raise LoyaltyError("zero_amount", _("An adjustment of zero changes nothing."), field="amount")
+    with transaction.atomic():
+        account = account_lock(customer_id)
+        if amount < 0:
+            if spendable(customer_id, now=timezone.now()) < -amount:
+                raise BalanceError(
+                    "insufficient_balance",
+                    _("The credit balance is %(balance)s, less than the %(amount)s to take off.")
+                    % {"balance": format_money(account.balance), "amount": format_money(-amount)},
+                    field="amount",
+                )
+            _consume(account, -amount, timezone.now())
+        return post(
+            account, kind=EntryKind.ADJUSTMENT, purpose=Purpose.OWNER, amount=amount, reason=reason.strip()[:300],
+            created_by=_staff(user), expires_at=expires_at if amount > 0 else None,
+        )  # fmt: skip
+
+
+EXPIRY_BATCH = 1000
+
+
+def credit_expire_due(*, now: datetime | None = None, batch: int = EXPIRY_BATCH) -> int:
+    """Post an expiry for every lot past its date with credit left; returns how many lots expired.
+
+    Idempotent: an expired lot has nothing left, and a unique index allows one expiry per lot, so a second run (or
+    two runs at once) expires nothing more. Works in batches of customers, each batch one transaction that locks
+    those customers' accounts in id order (the same lock a spend takes, so a spend never races an expiry)."""
+    moment = now or timezone.now()
+    expired = 0
+    while True:
+        due = LedgerEntry.objects.filter(remaining__gt=0, expires_at__isnull=False, expires_at__lte=moment)
+        customer_ids = sorted(set(due.values_list("customer_id", flat=True)[: batch * 4]))[:batch]
+        if not customer_ids:
+            return expired
+        with transaction.atomic():
+            accounts = accounts_lock(customer_ids)
+            lots = due.filter(customer_id__in=customer_ids).order_by("customer_id", "expires_at", "pk")
+            for lot in lots.select_for_update():
+                account = accounts[lot.customer_id]
+                post(
+                    account, kind=EntryKind.EXPIRY, purpose=Purpose.EXPIRED, amount=-lot.remaining, source_entry=lot,
+                    created_at=moment,
+                )  # fmt: skip
+                LedgerEntry.objects.filter(pk=lot.pk).update(remaining=ZERO)
+                expired += 1
