@@ -162,10 +162,16 @@ def shown_backtest() -> Backtest | None:
 
 
 def failed_backtest_after(shown: Backtest | None) -> Backtest | None:
-    """The newest backtest, if it failed after the one shown (the owner must see the error, and that the figures
-    below it are older)."""
-    newest = Backtest.objects.exclude(state__in=BACKTEST_ACTIVE_STATES).order_by("-created_at", "-id").first()
-    if newest is None or newest.state != Backtest.State.FAILED or (shown is not None and newest.pk == shown.pk):
+    """The newest backtest, if it failed, or never finished (stale), after the one shown: the owner must see why,
+    and that the figures below it are older."""
+    newest = (
+        Backtest.objects.exclude(
+            state__in=BACKTEST_ACTIVE_STATES, created_at__gte=timezone.now() - BACKTEST_STALE_AFTER
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if newest is None or newest.state in (Backtest.State.SUCCEEDED, Backtest.State.REFUSED):
         return None
     if shown is not None and newest.created_at < shown.created_at:
         return None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from scoring.models import Backtest
 from shop.roles import Role
 from tests.factories import make_user
+from tests.scoring.runs import backtest_figures as figures
 from tests.scoring.runs import seed_shop
 
 pytestmark = pytest.mark.django_db
@@ -41,36 +42,6 @@ def client_for(db: None) -> Callable[..., Client]:
         return client
 
     return build
-
-
-def figures(**changes: Any) -> dict[str, Any]:
-    """A succeeded backtest's figures as ``scoring.engine.backtest.backtest`` stores them: 400 customers, a
-    26-week holdout, the model within 5 % of the total and ranking well."""
-    result: dict[str, Any] = {
-        "customers": 400,
-        "holdout_days": 182,
-        "params": {"r": 0.3, "alpha": 40.0, "a": 0.9, "b": 3.1},
-        "repeat_purchases": {"actual": 1882.0, "predicted": 1976.1},
-        "weekly": {"actual": [70 + week for week in range(26)], "predicted": [74.2 + week for week in range(26)]},
-        "conditional": [
-            {"repeat_purchases": group, "customers": 50, "actual": 0.2 * group, "predicted": 0.21 * group}
-            for group in range(8)
-        ],
-        "capture": [
-            {"share": 5, "importance": 0.3731, "spent": 0.3229, "random": 0.05},
-            {"share": 20, "importance": 0.6662, "spent": 0.6631, "random": 0.2},
-        ],
-        "churn": {
-            "auc": 0.7812,
-            "recency_auc": 0.7714,
-            "predicted_share": 0.6123,
-            "actual_share": 0.6545,
-            "roc": [[0.0, 0.0], [0.1, 0.35], [0.4, 0.8], [1.0, 1.0]],
-        },
-        "verdict": {"reliable": True, "problems": []},
-    }
-    result.update(changes)
-    return result
 
 
 def finished(state: str, **fields: Any) -> Backtest:
@@ -260,6 +231,19 @@ def test_a_failed_backtest_leaves_the_last_figures_in_view(client_for: Callable[
 
     assert 'data-testid="backtest-failed"' in page
     assert 'data-testid="backtest-report"' in page
+
+
+def test_a_backtest_stuck_past_its_time_limit_is_shown_as_unfinished(client_for: Callable[..., Client]):
+    Backtest.objects.create(
+        state=Backtest.State.RUNNING, cutoff=date(2026, 5, 3), created_at=timezone.now() - timedelta(hours=1)
+    )
+
+    page = model_page(client_for(Role.OWNER))
+
+    words = " ".join(backtest_section(page).split())
+    assert "The backtest at the cut-off May 3, 2026 did not finish within its time limit" in words
+    assert 'data-testid="backtest-active"' not in page
+    assert 'data-testid="backtest-now" disabled' not in page
 
 
 def test_a_waiting_backtest_is_polled_and_blocks_the_button(client_for: Callable[..., Client]):

@@ -51,7 +51,7 @@
         ],
       },
       options: {
-        aspectRatio: 1.4,
+        aspectRatio: 1.8,
         scales: {
           x: { min: 0, max: 1, title: { display: true, text: roc.names.x } },
           y: { min: 0, max: 1, title: { display: true, text: roc.names.y } },
