@@ -169,7 +169,7 @@ def test_the_churn_horizon_cannot_be_changed_without_configure(client_for: Calla
     ("language", "sentence"),
     [
         ("en", "Only 12 customers have a delivered order; the model needs at least 100."),
-        ("ru", "Доставленный заказ есть только у 12 клиентов; модели нужно не меньше 100."),
+        ("ru", "Доставленные заказы есть только у 12 клиентов; модели нужно не меньше 100."),
     ],
 )
 def test_the_fallback_reads_as_a_sentence_not_its_code(client_for: Callable[..., Client], language: str, sentence: str):
