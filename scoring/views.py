@@ -101,8 +101,7 @@ def _shop_today() -> date:
     return timezone.now().astimezone(ZoneInfo(ShopSettings.load().time_zone)).date()
 
 
-def _settings_form(data: QueryDict | None = None) -> ScoringSettingsForm:
-    settings = ScoringSettings.load()
+def _settings_form(settings: ScoringSettings, data: QueryDict | None = None) -> ScoringSettingsForm:
     initial = {
         "vip_from": settings.vip_from,
         "high_from": settings.high_from,
@@ -117,10 +116,9 @@ def _backtest_form(data: QueryDict | None = None) -> BacktestForm:
     return BacktestForm(data, today=today, initial={"cutoff": default_cutoff(today)})
 
 
-def _horizon_pending(last: ScoringRun | None) -> int | str | None:
+def _horizon_pending(last: ScoringRun | None, saved: int | None) -> int | str | None:
     """The horizon the owner saved, when the next run will use another than the last run did: its days, "auto",
     or None when nothing changes."""
-    saved = ScoringSettings.load().churn_horizon_days
     if last is None or last.horizon_days is None:
         return None
     used_owner = last.params.get("horizon_source") == "owner"
@@ -146,6 +144,7 @@ def _model_page(
     backtest_form: BacktestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    settings = ScoringSettings.load()
     last = selectors.last_succeeded_run()
     fit = selectors.fit_check_for(last) if last else None
     runs = list(selectors.recent_runs())
@@ -156,7 +155,7 @@ def _model_page(
         "current_active": current is not None and current.state in selectors.ACTIVE_STATES,
         "last": last,
         "horizon_sentence": horizon_sentence(last.params) if last else "",
-        "horizon_pending": _horizon_pending(last),
+        "horizon_pending": _horizon_pending(last, settings.churn_horizon_days),
         "fit": fit,
         "fit_chart": {
             "labels": fit.labels,
@@ -166,7 +165,7 @@ def _model_page(
         }
         if fit
         else None,
-        "form": form or _settings_form(),
+        "form": form or _settings_form(settings),
         "backtest_form": backtest_form or _backtest_form(),
         **_backtest_context(),
     }
@@ -198,15 +197,15 @@ def model(request: HttpRequest) -> HttpResponse:
     """The owner's model page; a POST saves the tier thresholds and the churn horizon."""
     if request.method != "POST":
         return _model_page(request)
-    form = _settings_form(request.POST)
+    before = ScoringSettings.load()
+    form = _settings_form(before, request.POST)
     if form.is_valid():
-        before = ScoringSettings.load().churn_horizon_days
         try:
             scoring_settings_update(**form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            _settings_saved(request, before, form.cleaned_data["churn_horizon_days"])
+            _settings_saved(request, before.churn_horizon_days, form.cleaned_data["churn_horizon_days"])
             return redirect("scoring:model")
     return _model_page(request, form=form, status=400)
 

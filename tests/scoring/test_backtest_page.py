@@ -255,6 +255,20 @@ def test_a_waiting_backtest_is_polled_and_blocks_the_button(client_for: Callable
     assert 'data-testid="backtest-now" disabled' in page
 
 
+def test_the_model_page_reads_a_fixed_number_of_queries(
+    client_for: Callable[..., Client], django_assert_num_queries: Callable[..., Any]
+):
+    finished(Backtest.State.SUCCEEDED, figures=figures())
+    finished(Backtest.State.FAILED, error="OSError: disk")
+    client = client_for(Role.OWNER)
+    client.get(reverse("scoring:model"))
+
+    # Session, user and groups; the last successful run and the recent runs; the settings; the backtest shown,
+    # the newest that failed, the one waiting or running.
+    with django_assert_num_queries(9):
+        client.get(reverse("scoring:model"))
+
+
 # --- Starting one ---
 
 
