@@ -143,6 +143,17 @@ def test_a_backtest_run_from_the_page_shows_the_shops_own_figures(sign_in: Calla
     expect_backtest_charts_drawn(page)
 
 
+def test_a_cut_off_too_recent_is_refused_with_the_reason(sign_in: Callable[[User], Page]):
+    page = sign_in(english_owner())
+    page.goto("/scoring/model/")
+
+    page.fill("#id_cutoff", (timezone.localdate() - timedelta(days=10)).isoformat())
+    page.get_by_test_id("backtest-now").click()
+
+    expect(page.locator("[data-form=backtest]")).to_contain_text("The cut-off must be at least 28 days before today")
+    assert not Backtest.objects.exists()
+
+
 def test_the_segments_page_draws_its_charts_and_leads_to_the_filtered_list(sign_in: Callable[[User], Page]):
     champion = CustomerScoreFactory.create(segment="champions", tier="vip", importance=99).customer
     at_risk = CustomerScoreFactory.create(segment="at_risk", tier="medium", importance=55).customer
