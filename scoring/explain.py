@@ -13,6 +13,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from scoring.engine import survival
 from scoring.engine.importance import standing
 from shop.money import format_money
 
@@ -167,3 +168,58 @@ def verdict_sentences(verdict: dict[str, Any]) -> list[str]:
                 % {"share": problem["share"]}
             )
     return lines
+
+
+def horizon_sentence(params: dict[str, Any]) -> str:
+    """What churn risk means for this run and where its horizon came from: the owner, the shop's own gaps between
+    purchases, or the default when too few repeat purchases were seen. Empty for a run recorded before horizons."""
+    days = params.get("horizon_days")
+    source = params.get("horizon_source")
+    if days is None or source is None:
+        return ""
+    seen = int(params.get("gaps_observed") or 0)
+    figures = {
+        "days": days,
+        "percentile": survival.HORIZON_PERCENTILE,
+        "seen": number_format(seen, force_grouping=True),
+        "minimum": survival.MIN_GAPS,
+    }
+    if source == "owner":
+        sentence = (
+            ngettext(
+                "Churn risk is the probability of no purchase within %(days)s day, a horizon set by the owner.",
+                "Churn risk is the probability of no purchase within %(days)s days, a horizon set by the owner.",
+                days,
+            )
+            % figures
+        )
+        observed = params.get("gap_percentile_days")
+        if observed is None:
+            return sentence
+        by_history = ngettext(
+            "By this shop's own history it would be %(observed)s day.",
+            "By this shop's own history it would be %(observed)s days.",
+            observed,
+        ) % {"observed": observed}
+        return f"{sentence} {by_history}"
+    if source == "gaps":
+        return (
+            ngettext(
+                "Churn risk is the probability of no purchase within %(days)s day: %(percentile)s%% of this shop's "
+                "repeat purchases came within %(days)s day of the previous one (%(seen)s repeat purchases seen).",
+                "Churn risk is the probability of no purchase within %(days)s days: %(percentile)s%% of this shop's "
+                "repeat purchases came within %(days)s days of the previous one (%(seen)s repeat purchases seen).",
+                days,
+            )
+            % figures
+        )
+    return (
+        ngettext(
+            "Churn risk is the probability of no purchase within %(days)s day, the default: too few repeat purchases "
+            "seen to learn this shop's own (%(seen)s of the %(minimum)s needed).",
+            "Churn risk is the probability of no purchase within %(days)s days, the default: too few repeat purchases "
+            "seen to learn this shop's own (%(seen)s of the %(minimum)s needed).",
+            days,
+        )
+        % figures
+    )

@@ -10,7 +10,7 @@ single-customer updates stay out of the figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,10 +21,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scoring.backtests import backtest_latest
 from scoring.engine import fit_check
 from scoring.engine.bgnbd import BgNbdParams
 from scoring.engine.rfm import segment_map
-from scoring.models import CustomerScore, ScoreSnapshot, ScoringRun, ScoringSettings, Segment, Tier
+from scoring.models import Backtest, CustomerScore, ScoreSnapshot, ScoringRun, ScoringSettings, Segment, Tier
 
 AGGREGATE_CACHE_SECONDS = 300
 ACTIVE_STATES = (ScoringRun.State.PENDING, ScoringRun.State.RUNNING)
@@ -137,6 +138,49 @@ def recent_runs(limit: int = 20) -> QuerySet[ScoringRun]:
 def run_for_user(user: Any, pk: int) -> ScoringRun:
     """The one accessor for a run by id; the views that call it already required the capability."""
     return get_object_or_404(ScoringRun, pk=pk)
+
+
+# A backtest waiting or running blocks the owner's next one. Nothing sweeps backtests whose message Redis lost or
+# whose worker died, so one older than the task's hard time limit (30 minutes) and a margin no longer counts: the
+# owner can start another instead of waiting for ever.
+BACKTEST_ACTIVE_STATES = (Backtest.State.PENDING, Backtest.State.RUNNING)
+BACKTEST_STALE_AFTER = timedelta(seconds=1800 + 300)
+
+
+def active_backtest() -> Backtest | None:
+    """The backtest waiting or running now, if any, unless it is stale (see above)."""
+    return (
+        Backtest.objects.filter(state__in=BACKTEST_ACTIVE_STATES, created_at__gte=timezone.now() - BACKTEST_STALE_AFTER)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def shown_backtest() -> Backtest | None:
+    """The backtest the model page reports: the newest finished one that succeeded or was refused."""
+    return backtest_latest()
+
+
+def failed_backtest_after(shown: Backtest | None) -> Backtest | None:
+    """The newest backtest, if it failed, or never finished (stale), after the one shown: the owner must see why,
+    and that the figures below it are older."""
+    newest = (
+        Backtest.objects.exclude(
+            state__in=BACKTEST_ACTIVE_STATES, created_at__gte=timezone.now() - BACKTEST_STALE_AFTER
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if newest is None or newest.state in (Backtest.State.SUCCEEDED, Backtest.State.REFUSED):
+        return None
+    if shown is not None and newest.created_at < shown.created_at:
+        return None
+    return newest
+
+
+def backtest_for_user(user: Any, pk: int) -> Backtest:
+    """The one accessor for a backtest by id; the views that call it already required the capability."""
+    return get_object_or_404(Backtest, pk=pk)
 
 
 _FIGURES = {
