@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring.engine import backtest as engine
 from scoring.models import Backtest
@@ -38,23 +39,24 @@ def backtest_from_split(
     started = time.perf_counter()
     if backtest is None:
         backtest = Backtest(run_id=run_id, cutoff=EPOCH + timedelta(days=cutoff))
-    refused = engine.refusal(split)
     try:
-        if refused is not None:
-            backtest.state, (backtest.refusal, backtest.refusal_detail) = Backtest.State.REFUSED, refused
-        else:
-            backtest.figures = engine.backtest(
-                split, margin=float(shop.gross_margin), monthly_discount=float(shop.monthly_discount_rate)
-            )
-            backtest.state = Backtest.State.SUCCEEDED
-    except ValueError as error:
-        # The fit on the history before the cut-off found no maximum: the same reasons a run falls back for.
-        backtest.state, backtest.refusal, backtest.refusal_detail = Backtest.State.REFUSED, str(error), {}
+        backtest.figures = engine.backtest(
+            split, margin=float(shop.gross_margin), monthly_discount=float(shop.monthly_discount_rate)
+        )
+        backtest.state = Backtest.State.SUCCEEDED
+    except engine.Refused as refused:
+        # Too little history before the cut-off, or a fit that found no maximum: the reasons a run falls back for.
+        backtest.state, backtest.refusal, backtest.refusal_detail = Backtest.State.REFUSED, refused.code, refused.detail
     except Exception as error:  # recorded for the owner; the run goes on
         backtest.state, backtest.error = Backtest.State.FAILED, f"{type(error).__name__}: {error}"
     backtest.seconds = round(time.perf_counter() - started, 3)
     backtest.finished_at = timezone.now()
-    backtest.save()
+    try:
+        with transaction.atomic():
+            backtest.save()
+    except Exception as error:  # figures the database refused: keep the failure, never fail the nightly run
+        backtest.state, backtest.figures, backtest.error = Backtest.State.FAILED, {}, f"{type(error).__name__}: {error}"
+        backtest.save()
     return backtest
 
 
@@ -88,6 +90,31 @@ def backtest_run(*, backtest_id: int) -> Backtest | None:
         raise
     assert stats.split is not None  # asked for with the cut-off
     return backtest_from_split(split=stats.split, shop=shop, cutoff=cutoff, backtest=backtest)
+
+
+# Like scoring runs: Redis may lose a backtest's message and a worker may die in one. PostgreSQL keeps the row.
+PENDING_REQUEUE_AFTER = timedelta(minutes=10)
+RUNNING_LOST_AFTER = timedelta(seconds=1800 + 300)
+
+
+def backtests_sweep() -> dict[str, int]:
+    """Re-queue backtests waiting longer than 10 minutes; fail those running longer than the task's time limit."""
+    from scoring.tasks import backtest_run_task
+
+    now = timezone.now()
+    waiting = list(
+        Backtest.objects.filter(state=Backtest.State.PENDING, created_at__lt=now - PENDING_REQUEUE_AFTER)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    for backtest_id in waiting:
+        backtest_run_task.delay(backtest_id)
+    lost = Backtest.objects.filter(state=Backtest.State.RUNNING, created_at__lt=now - RUNNING_LOST_AFTER).update(
+        state=Backtest.State.FAILED,
+        finished_at=now,
+        error=_("The worker stopped during the backtest: no result after the task's time limit of 30 minutes."),
+    )
+    return {"requeued": len(waiting), "failed": lost}
 
 
 def backtest_latest() -> Backtest | None:

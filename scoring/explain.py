@@ -149,6 +149,12 @@ def verdict_sentences(verdict: dict[str, Any]) -> list[str]:
                 lines.append(
                     _("Repeat purchases were predicted %(percent)s%% below what happened.") % {"percent": percent}
                 )
+        elif code == "churn_unmeasured":
+            lines.append(
+                _(
+                    "Everybody in the cohort bought again after the cut-off, or nobody did, so churn risk cannot be judged."
+                )
+            )
         elif code == "no_repeat_purchases":
             lines.append(_("Nobody bought again after the cut-off, so the predictions cannot be checked yet."))
         elif code == "weak_churn_ranking":
@@ -202,6 +208,21 @@ def horizon_sentence(params: dict[str, Any]) -> str:
             observed,
         ) % {"observed": observed}
         return f"{sentence} {by_history}"
+    observed = params.get("gap_percentile_days")
+    if source == "gaps" and observed is not None and observed != days:
+        figures["observed"] = observed
+        return (
+            ngettext(
+                "Churn risk is the probability of no purchase within %(days)s day, the nearest horizon Retain "
+                "uses: %(percentile)s%% of this shop's repeat purchases came within %(observed)s days of the "
+                "previous one (%(seen)s repeat purchases seen).",
+                "Churn risk is the probability of no purchase within %(days)s days, the nearest horizon Retain "
+                "uses: %(percentile)s%% of this shop's repeat purchases came within %(observed)s days of the "
+                "previous one (%(seen)s repeat purchases seen).",
+                days,
+            )
+            % figures
+        )
     if source == "gaps":
         return (
             ngettext(

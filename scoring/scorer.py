@@ -57,11 +57,11 @@ def horizon_params(stats: Stats, today: int, owner_days: int | None) -> dict[str
     """The churn horizon (the owner's, else the 80th percentile of the shop's gaps between purchases, else the
     default) and the shop's survival curve for the no-model churn risk, from the whole base's histograms."""
     gaps = stats.gaps
-    observed = survival.horizon_days(gaps)
+    observed = survival.gap_percentile(gaps)
     if owner_days is not None:
         days, source = owner_days, "owner"
     elif observed is not None:
-        days, source = observed, "gaps"
+        days, source = int(np.clip(observed, survival.MIN_HORIZON_DAYS, survival.MAX_HORIZON_DAYS)), "gaps"
     else:
         days, source = survival.DEFAULT_HORIZON_DAYS, "default"
     silences = np.bincount((today - stats.last_day).astype(np.int64), minlength=1)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from scoring.backtests import backtest_run
+from scoring.backtests import backtest_run, backtests_sweep
 from scoring.services import score_customers, scoring_full_run, scoring_run_start_unless_active, scoring_runs_sweep
 
 
@@ -19,7 +19,12 @@ def scoring_nightly_task() -> int:
 
 @shared_task(name="scoring.sweep")
 def scoring_runs_sweep_task() -> dict[str, int]:
-    return scoring_runs_sweep()
+    backtests = backtests_sweep()
+    return {
+        **scoring_runs_sweep(),
+        "backtests_requeued": backtests["requeued"],
+        "backtests_failed": backtests["failed"],
+    }
 
 
 @shared_task(name="scoring.score_customers", acks_late=True, time_limit=300, soft_time_limit=280)

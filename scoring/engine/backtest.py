@@ -49,6 +49,14 @@ MIN_AUC = 0.7
 ROC_POINTS = 50
 
 
+class Refused(ValueError):
+    """A backtest that cannot be judged: a reason code and its figures (``scoring.explain.reason_sentence``)."""
+
+    def __init__(self, code: str, detail: dict[str, Any]) -> None:
+        super().__init__(code)
+        self.code, self.detail = code, detail
+
+
 @dataclass
 class Split:
     """The cohort's calibration summaries and what each customer did in the holdout, in customer order."""
@@ -153,14 +161,14 @@ def backtest(split: Split, *, margin: float, monthly_discount: float) -> dict[st
     (JSON-ready). Raises ``ValueError`` when :func:`refusal` has a reason."""
     reason = refusal(split)
     if reason is not None:
-        raise ValueError(reason[0])
+        raise Refused(*reason)
     keys = bgnbd.collapse_summaries(split.x, split.t_x, split.T)
     fit = bgnbd.fit(keys[0], keys[1], keys[2], weights=keys[3])
     repeat = split.x > 0
     gg = gamma_gamma.fit(split.x[repeat], split.repeat_average[repeat])
     problem = checks.fit_problem(fit, gg)
     if problem is not None:
-        raise ValueError(problem[0])
+        raise Refused(*problem)
     weeks = split.weekly.size
     week_ends = np.minimum(np.arange(1, weeks + 1) * WEEK_DAYS, split.holdout_days).astype(np.float64)
     cumulative = bgnbd.expected_transactions_over(fit.params, week_ends, split.x, split.t_x, split.T)
@@ -177,6 +185,8 @@ def backtest(split: Split, *, margin: float, monthly_discount: float) -> dict[st
         monthly_discount=monthly_discount,
     ).clv
     no_purchase = bgnbd.probability_no_purchase(fit.params, float(split.holdout_days), split.x, split.t_x, split.T)
+    if not all(np.all(np.isfinite(v)) for v in (cumulative, worth, no_purchase)):
+        raise Refused("predictions_not_finite", {})
     did_not_buy = split.holdout_purchases == 0
     groups = np.minimum(split.x, CONDITIONAL_GROUPS - 1).astype(np.int64)
     in_group = np.bincount(groups, minlength=CONDITIONAL_GROUPS)
@@ -212,8 +222,9 @@ def backtest(split: Split, *, margin: float, monthly_discount: float) -> dict[st
             for share in TOP_SHARES
         ],
         "churn": {
-            "auc": round(auc, 4),
-            "recency_auc": round(roc_auc(split.T - split.t_x, did_not_buy), 4),
+            # None where it is undefined (everybody in the cohort bought again, or nobody did).
+            "auc": _finite(auc),
+            "recency_auc": _finite(roc_auc(split.T - split.t_x, did_not_buy)),
             "predicted_share": round(float(no_purchase.mean()), 4),
             "actual_share": round(float(did_not_buy.mean()), 4),
             "roc": roc_curve(no_purchase, did_not_buy),
@@ -221,6 +232,10 @@ def backtest(split: Split, *, margin: float, monthly_discount: float) -> dict[st
     }
     figures["verdict"] = verdict(figures)
     return figures
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 4) if np.isfinite(value) else None
 
 
 def verdict(figures: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +247,9 @@ def verdict(figures: dict[str, Any]) -> dict[str, Any]:
     elif actual == 0:
         problems.append({"code": "no_repeat_purchases"})
     auc = figures["churn"]["auc"]
-    if not auc >= MIN_AUC:  # NaN (everybody bought, or nobody) fails too
+    if auc is None:
+        problems.append({"code": "churn_unmeasured"})
+    elif auc < MIN_AUC:
         problems.append({"code": "weak_churn_ranking", "auc": auc})
     top = figures["capture"][-1]
     if top["importance"] < top["spent"]:

@@ -205,9 +205,10 @@ def fit(
     optimum = minimise_on_log_scale(objective, start, names, max_iterations)
     constant_dropout = False
     a, b = optimum.params[2], optimum.params[3]
-    if not optimum.converged and min(a, b) > DROPOUT_CAP:
+    if min(a, b) > DROPOUT_CAP:
         # Every customer leaves after a purchase with about the same probability p = a/(a+b): the likelihood keeps
-        # rising, ever more slowly, as a and b grow together, and never peaks. The limit is a sound model (a
+        # rising, ever more slowly, as a and b grow together, and never peaks (the optimiser stops somewhere on
+        # that ridge, converged or not). The limit is a sound model (a
         # Beta with a + b in the hundreds is a point mass for every practical purpose: its spread is about
         # √(p(1−p)/(a+b))), but the hypergeometric term of eq. 10 is not computable with a and b in the
         # hundreds of thousands. So the fit is repeated with a and b capped at DROPOUT_CAP and judged as usual.

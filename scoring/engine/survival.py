@@ -43,14 +43,19 @@ def gap_histogram(customers: NDArray[np.int64], days: Array) -> NDArray[np.int64
     return np.bincount(gaps, minlength=1) if gaps.size else np.zeros(1, dtype=np.int64)
 
 
-def horizon_days(gaps: NDArray[np.int64]) -> int | None:
-    """The 80th percentile of the observed gaps, clipped to 7…365 days; ``None`` with fewer than ``MIN_GAPS``."""
+def gap_percentile(gaps: NDArray[np.int64]) -> int | None:
+    """The 80th percentile of the observed gaps in days, as observed; ``None`` with fewer than ``MIN_GAPS``."""
     total = int(gaps.sum())
     if total < MIN_GAPS:
         return None
     # The smallest d with at least 80 % of the gaps at most d days long.
-    at = int(np.searchsorted(np.cumsum(gaps), HORIZON_PERCENTILE / 100 * total, side="left"))
-    return int(np.clip(at, MIN_HORIZON_DAYS, MAX_HORIZON_DAYS))
+    return int(np.searchsorted(np.cumsum(gaps), HORIZON_PERCENTILE / 100 * total, side="left"))
+
+
+def horizon_days(gaps: NDArray[np.int64]) -> int | None:
+    """:func:`gap_percentile` clipped to 7…365 days: the horizon a run uses; ``None`` with too few gaps."""
+    observed = gap_percentile(gaps)
+    return None if observed is None else int(np.clip(observed, MIN_HORIZON_DAYS, MAX_HORIZON_DAYS))
 
 
 def survival_curve(gaps: NDArray[np.int64], silences: NDArray[np.int64]) -> Array | None:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import time_machine
-from django.utils import translation
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from orders.models import Order, OrderStatus
@@ -242,3 +242,47 @@ def test_the_list_filters_valuable_and_at_risk_customers(client_for):
     page = client_for(Role.MANAGER).get("/customers/?at_risk_valuable=on").content.decode()
     shown = {int(pk) for pk in re.findall(r'href="/customers/(\d+)/"', page)}
     assert shown and shown <= flagged
+
+
+def test_a_backtest_where_everybody_bought_again_records_no_auc_and_says_churn_cannot_be_judged():
+    # 400 customers with a Poisson number of purchase days before the cut-off (day 365) and one after it.
+    rng = np.random.default_rng(3)
+    rows = []
+    for customer in range(1, 401):
+        first = int(rng.integers(0, 300))
+        later = sorted({int(d) for d in rng.integers(first + 1, 365, int(rng.poisson(1.5)))})
+        for day in [first, *later, int(rng.integers(365, 400))]:
+            rows.append((customer, float(day)))
+    customers = np.array([c for c, _d in rows], dtype=np.int64)
+    days = np.array([d for _c, d in rows])
+    # Each customer spends around a mean of their own, as Gamma-Gamma expects.
+    means = rng.gamma(3.0, 20.0, 401)
+    values = means[customers] * rng.gamma(5.0, 0.2, customers.size)
+    split = split_history(customers, days, values, cutoff=365, end=400)
+    assert (split.holdout_purchases > 0).all()
+    backtest = backtest_from_split(split=split, shop=ShopSettings.load(), cutoff=365)
+    backtest.refresh_from_db()
+    assert backtest.state == Backtest.State.SUCCEEDED, (backtest.refusal, backtest.error)
+    assert backtest.figures["churn"]["auc"] is None
+    assert {"code": "churn_unmeasured"} in backtest.figures["verdict"]["problems"]
+
+
+def test_a_backtest_left_running_by_a_dead_worker_is_failed_by_the_sweep():
+    from scoring.backtests import backtests_sweep
+
+    stuck = Backtest.objects.create(cutoff=date(2026, 5, 1), state=Backtest.State.RUNNING)
+    Backtest.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    fresh = Backtest.objects.create(cutoff=date(2026, 5, 1), state=Backtest.State.RUNNING)
+    assert backtests_sweep() == {"requeued": 0, "failed": 1}
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stuck.state, fresh.state) == (Backtest.State.FAILED, Backtest.State.RUNNING)
+
+
+def test_a_horizon_clipped_to_a_year_says_what_the_shop_showed():
+    from scoring.explain import horizon_sentence
+
+    params = {"horizon_days": 365, "horizon_source": "gaps", "gap_percentile_days": 500, "gaps_observed": 40}
+    with translation.override("en"):
+        sentence = horizon_sentence(params)
+    assert "365 days" in sentence and "within 500 days" in sentence
