@@ -13,6 +13,7 @@ from orders.views_merge import customer_merge_view
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("shop.api_urls")),
+    path("", include("customers.api_urls")),
     path("", include("orders.api_urls")),
     path("callers/lookup", CallerLookupApi.as_view(), name="caller_lookup"),
     path("telephony/events", TelephonyEventApi.as_view(), name="telephony_events"),
