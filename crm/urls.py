@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 
 from crm import views
-from crm.api import CallerLookupApi
+from crm.call.api import CallerLookupApi
 from crm.card import customer_card
 from crm.privacy import customer_erase, customer_personal_data_download
 from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
@@ -29,7 +29,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("shop/", include("shop.urls")),
-    path("call/", include("crm.urls_call")),
+    path("call/", include("crm.call.urls")),
     path("demo/", include("crm.demo.urls")),
     path("shop/webhooks/", include("orders.webhooks.urls")),
     path("imports/", include("orders.imports.urls")),

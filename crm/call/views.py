@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from crm.callcentre import caller_card, customer_by_number, lookup_number
-from crm.forms_call import CallerCreateForm, CallLogForm, PhoneSearchForm
+from crm.call.card import caller_card, customer_by_number, lookup_number
+from crm.call.forms import CallerCreateForm, CallLogForm, PhoneSearchForm
 from customers import calls as call_services
 from customers.models import Call
 from customers.selectors import customer_for_user

@@ -11,28 +11,18 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from crm.call.offers import Offer, offers_for, recommended_action
 from customers.models import Call, Customer, CustomerPhone, Note
 from feedback.selectors import open_complaints_for_customers
 from orders import selectors as order_selectors
 from orders.models import Order
-from scoring.models import CustomerScore, Tier
+from scoring.models import CustomerScore
 from shop.models import ShopSettings
 from shop.phones import format_phone, normalize_phone
 
 RECENT_ORDERS = 3
 RECENT_NOTES = 3
 RECENT_CALLS = 3
-# From this churn risk on, a valuable customer is offered a win-back discount.
-WIN_BACK_RISK = 0.5
-
-
-@dataclass(frozen=True)
-class Offer:
-    """Something the operator may offer now, with the reason it applies."""
-
-    code: str
-    title: str
-    reason: str
 
 
 @dataclass
@@ -88,8 +78,10 @@ def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
             Call.objects.filter(customer=customer).select_related("operator").order_by("-started_at")[:RECENT_CALLS]
         )
     card.complaints = complaints_of(customer)
-    card.offers = offers_for(card)
-    card.recommended_action = recommended_action(card)
+    card.offers = offers_for(card.score)
+    card.recommended_action = recommended_action(
+        has_complaints=bool(card.complaints), offers=card.offers, orders_count=customer.orders_count
+    )
     return card
 
 
@@ -112,45 +104,3 @@ def complaints_of(customer: Customer) -> list[dict[str, Any]]:
         }
         for follow_up in open_complaints_for_customers([customer.pk]).get(customer.pk, [])
     ]
-
-
-def offers_for(card: CallerCard) -> list[Offer]:
-    """What the operator may offer, from the importance score until loyalty rules exist: priority delivery for the
-    most valuable customers, a win-back discount for valuable ones the model thinks are slipping away."""
-    score = card.score
-    if score is None:
-        return []
-    offers: list[Offer] = []
-    if score.tier in {Tier.VIP, Tier.HIGH}:
-        offers.append(
-            Offer(
-                code="priority_delivery",
-                title=_("Priority delivery"),
-                reason=_("%(tier)s customer, importance %(importance)s")
-                % {"tier": Tier(score.tier).label, "importance": score.importance},
-            )
-        )
-    if score.churn_risk is not None and score.churn_risk >= WIN_BACK_RISK and score.tier != Tier.LOW:
-        offers.append(
-            Offer(
-                code="win_back",
-                title=_("Win-back discount"),
-                reason=_("Churn risk %(percent)s%%, last purchase %(days)s days ago")
-                % {"percent": score.churn_percent, "days": score.recency_days},
-            )
-        )
-    return offers
-
-
-def recommended_action(card: CallerCard) -> str:
-    """One sentence: what to do with this caller first."""
-    if card.complaints:
-        return _("Apologise for the open complaint first, then help.")
-    codes = {offer.code for offer in card.offers}
-    if "win_back" in codes:
-        return _("A valued customer who has not bought for a while: offer the win-back discount.")
-    if "priority_delivery" in codes:
-        return _("An important customer: offer priority delivery with the next order.")
-    if card.customer.orders_count == 0:
-        return _("No orders yet: help with the first one.")
-    return _("Help with the question and log the call.")

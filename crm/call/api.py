@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.callcentre import CallerCard, caller_card, customer_by_number, lookup_number
+from crm.call.card import CallerCard, caller_card, customer_by_number, lookup_number
 from shop.models import ShopSettings
 from shop.permissions import HasCapability
 from shop.phones import PhoneError
