@@ -197,7 +197,8 @@ CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A Redis that does not accept the connection fails a send in a second instead of the system's TCP timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600, "socket_connect_timeout": 1}
 else:
     # The demo's embedded broker: kombu's filesystem transport gives a real worker and beat with no server.
     # The folders must exist before the first message; creating them here serves web, worker and beat alike.
@@ -213,6 +214,14 @@ else:
         "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
+# No caller reads a task's return value (progress lives in PostgreSQL rows), and a result kept makes every send from
+# a web process subscribe to the result channel: one more round trip per send, and with Redis down a request hung
+# for 19 s reconnecting to the result store before failing with 500. A task that answers (crm.ping) says so itself.
+CELERY_TASK_IGNORE_RESULT = True
+# A send from a request is bounded: a broker that refuses or does not answer costs at most about a second and a
+# half before the send is given up (logged; PostgreSQL holds the work and the sweeps and the nightly run catch up).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
