@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.services import CustomerData, customers_resolve
+from orders.bulk import orders_update_postgres, summaries_refresh_postgres
 from orders.models import (
     ALLOWED_TRANSITIONS,
     STATUS_RANK,
@@ -220,7 +221,10 @@ def _move(order: Order, data: OrderData, writes: _Writes) -> None:
 
 def _persist(writes: _Writes) -> None:
     """Every row the batch decided on, set-based; the customers' summaries; the event, queued for the commit."""
-    Order.objects.bulk_update(writes.updated, _UPDATED_FIELDS)
+    if connection.vendor == "postgresql":
+        orders_update_postgres(writes.updated, _UPDATED_FIELDS)
+    else:
+        Order.objects.bulk_update(writes.updated, _UPDATED_FIELDS)
     OrderItem.objects.filter(order_id__in=writes.replace_items_of).delete()
     OrderItem.objects.bulk_create(writes.item_rows)
     OrderStatusChange.objects.bulk_create(writes.changes)
@@ -351,38 +355,11 @@ def customer_summaries_refresh(*, customer_ids: Sequence[int] | None = None) -> 
         # Lock the customers first, in id order, as a statement of its own: the UPDATE below then starts after any
         # concurrent writer of these customers committed, and its fresh snapshot sees that writer's orders.
         list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
-    elif connection.vendor == "postgresql":
-        return _refresh_all_postgres()
+    if connection.vendor == "postgresql":
+        return summaries_refresh_postgres(customer_ids)
     return queryset.update(
         orders_count=Coalesce(Subquery(summary.values("n")[:1]), Value(0)),
         total_spent=Coalesce(Subquery(summary.values("spent")[:1]), Value(Decimal("0"))),
         first_order_at=Subquery(summary.values("first")[:1]),
         last_order_at=Subquery(summary.values("last")[:1]),
     )
-
-
-def _refresh_all_postgres() -> int:
-    """The whole base in one pass over the orders (a correlated subquery per customer would read them 4 times)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE customers_customer AS c
-               SET orders_count = COALESCE(s.n, 0),
-                   total_spent = COALESCE(s.spent, 0),
-                   first_order_at = s.first,
-                   last_order_at = s.last
-              FROM customers_customer AS c2
-              LEFT JOIN (
-                    SELECT customer_id, count(*) AS n,
-                           COALESCE(sum(total) FILTER (WHERE status <> 'returned'), 0) AS spent,
-                           min(placed_at) AS first, max(placed_at) AS last
-                      FROM orders_order
-                     WHERE status <> 'cancelled'
-                     GROUP BY customer_id
-                   ) AS s ON s.customer_id = c2.id
-             WHERE c.id = c2.id
-               AND (c.orders_count, c.total_spent, c.first_order_at, c.last_order_at)
-                   IS DISTINCT FROM (COALESCE(s.n, 0), COALESCE(s.spent, 0), s.first, s.last)
-            """
-        )
-        return cursor.rowcount
