@@ -7,18 +7,22 @@ number of queries whatever the customer's history, so a ring turns into a card i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from crm.call.offers import Offer, offers_for, recommended_action
-from customers.models import Call, Customer, CustomerPhone, Note
+from customers.calls import calls_for_customer
+from customers.selectors import notes_for_customer
 from feedback.selectors import open_complaints_for_customers
 from orders import selectors as order_selectors
-from orders.models import Order
-from scoring.models import CustomerScore
+from scoring.selectors import score_for_customer
 from shop.models import ShopSettings
 from shop.phones import format_phone, normalize_phone
+
+if TYPE_CHECKING:
+    from customers.models import Call, Customer, Note
+    from orders.models import Order
 
 RECENT_ORDERS = 3
 RECENT_NOTES = 3
@@ -47,17 +51,6 @@ def lookup_number(raw: str) -> str:
     return normalize_phone(raw, ShopSettings.load().phone_region)
 
 
-def customer_by_number(number: str) -> Customer | None:
-    """The customer who owns ``number`` (the survivor, if that customer was merged)."""
-    phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
-    if phone is None:
-        return None
-    customer = phone.customer
-    if customer.merged_into_id is not None:
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
-
-
 def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
     """Everything the operator sees about ``customer``; a bounded number of queries, none per row. The lookup API
     asks ``with_history=False``: a telephony integration needs the verdict, not the notes and past calls."""
@@ -67,16 +60,12 @@ def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
         recent_orders=order_selectors.orders_for_customer(customer, limit=RECENT_ORDERS),
         notes=[],
         calls=[],
-        score=CustomerScore.objects.filter(customer=customer).first(),
+        score=score_for_customer(customer.pk),
     )
     if with_history:
         card.phones = [format_phone(p) for p in customer.phones.values_list("number", flat=True)]
-        card.notes = list(
-            Note.objects.filter(customer=customer).select_related("author").order_by("-created_at")[:RECENT_NOTES]
-        )
-        card.calls = list(
-            Call.objects.filter(customer=customer).select_related("operator").order_by("-started_at")[:RECENT_CALLS]
-        )
+        card.notes = notes_for_customer(customer, limit=RECENT_NOTES)
+        card.calls = calls_for_customer(customer.pk, limit=RECENT_CALLS)
     card.complaints = complaints_of(customer)
     card.offers = offers_for(card.score)
     card.recommended_action = recommended_action(
