@@ -61,7 +61,8 @@ def main() -> None:
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from orders.imports.services import csv_import_run, import_job_create
+    from orders.imports.running import csv_import_run
+    from orders.imports.services import import_job_create
     from orders.models import ImportJob, ImportState
 
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="retain-bench-media-")

@@ -6,7 +6,7 @@
 Needs a database loaded by ``manage.py seed_demo --customers 1000000``; once it is scored (``scoring_customerscore``
 filled), the score sorts and filters of the list (scoring.listing) are measured too, with their plans. Read-only on the data: every figure comes
 from the real functions (``customers.selectors.customer_list`` with ``CustomerFilters``, the keyset cursors it
-makes, ``CustomerFilterForm`` for the search box, ``crm.callcentre.customer_by_number``), never from SQL written
+makes, ``CustomerFilterForm`` for the search box, ``customers.selectors.phone_owner``), never from SQL written
 here. Each query kind is run once to warm up, then ``--runs`` times; the script prints median and 95th percentile
 in milliseconds, and one ``EXPLAIN (ANALYZE, BUFFERS)`` line per kind made from the SQL the selector actually sent:
 the plan's top node, its time, the buffers and every index the plan reads (and any sequential scan).
@@ -146,10 +146,10 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from crm.callcentre import customer_by_number
     from customers.forms import CustomerFilterForm
     from customers.models import Customer, CustomerEmail, CustomerPhone
     from customers.selectors import CustomerFilters, SearchKind, customer_list, make_cursor
+    from customers.selectors import phone_owner as customer_by_number
     from scoring.models import CustomerScore
     from shop.roles import Role
     from shop.services import user_create

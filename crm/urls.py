@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 
 from crm import views
-from crm.api import CallerLookupApi
+from crm.call.api import CallerLookupApi
 from crm.card import customer_card
 from crm.privacy import customer_erase, customer_personal_data_download
 from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
@@ -13,6 +13,7 @@ from orders.views_merge import customer_merge_view
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("shop.api_urls")),
+    path("", include("customers.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("loyalty.api_urls")),
     path("callers/lookup", CallerLookupApi.as_view(), name="caller_lookup"),
@@ -29,7 +30,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("shop/", include("shop.urls")),
-    path("call/", include("crm.urls_call")),
+    path("call/", include("crm.call.urls")),
     path("demo/", include("crm.demo.urls")),
     path("shop/webhooks/", include("orders.webhooks.urls")),
     path("imports/", include("orders.imports.urls")),

@@ -1,9 +1,9 @@
 """Writes of the customers app: matching incoming people to customers, and keeping their contacts."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -44,6 +44,33 @@ class CustomerData:
     sms_consent: bool | None = None
     consent_source: str = ""
     created_at: datetime | None = None
+
+    # What a source says about a person, under the same names in the API, a CSV row and a webhook's customer.
+    DESCRIBED: ClassVar[tuple[str, ...]] = (
+        "external_id",
+        "name",
+        "phones",
+        "emails",
+        "city",
+        "address",
+        "language",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "email_consent",
+        "sms_consent",
+    )
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any], **overrides: Any) -> "CustomerData":
+        """A customer from a source's validated fields: each name of :attr:`DESCRIBED` present in ``mapping`` is
+        taken (phones and emails as tuples), missing ones keep their defaults, and ``overrides`` (the source, the
+        consent's source, a differently named external id) win over both."""
+        values = {name: mapping[name] for name in cls.DESCRIBED if name in mapping} | overrides
+        for name in ("phones", "emails"):
+            if name in values:
+                values[name] = tuple(values[name])
+        return cls(**values)
 
     def identity_lock_names(self) -> list[str]:
         names = [f"customer-phone:{p}" for p in self.phones] + [f"customer-email:{e}" for e in self.emails]

@@ -1,27 +1,23 @@
-"""The ingestion API: orders (and their customers) upserted by the shop's platform, one or a thousand at a time."""
+"""The ingestion API: orders (and their customers) upserted by the shop's platform, one or a thousand at a time;
+the customers-only endpoint is in ``customers.api``."""
 
 from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.contacts import EmailError, normalize_email
-from customers.services import CustomerData, customers_upsert
+from customers.api import CustomerInputSerializer
 from orders.models import ChangeOrigin, Order, OrderStatus
 from orders.services import ItemData, OrderData, orders_upsert
+from shop.api_batch import batch_rows, default_source, validate_rows
 from shop.idempotency import idempotent
-from shop.models import IntegrationToken, ShopSettings
 from shop.permissions import HasCapability
-from shop.phones import PhoneError, normalize_phone
 from shop.roles import Capability
-
-MAX_BATCH = 1000
 
 
 class MoneyField(serializers.DecimalField):
@@ -39,68 +35,6 @@ class MoneyField(serializers.DecimalField):
                 'Send amounts as strings, e.g. "1499.90", not as JSON numbers with a fraction.'
             )
         return super().to_internal_value(data)
-
-
-def default_source(request: Request) -> str:
-    """Orders from a token are keyed under the token's name unless the payload names its system."""
-    if isinstance(request.auth, IntegrationToken):
-        return slugify(request.auth.name)[:60] or "api"
-    return "api"
-
-
-class CustomerInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    phones = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, default=list, max_length=10
-    )
-    emails = serializers.ListField(
-        child=serializers.CharField(max_length=254), required=False, default=list, max_length=10
-    )
-    city = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    address = serializers.CharField(required=False, allow_blank=True, default="")
-    language = serializers.ChoiceField(choices=["ru", "en", ""], required=False, default="")
-    utm_source = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    utm_medium = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    utm_campaign = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    email_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
-    sms_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    def validate_phones(self, value: list[str]) -> list[str]:
-        region = ShopSettings.load().phone_region
-        try:
-            return list(dict.fromkeys(normalize_phone(raw, region) for raw in value))
-        except PhoneError as error:
-            raise serializers.ValidationError(str(error)) from error
-
-    def validate_emails(self, value: list[str]) -> list[str]:
-        try:
-            return list(dict.fromkeys(normalize_email(raw) for raw in value))
-        except EmailError as error:
-            raise serializers.ValidationError(str(error)) from error
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not (attrs["external_id"] or attrs["phones"] or attrs["emails"]):
-            raise serializers.ValidationError("A customer needs an external_id, a phone or an email to be matched.")
-        return attrs
-
-    def to_data(self, attrs: dict[str, Any], source: str) -> CustomerData:
-        return CustomerData(
-            source=source,
-            external_id=attrs["external_id"],
-            name=attrs["name"],
-            phones=tuple(attrs["phones"]),
-            emails=tuple(attrs["emails"]),
-            city=attrs["city"],
-            address=attrs["address"],
-            language=attrs["language"],
-            utm_source=attrs["utm_source"],
-            utm_medium=attrs["utm_medium"],
-            utm_campaign=attrs["utm_campaign"],
-            email_consent=attrs["email_consent"],
-            sms_consent=attrs["sms_consent"],
-            consent_source=source,
-        )
 
 
 class ItemInputSerializer(serializers.Serializer):
@@ -168,33 +102,6 @@ class ResultSerializer(serializers.Serializer):
     error = serializers.CharField()
 
 
-def _batch(request: Request, key: str) -> tuple[list[Any], bool]:
-    """The payload as a list of rows: ``{key: [...]}`` for a batch, or one object."""
-    data = request.data
-    if isinstance(data, dict) and key in data:
-        rows = data[key]
-        if not isinstance(rows, list):
-            raise serializers.ValidationError({key: [f"“{key}” must be a list."]})
-        if not 1 <= len(rows) <= MAX_BATCH:
-            raise serializers.ValidationError({key: [f"A batch holds from 1 to {MAX_BATCH} rows, not {len(rows)}."]})
-        return rows, True
-    return [data], False
-
-
-def validate_rows(serializer_class: type[serializers.Serializer], rows: list[Any], key: str) -> list[dict[str, Any]]:
-    """Every row validated; a batch with any bad row is refused whole, with the bad rows' errors by index.
-
-    One list serializer validates all rows with the same field instances: building a nested serializer per row
-    cost more than storing the orders."""
-    serializer = serializer_class(data=rows, many=True, allow_empty=False, max_length=MAX_BATCH)  # type: ignore[call-arg]
-    if serializer.is_valid():
-        return list(serializer.validated_data)
-    details = serializer.errors
-    if isinstance(details, dict):  # the list itself was wrong (not a list, too long)
-        raise serializers.ValidationError({key: details.get("non_field_errors", details)})
-    raise serializers.ValidationError({key: {str(index): error for index, error in enumerate(details) if error}})
-
-
 class OrderUpsertApi(APIView):
     """Create or update orders by ``(source, external_id)``."""
 
@@ -232,7 +139,7 @@ class OrderUpsertApi(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        rows, _ = _batch(request, "orders")
+        rows, _ = batch_rows(request, "orders")
         valid = validate_rows(OrderInputSerializer, rows, "orders")
         source = default_source(request)
         items = [OrderInputSerializer().to_data(attrs, source) for attrs in valid]
@@ -282,35 +189,3 @@ class OrderDetailApi(APIView):
             Order.objects.prefetch_related("status_changes"), source=source, external_id=external_id
         )
         return Response(self.OutputSerializer(order).data)
-
-
-class CustomerResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="customer_id")
-    created = serializers.BooleanField()
-
-
-class CustomerUpsertApi(APIView):
-    """Create or update customers from the platform's own customer records."""
-
-    permission_classes = [HasCapability]
-    capability = Capability.IMPORT
-
-    @extend_schema(
-        summary="Upsert one customer or a batch of up to 1,000",
-        description=(
-            'Send one customer, or `{"customers": [...]}`. Matched by `(source, external_id)`, then phone, then '
-            "email; the platform's record is authoritative for name, city, address and language. Phones in any "
-            "format are stored in E.164. A batch with an invalid row is refused whole (400)."
-        ),
-        request=CustomerInputSerializer,
-        responses={200: CustomerResultSerializer(many=True)},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        rows, _ = _batch(request, "customers")
-        valid = validate_rows(CustomerInputSerializer, rows, "customers")
-        source = str(request.data.get("source", "")) if isinstance(request.data, dict) else ""
-        source = slugify(source)[:60] or default_source(request)
-        items = [CustomerInputSerializer().to_data(attrs, source) for attrs in valid]
-        results = customers_upsert(items=items)
-        return Response({"results": CustomerResultSerializer(results, many=True).data})

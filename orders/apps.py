@@ -28,3 +28,12 @@ class OrdersConfig(AppConfig):
                 period="days",
             )
         )
+        # Every few minutes, well inside ImportJob.STALE_AFTER: a dead worker's import resumes soon after it is
+        # judged dead, and the sweep is one small query when nothing is stale.
+        schedule_register(
+            Schedule(
+                name=_("Resume imports that stopped making progress, fail those that keep stopping"),
+                task="orders.csv_imports_sweep",
+                every=5,
+            )
+        )

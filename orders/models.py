@@ -1,5 +1,6 @@
 """Orders, their items and the status pipeline with a row for every transition."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.models import Customer
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -214,8 +216,23 @@ class ImportState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ImportFailure(models.TextChoices):
+    ERROR = "error", _("The import raised an error")
+    STALLED = "stalled", _("The import stopped making progress")
+
+
 class ImportJob(models.Model):
-    """A CSV file being imported: its detected format, the column mapping, progress and the rows it skipped."""
+    """A CSV file being imported: its detected format, the column mapping, progress and the rows it skipped.
+
+    ``heartbeat_at`` is the job's last sign of life: when it was queued, claimed, and each time a chunk of rows
+    committed (or a long read of the file went on). A sweep judges a job by it, never by ``started_at``: a healthy
+    import of a big file runs for hours and must not be queued a second time beside itself.
+    """
+
+    # No sign of life for this long: the worker died (or its message was lost); the sweep resumes the job.
+    STALE_AFTER = timedelta(minutes=10)
+    # Resumed this many times without finishing: something in the file or the worker kills it every time.
+    MAX_RESUMPTIONS = 3
 
     kind = models.CharField(_("what"), max_length=10, choices=ImportKind.choices)
     file = models.FileField(upload_to="imports/")
@@ -233,10 +250,15 @@ class ImportJob(models.Model):
     skipped_rows = models.PositiveIntegerField(_("skipped rows"), default=0)
     error_report = models.FileField(upload_to="imports/reports/", blank=True)
     error = models.TextField(blank=True)
+    failure = models.CharField(max_length=10, choices=ImportFailure.choices, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # How many times the sweep queued the job again after it went silent; also the fencing token of the worker
+    # that runs it, so a worker thought dead cannot write over the one that resumed its job.
+    resumptions = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("import")
@@ -251,3 +273,25 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 100 if self.state == ImportState.DONE else 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    def is_stale(self, now: datetime) -> bool:
+        """Queued or running with no sign of life for :attr:`STALE_AFTER`."""
+        waiting = self.state in {ImportState.QUEUED, ImportState.RUNNING}
+        return waiting and (self.heartbeat_at is None or self.heartbeat_at < now - self.STALE_AFTER)
+
+    @property
+    def failure_reason(self) -> str:
+        """Why the import failed, in the reader's language (an error raised inside the import is shown as it was
+        raised)."""
+        if self.failure != ImportFailure.STALLED:
+            return self.error
+        minutes = int(self.STALE_AFTER.total_seconds() // 60)
+        return ngettext(
+            "The import stopped making progress: no sign of life for %(minutes)s minutes, after it had already "
+            "been resumed %(times)s time. It was stopped after %(rows)s of %(total)s rows; the rows imported so far "
+            "are kept, and uploading the same file again imports the rest.",
+            "The import stopped making progress: no sign of life for %(minutes)s minutes, after it had already "
+            "been resumed %(times)s times. It was stopped after %(rows)s of %(total)s rows; the rows imported so "
+            "far are kept, and uploading the same file again imports the rest.",
+            self.resumptions,
+        ) % {"minutes": minutes, "times": self.resumptions, "rows": self.processed_rows, "total": self.total_rows}

@@ -2,7 +2,7 @@
 a manager's hand)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.services import CustomerData, customers_resolve
+from orders.bulk import orders_update_postgres, summaries_refresh_postgres
 from orders.models import (
     ALLOWED_TRANSITIONS,
     STATUS_RANK,
@@ -114,111 +115,129 @@ def order_upsert(*, data: OrderData, origin: str, user: Any = None) -> UpsertRes
 
 
 def _upsert_locked(items: list[OrderData], origin: str, user: Any) -> list[UpsertResult]:
-    now = timezone.now()
-    currency = ShopSettings.load().currency
-    sources = {d.source for d in items}
-    external_ids = {d.external_id for d in items}
+    """Decide, then write: new keys are created, existing ones updated (both only gather rows), and one persist step
+    writes every row of the batch set-based and queues the batch's event."""
+    writes = _Writes(now=timezone.now(), origin=origin, user=user)
     existing = {
         (o.source, o.external_id): o
         for o in Order.objects.select_for_update()
-        .filter(source__in=sources, external_id__in=external_ids)
+        .filter(source__in={d.source for d in items}, external_id__in={d.external_id for d in items})
         .order_by("pk")
     }
     new_items = [d for d in items if (d.source, d.external_id) not in existing]
-    resolved = customers_resolve(items=[d.customer for d in new_items])
-
-    results: dict[tuple[str, str], UpsertResult] = {}
-    to_create: list[Order] = []
-    create_data: list[OrderData] = []
-    for data, customer in zip(new_items, resolved, strict=True):
-        status_at = data.status_at or now
-        order = Order(
-            source=data.source,
-            external_id=data.external_id,
-            customer_id=customer.customer_id,
-            placed_at=data.placed_at,
-            status=data.status,
-            status_changed_at=status_at,
-            delivered_at=_delivered_at(data, status_at) if data.status in _DELIVERED_LIKE else None,
-            currency=data.currency or currency,
-            subtotal=data.subtotal,
-            discount_total=data.discount_total,
-            delivery_cost=data.delivery_cost,
-            total=data.total,
-            promo_code=data.promo_code,
-            created_at=now,
-        )
-        to_create.append(order)
-        create_data.append(data)
-    Order.objects.bulk_create(to_create)
-
-    changes: list[OrderStatusChange] = []
-    item_rows: list[OrderItem] = []
-    replace_items_of: list[int] = []
-    for order, data in zip(to_create, create_data, strict=True):
-        results[(data.source, data.external_id)] = UpsertResult(data.source, data.external_id, order.pk, created=True)
-        changes.append(_change(order, "", data.status, order.status_changed_at, origin, user))
-        item_rows += _items(order.pk, data.items or ())
-
+    results = _create(new_items, writes)
     stored_items = _stored_items([o.pk for o in existing.values()])
-    to_update: list[Order] = []
     for data in items:
-        if (data.source, data.external_id) not in existing:
-            continue
-        order = existing[(data.source, data.external_id)]
-        result = UpsertResult(data.source, data.external_id, order.pk)
-        results[(data.source, data.external_id)] = result
-        if STATUS_RANK[data.status] < STATUS_RANK[order.status]:
-            result.stale = True
-            continue
-        if data.status != order.status:
-            if data.status not in ALLOWED_TRANSITIONS[order.status]:
-                result.error = transition_error(order.status, data.status)
-                continue
-            status_at = data.status_at or now
-            changes.append(_change(order, order.status, data.status, status_at, origin, user))
-            order.status, order.status_changed_at = data.status, status_at
-            if data.status == OrderStatus.DELIVERED:
-                order.delivered_at = _delivered_at(data, status_at)
-            result.status_changed = True
-        amounts_changed = _copy_amounts(order, data)
-        items_changed = data.items is not None and _item_keys(data.items) != stored_items.get(order.pk, [])
-        if items_changed:
-            replace_items_of.append(order.pk)
-            item_rows += _items(order.pk, data.items or ())
-        if result.status_changed or amounts_changed or items_changed:
-            to_update.append(order)
+        order = existing.get((data.source, data.external_id))
+        if order is not None:
+            results.append(_update(order, data, stored_items.get(order.pk, []), writes))
+    _persist(writes)
+    return results
 
-    Order.objects.bulk_update(
-        to_update,
-        [
-            "status",
-            "status_changed_at",
-            "delivered_at",
-            "placed_at",
-            "subtotal",
-            "discount_total",
-            "delivery_cost",
-            "total",
-            "promo_code",
-            "updated_at",
-        ],
+
+@dataclass
+class _Writes:
+    """The rows one batch writes, gathered by the create and update steps and written by :func:`_persist`."""
+
+    now: datetime
+    origin: str
+    user: Any
+    created: list[Order] = field(default_factory=list)
+    updated: list[Order] = field(default_factory=list)
+    changes: list[OrderStatusChange] = field(default_factory=list)
+    item_rows: list[OrderItem] = field(default_factory=list)
+    replace_items_of: list[int] = field(default_factory=list)
+
+    def change(self, order: Order, old: str, new: str, at: datetime) -> None:
+        self.changes.append(_change(order, old, new, at, self.origin, self.user))
+
+
+def _create(items: list[OrderData], writes: _Writes) -> list[UpsertResult]:
+    """New orders, each with its customer matched or created, its first status change and its items."""
+    currency = ShopSettings.load().currency
+    resolved = customers_resolve(items=[d.customer for d in items])
+    orders = [
+        _new_order(data, customer.customer_id, currency, writes.now)
+        for data, customer in zip(items, resolved, strict=True)
+    ]
+    Order.objects.bulk_create(orders)
+    for order, data in zip(orders, items, strict=True):
+        writes.change(order, "", data.status, order.status_changed_at)
+        writes.item_rows += _items(order.pk, data.items or ())
+    writes.created += orders
+    return [UpsertResult(d.source, d.external_id, o.pk, created=True) for o, d in zip(orders, items, strict=True)]
+
+
+def _new_order(data: OrderData, customer_id: int, currency: str, now: datetime) -> Order:
+    status_at = data.status_at or now
+    return Order(
+        source=data.source,
+        external_id=data.external_id,
+        customer_id=customer_id,
+        placed_at=data.placed_at,
+        status=data.status,
+        status_changed_at=status_at,
+        delivered_at=_delivered_at(data, status_at) if data.status in _DELIVERED_LIKE else None,
+        currency=data.currency or currency,
+        subtotal=data.subtotal,
+        discount_total=data.discount_total,
+        delivery_cost=data.delivery_cost,
+        total=data.total,
+        promo_code=data.promo_code,
+        created_at=now,
     )
-    OrderItem.objects.filter(order_id__in=replace_items_of).delete()
-    OrderItem.objects.bulk_create(item_rows)
-    OrderStatusChange.objects.bulk_create(changes)
 
-    touched = [o for o in to_create] + to_update
+
+def _update(order: Order, data: OrderData, stored_items: list["ItemKey"], writes: _Writes) -> UpsertResult:
+    """An existing order takes the source's newer state: a status earlier in the pipeline is ``stale`` and ignored,
+    a forbidden move is the row's ``error``; otherwise the status, amounts and items that differ are taken."""
+    result = UpsertResult(data.source, data.external_id, order.pk)
+    if STATUS_RANK[data.status] < STATUS_RANK[order.status]:
+        result.stale = True
+        return result
+    if data.status != order.status:
+        if data.status not in ALLOWED_TRANSITIONS[order.status]:
+            result.error = transition_error(order.status, data.status)
+            return result
+        _move(order, data, writes)
+        result.status_changed = True
+    amounts_changed = _copy_amounts(order, data)
+    items_changed = data.items is not None and _item_keys(data.items) != stored_items
+    if items_changed:
+        writes.replace_items_of.append(order.pk)
+        writes.item_rows += _items(order.pk, data.items or ())
+    if result.status_changed or amounts_changed or items_changed:
+        writes.updated.append(order)
+    return result
+
+
+def _move(order: Order, data: OrderData, writes: _Writes) -> None:
+    status_at = data.status_at or writes.now
+    writes.change(order, order.status, data.status, status_at)
+    order.status, order.status_changed_at = data.status, status_at
+    if data.status == OrderStatus.DELIVERED:
+        order.delivered_at = _delivered_at(data, status_at)
+
+
+def _persist(writes: _Writes) -> None:
+    """Every row the batch decided on, set-based; the customers' summaries; the event, queued for the commit."""
+    if connection.vendor == "postgresql":
+        orders_update_postgres(writes.updated, _UPDATED_FIELDS)
+    else:
+        Order.objects.bulk_update(writes.updated, _UPDATED_FIELDS)
+    OrderItem.objects.filter(order_id__in=writes.replace_items_of).delete()
+    OrderItem.objects.bulk_create(writes.item_rows)
+    OrderStatusChange.objects.bulk_create(writes.changes)
+    touched = writes.created + writes.updated
     customer_ids = sorted({o.customer_id for o in touched})
     customer_summaries_refresh(customer_ids=customer_ids)
-    delivered = [c.order_id for c in changes if c.to_status == OrderStatus.DELIVERED]
+    delivered = [c.order_id for c in writes.changes if c.to_status == OrderStatus.DELIVERED]
     send_orders_changed(
         order_ids=[o.pk for o in touched],
         customer_ids=customer_ids,
         delivered_order_ids=delivered,
-        status_changes=[(c.order_id, c.from_status, c.to_status) for c in changes],
+        status_changes=[(c.order_id, c.from_status, c.to_status) for c in writes.changes],
     )
-    return list(results.values())
 
 
 _DELIVERED_LIKE = {OrderStatus.DELIVERED, OrderStatus.RETURNED}
@@ -229,6 +248,7 @@ def _delivered_at(data: OrderData, status_at: datetime) -> datetime:
 
 
 _AMOUNT_FIELDS = ("placed_at", "subtotal", "discount_total", "delivery_cost", "total", "promo_code")
+_UPDATED_FIELDS = ("status", "status_changed_at", "delivered_at", *_AMOUNT_FIELDS, "updated_at")
 
 
 def _copy_amounts(order: Order, data: OrderData) -> bool:
@@ -342,38 +362,11 @@ def customer_summaries_refresh(*, customer_ids: Sequence[int] | None = None) -> 
         # Lock the customers first, in id order, as a statement of its own: the UPDATE below then starts after any
         # concurrent writer of these customers committed, and its fresh snapshot sees that writer's orders.
         list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
-    elif connection.vendor == "postgresql":
-        return _refresh_all_postgres()
+    if connection.vendor == "postgresql":
+        return summaries_refresh_postgres(customer_ids)
     return queryset.update(
         orders_count=Coalesce(Subquery(summary.values("n")[:1]), Value(0)),
         total_spent=Coalesce(Subquery(summary.values("spent")[:1]), Value(Decimal("0"))),
         first_order_at=Subquery(summary.values("first")[:1]),
         last_order_at=Subquery(summary.values("last")[:1]),
     )
-
-
-def _refresh_all_postgres() -> int:
-    """The whole base in one pass over the orders (a correlated subquery per customer would read them 4 times)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE customers_customer AS c
-               SET orders_count = COALESCE(s.n, 0),
-                   total_spent = COALESCE(s.spent, 0),
-                   first_order_at = s.first,
-                   last_order_at = s.last
-              FROM customers_customer AS c2
-              LEFT JOIN (
-                    SELECT customer_id, count(*) AS n,
-                           COALESCE(sum(total) FILTER (WHERE status <> 'returned'), 0) AS spent,
-                           min(placed_at) AS first, max(placed_at) AS last
-                      FROM orders_order
-                     WHERE status <> 'cancelled'
-                     GROUP BY customer_id
-                   ) AS s ON s.customer_id = c2.id
-             WHERE c.id = c2.id
-               AND (c.orders_count, c.total_spent, c.first_order_at, c.last_order_at)
-                   IS DISTINCT FROM (COALESCE(s.n, 0), COALESCE(s.spent, 0), s.first, s.last)
-            """
-        )
-        return cursor.rowcount

@@ -30,4 +30,7 @@ def send_orders_changed(
         if delivered:
             orders_delivered.send(sender="orders", order_ids=delivered)
 
-    transaction.on_commit(send)
+    # Robust: the orders are committed by now, and a receiver that cannot queue its work (a broker down) must not
+    # turn the stored orders into an error for the sender, who would only send them again. Django logs the error;
+    # the receivers' sweeps (and the nightly rescoring) catch up from PostgreSQL.
+    transaction.on_commit(send, robust=True)

@@ -1,5 +1,9 @@
+"""Thin tasks of the orders app: each looks its rows up through a service and is harmless when run twice. Services
+never import this module: they queue by task name (``shop.queueing``), so the dependency runs one way."""
+
 from celery import shared_task
 
+from orders.imports.running import csv_import_run, import_jobs_sweep
 from orders.webhooks.services import webhook_events_expire
 
 
@@ -10,13 +14,9 @@ def webhook_events_expire_task() -> int:
 
 @shared_task(name="orders.csv_import", acks_late=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def csv_import_task(job_id: int) -> None:
-    from orders.imports.services import csv_import_run
-
     csv_import_run(job_id=job_id)
 
 
 @shared_task(name="orders.csv_imports_sweep")
-def csv_imports_sweep_task() -> int:
-    from orders.imports.services import import_jobs_sweep
-
+def csv_imports_sweep_task() -> dict[str, int]:
     return import_jobs_sweep()

@@ -3,7 +3,7 @@ amounts and statuses. Pure functions: each row becomes data or a list of reasons
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -163,81 +163,153 @@ def parse_date(text: str, zone: ZoneInfo) -> datetime:
     raise ValueError(_("“%(value)s” is not a date (use 2026-03-01 or 01.03.2026).") % {"value": text})
 
 
+class _Invalid(ValueError):
+    """A cell that cannot be read: the reason, and what the row's data still shows for it (nothing, or the value
+    read, e.g. a negative amount)."""
+
+    def __init__(self, reason: str, kept: Any = None) -> None:
+        super().__init__(reason)
+        self.kept = kept
+
+
+_ABSENT = object()  # the cell leaves no key in the row's data
+
+
+@dataclass(frozen=True)
+class _Context:
+    kind: str
+    zone: ZoneInfo
+    region: str
+
+
+def _text(text: str, name: str, context: _Context) -> str:
+    return text
+
+
+def _date(text: str, name: str, context: _Context) -> datetime:
+    try:
+        return parse_date(text, context.zone)
+    except ValueError as error:
+        raise _Invalid(str(error), _ABSENT) from error
+
+
+def _status(text: str, name: str, context: _Context) -> str:
+    status = STATUS_BY_WORD.get(text.lower())
+    if status is None:
+        raise _Invalid(_("Unknown status “%(value)s”.") % {"value": text}, "")
+    return status
+
+
+def _money(text: str, name: str, context: _Context) -> Decimal:
+    try:
+        amount = to_money(text)
+    except MoneyError as error:
+        raise _Invalid(_("%(field)s: “%(value)s” is not an amount.") % {"field": name, "value": text}) from error
+    if amount < 0:
+        raise _Invalid(_("%(field)s: %(value)s is negative.") % {"field": name, "value": amount}, amount)
+    return amount
+
+
+def _quantity(text: str, name: str, context: _Context) -> Decimal:
+    reason = _("Quantity “%(value)s” is not a positive number.") % {"value": text}
+    try:
+        quantity = Decimal(text.replace(",", "."))
+    except ArithmeticError as error:
+        raise _Invalid(reason, _ABSENT) from error
+    try:
+        positive = quantity > 0
+    except ArithmeticError:  # NaN cannot be compared
+        positive = False
+    if not positive:
+        raise _Invalid(reason, quantity)
+    return quantity
+
+
+def _phones(text: str, name: str, context: _Context) -> list[str]:
+    try:
+        return [normalize_phone(text, context.region)]
+    except PhoneError as error:
+        raise _Invalid(str(error), []) from error
+
+
+def _emails(text: str, name: str, context: _Context) -> list[str]:
+    try:
+        return [normalize_email(text)]
+    except EmailError as error:
+        raise _Invalid(str(error), []) from error
+
+
+def _yes(text: str, name: str, context: _Context) -> bool:
+    return text.lower() in TRUE_WORDS
+
+
+def _empty_status(context: _Context) -> str:
+    # An order history without statuses is one of completed orders.
+    return OrderStatus.DELIVERED if context.kind == ImportKind.ORDERS else ""
+
+
+@dataclass(frozen=True)
+class _Column:
+    """How one target field is read from its cell: ``read`` a filled cell (raising :class:`_Invalid`), or take
+    ``empty`` for a blank or unmapped one; stored under ``into`` (phone → phones) or the field's own name."""
+
+    target: str
+    read: Callable[[str, str, _Context], Any]
+    empty: Callable[[_Context], Any]
+    into: str = ""
+
+
+TEXT_FIELDS = (
+    "external_id",
+    "customer_id",
+    "name",
+    "city",
+    "address",
+    "sku",
+    "item_name",
+    "category",
+    "currency",
+    "promo_code",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
+# In the order the reasons of a bad row are listed.
+COLUMNS: tuple[_Column, ...] = (
+    *(_Column(target, _text, lambda context: "") for target in TEXT_FIELDS),
+    _Column("placed_at", _date, lambda context: _ABSENT),
+    _Column("status", _status, _empty_status),
+    *(
+        _Column(target, _money, lambda context: None)
+        for target in ("total", "delivery_cost", "discount_total", "price")
+    ),
+    _Column("quantity", _quantity, lambda context: _ABSENT),
+    _Column("phone", _phones, lambda context: [], into="phones"),
+    _Column("email", _emails, lambda context: [], into="emails"),
+    *(_Column(target, _yes, lambda context: None) for target in ("email_consent", "sms_consent")),
+)
+
+
 def parse_row(
     line: int, row: dict[str, str], mapping: dict[str, str], kind: str, zone: ZoneInfo, region: str
 ) -> RowResult:
-    """One row as typed values, or the reasons it cannot be imported."""
+    """One row as typed values, or the reasons it cannot be imported, column by column from :data:`COLUMNS`."""
     result = RowResult(line=line)
     value = {target: row.get(header, "") for target, header in mapping.items()}
     for target in REQUIRED[kind]:
         if not value.get(target):
             result.errors.append(_("“%(field)s” is empty.") % {"field": target})
-
-    def money(target: str) -> Decimal | None:
-        if not value.get(target):
-            return None
+    context = _Context(kind=kind, zone=zone, region=region)
+    for column in COLUMNS:
+        text = value.get(column.target, "")
         try:
-            amount = to_money(value[target])
-        except MoneyError:
-            result.errors.append(
-                _("%(field)s: “%(value)s” is not an amount.") % {"field": target, "value": value[target]}
-            )
-            return None
-        if amount < 0:
-            result.errors.append(_("%(field)s: %(value)s is negative.") % {"field": target, "value": amount})
-        return amount
-
+            parsed = column.read(text, column.target, context) if text else column.empty(context)
+        except _Invalid as invalid:
+            result.errors.append(str(invalid))
+            parsed = invalid.kept
+        if parsed is not _ABSENT:
+            result.data[column.into or column.target] = parsed
     data = result.data
-    for target in (
-        "external_id",
-        "customer_id",
-        "name",
-        "city",
-        "address",
-        "sku",
-        "item_name",
-        "category",
-        "currency",
-        "promo_code",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-    ):
-        data[target] = value.get(target, "")
-    if value.get("placed_at"):
-        try:
-            data["placed_at"] = parse_date(value["placed_at"], zone)
-        except ValueError as error:
-            result.errors.append(str(error))
-    status_word = value.get("status", "").lower()
-    data["status"] = STATUS_BY_WORD.get(status_word, "")
-    if status_word and not data["status"]:
-        result.errors.append(_("Unknown status “%(value)s”.") % {"value": value["status"]})
-    if kind == ImportKind.ORDERS and not status_word:
-        data["status"] = OrderStatus.DELIVERED  # an order history without statuses is one of completed orders
-    for target in ("total", "delivery_cost", "discount_total", "price"):
-        data[target] = money(target)
-    if value.get("quantity"):
-        try:
-            data["quantity"] = Decimal(value["quantity"].replace(",", "."))
-            if data["quantity"] <= 0:
-                raise ValueError
-        except (ArithmeticError, ValueError):
-            result.errors.append(_("Quantity “%(value)s” is not a positive number.") % {"value": value["quantity"]})
-    data["phones"] = []
-    if value.get("phone"):
-        try:
-            data["phones"] = [normalize_phone(value["phone"], region)]
-        except PhoneError as error:
-            result.errors.append(str(error))
-    data["emails"] = []
-    if value.get("email"):
-        try:
-            data["emails"] = [normalize_email(value["email"])]
-        except EmailError as error:
-            result.errors.append(str(error))
-    for target in ("email_consent", "sms_consent"):
-        data[target] = value[target].lower() in TRUE_WORDS if value.get(target) else None
     if kind == ImportKind.CUSTOMERS and not (data["customer_id"] or data["phones"] or data["emails"]):
         result.errors.append(_("A customer needs an id, a phone or an email."))
     return result

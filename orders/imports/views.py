@@ -114,7 +114,7 @@ def job_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "updated": job.updated_count,
             "unchanged": job.unchanged_count,
             "skipped_rows": job.skipped_rows,
-            "error": job.error,
+            "error": job.failure_reason,
             "has_report": bool(job.error_report),
         }
     )

@@ -10,10 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api import OrderInputSerializer, ResultSerializer, validate_rows
+from orders.api import OrderInputSerializer, ResultSerializer
 from orders.models import WebhookSource
 from orders.webhooks.formats import PARSERS, PayloadError
 from orders.webhooks.services import ReplayError, webhook_deliver
+from shop.api_batch import validate_rows
 from shop.signing import SignatureError
 
 

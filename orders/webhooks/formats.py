@@ -103,46 +103,72 @@ def shopify_status(order: dict[str, Any]) -> str:
     return "new"
 
 
+@dataclass(frozen=True)
+class _Shopify:
+    """A Shopify order and the two objects inside it that our fields are read from."""
+
+    order: dict[str, Any]
+
+    @property
+    def customer(self) -> dict[str, Any]:
+        return self.order["customer"] if isinstance(self.order.get("customer"), dict) else {}
+
+    @property
+    def shipping(self) -> dict[str, Any]:
+        return self.order["shipping_address"] if isinstance(self.order.get("shipping_address"), dict) else {}
+
+
+def _distinct(*values: Any) -> list[Any]:
+    return list(dict.fromkeys(value for value in values if value))
+
+
+def _shipping_total(order: dict[str, Any]) -> str:
+    lines = order.get("shipping_lines") or []
+    return str(sum((Decimal(_amount(line.get("price"))) for line in lines), Decimal(0)).quantize(Decimal("0.01")))
+
+
+# Our API's order field → how it is read from Shopify's order. Amounts are read first, in this order, so the first
+# bad amount is the one the error names.
+SHOPIFY_ORDER_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "delivery_cost": _shipping_total,
+    "external_id": lambda order: str(order.get("id", "")),
+    "status": shopify_status,
+    "placed_at": lambda order: order.get("created_at"),
+    "currency": lambda order: order.get("currency") or "",
+    "subtotal": lambda order: _amount(order.get("subtotal_price")),
+    "discount_total": lambda order: _amount(order.get("total_discounts")),
+    "total": lambda order: _amount(order.get("total_price")),
+    "promo_code": lambda order: ",".join(str(c.get("code", "")) for c in order.get("discount_codes") or [])[:60],
+}
+SHOPIFY_ITEM_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "sku": lambda line: str(line.get("sku") or "")[:80],
+    "name": lambda line: str(line.get("title") or line.get("name") or "—")[:255],
+    "quantity": lambda line: str(line.get("quantity") or 1),
+    "price": lambda line: _amount(line.get("price")),
+}
+# Our customer field (as in ``CustomerData``) → how it is read from the order's customer and shipping address.
+SHOPIFY_CUSTOMER_FIELDS: dict[str, Callable[[_Shopify], Any]] = {
+    "external_id": lambda s: str(s.customer.get("id") or ""),
+    "name": lambda s: " ".join(part for part in (s.customer.get("first_name"), s.customer.get("last_name")) if part),
+    "phones": lambda s: _distinct(s.customer.get("phone"), s.order.get("phone"), s.shipping.get("phone")),
+    "emails": lambda s: _distinct(s.customer.get("email"), s.order.get("email")),
+    "city": lambda s: str(s.shipping.get("city") or ""),
+    "address": lambda s: ", ".join(
+        str(s.shipping.get(key)) for key in ("address1", "address2", "zip") if s.shipping.get(key)
+    ),
+    "email_consent": lambda s: bool(s.customer.get("accepts_marketing")) if "accepts_marketing" in s.customer else None,
+}
+
+
 def shopify_order(order: dict[str, Any], source: str) -> dict[str, Any]:
-    """A Shopify order as a row of our API: the same validation applies to both."""
-    customer: dict[str, Any] = order["customer"] if isinstance(order.get("customer"), dict) else {}
-    shipping: dict[str, Any] = order["shipping_address"] if isinstance(order.get("shipping_address"), dict) else {}
-    phones = [p for p in (customer.get("phone"), order.get("phone"), shipping.get("phone")) if p]
-    emails = [e for e in (customer.get("email"), order.get("email")) if e]
-    name = " ".join(part for part in (customer.get("first_name"), customer.get("last_name")) if part)
-    shipping_total = sum(
-        (Decimal(_amount(line.get("price"))) for line in order.get("shipping_lines") or []), Decimal(0)
-    )
-    return {
-        "source": source,
-        "external_id": str(order.get("id", "")),
-        "status": shopify_status(order),
-        "placed_at": order.get("created_at"),
-        "currency": order.get("currency") or "",
-        "subtotal": _amount(order.get("subtotal_price")),
-        "discount_total": _amount(order.get("total_discounts")),
-        "delivery_cost": str(shipping_total.quantize(Decimal("0.01"))),
-        "total": _amount(order.get("total_price")),
-        "promo_code": ",".join(str(c.get("code", "")) for c in order.get("discount_codes") or [])[:60],
-        "items": [
-            {
-                "sku": str(line.get("sku") or "")[:80],
-                "name": str(line.get("title") or line.get("name") or "—")[:255],
-                "quantity": str(line.get("quantity") or 1),
-                "price": _amount(line.get("price")),
-            }
-            for line in order.get("line_items") or []
-        ],
-        "customer": {
-            "external_id": str(customer.get("id") or ""),
-            "name": name,
-            "phones": list(dict.fromkeys(phones)),
-            "emails": list(dict.fromkeys(emails)),
-            "city": str(shipping.get("city") or ""),
-            "address": ", ".join(str(shipping.get(k)) for k in ("address1", "address2", "zip") if shipping.get(k)),
-            "email_consent": bool(customer.get("accepts_marketing")) if "accepts_marketing" in customer else None,
-        },
-    }
+    """A Shopify order as a row of our API, field by field from the tables above: the same validation applies."""
+    row = {name: read(order) for name, read in SHOPIFY_ORDER_FIELDS.items()}
+    row["items"] = [
+        {name: read(line) for name, read in SHOPIFY_ITEM_FIELDS.items()} for line in order.get("line_items") or []
+    ]
+    view = _Shopify(order)
+    row["customer"] = {name: read(view) for name, read in SHOPIFY_CUSTOMER_FIELDS.items()}
+    return {"source": source, **row}
 
 
 PARSERS: dict[str, Callable[[WebhookSource, bytes, Any], Delivery]] = {

@@ -28,7 +28,7 @@ CONTAINER_ONLY = {"POSTGRES_PASSWORD"}
 
 def settings_variables() -> set[str]:
     source = (ROOT / "crm" / "settings.py").read_text()
-    return set(re.findall(r"""(?:env\.\w+|_required)\(\s*["']([A-Z][A-Z0-9_]*)["']""", source))
+    return set(re.findall(r"""(?:env\.\w+|_required|_seconds)\(\s*["']([A-Z][A-Z0-9_]*)["']""", source))
 
 
 def env_example_variables() -> set[str]:

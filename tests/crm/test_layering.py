@@ -31,13 +31,8 @@ SHARED_MODELS = {"shop.models"}
 
 # Imports of another app's models that stay, each with its reason. (module, imported module).
 ALLOWED_MODEL_IMPORTS: dict[tuple[str, str], str] = {
-    # The call-centre modules are being reshaped into a crm/call/ package in a parallel change (issue 11, item 5);
-    # they read call rows and choices they render, and will read through customers' selectors there.
-    ("crm/callcentre.py", "customers.models"): "call centre, reshaped in parallel",
-    ("crm/callcentre.py", "orders.models"): "call centre, reshaped in parallel",
-    ("crm/callcentre.py", "scoring.models"): "call centre, reshaped in parallel",
-    ("crm/views_call.py", "customers.models"): "call centre, reshaped in parallel",
-    ("crm/forms_call.py", "customers.models"): "the call form's outcome and direction choices (TextChoices)",
+    ("crm/call/forms.py", "customers.models"): "the call form's outcome and direction choices (TextChoices)",
+    ("crm/call/offers.py", "scoring.models"): "the tiers the offers name (Tier, TextChoices)",
 }
 
 

@@ -92,3 +92,15 @@ def test_production_redirects_pages_to_https_but_answers_healthz_over_plain_http
     # named here exists does not matter, only that the answer is not a redirect.
     assert healthz in {"200", "503"}
     assert (home, location) == ("301", "https://crm.example.com/")
+
+
+def test_the_mail_server_is_given_ten_seconds_unless_told_otherwise() -> None:
+    assert settings.EMAIL_TIMEOUT == 10
+
+
+@pytest.mark.parametrize("value", ["ten", "0"])
+def test_a_mail_timeout_that_is_not_a_positive_number_of_seconds_stops_the_start_naming_it(value: str) -> None:
+    result = run_deploy_check(EMAIL_TIMEOUT=value)
+
+    assert result.returncode != 0
+    assert "EMAIL_TIMEOUT must be a" in result.stderr

@@ -1,4 +1,4 @@
-"""The ingestion API: upserting orders and customers, validation, roles and Idempotency-Key."""
+"""The ingestion API: upserting orders, validation, roles and Idempotency-Key."""
 
 import threading
 from decimal import Decimal
@@ -14,7 +14,6 @@ from shop.models import IdempotencyKey
 from shop.roles import Capability, Role
 
 ORDERS = reverse("api:orders_upsert")
-CUSTOMERS = reverse("api:customers_upsert")
 
 
 def order(external_id: str = "100", status: str = "paid", phone: str = "8 (999) 123-45-67", **extra: object) -> dict:
@@ -157,19 +156,6 @@ def test_a_refused_request_leaves_the_key_free_for_a_corrected_retry(importer):
     corrected = importer.post(ORDERS, order(total="1.50"), format="json", HTTP_IDEMPOTENCY_KEY="k-2")
     assert corrected.status_code == 200
     assert Order.objects.get().total == Decimal("1.50")
-
-
-@pytest.mark.django_db
-def test_customers_endpoint_updates_the_platforms_record(importer):
-    importer.post(
-        CUSTOMERS, {"customers": [{"external_id": "c-1", "name": "Анна", "phones": ["89991234567"]}]}, format="json"
-    )
-    response = importer.post(
-        CUSTOMERS, {"customers": [{"external_id": "c-1", "name": "Анна Петрова", "city": "Тверь"}]}, format="json"
-    )
-    assert response.json()["results"][0]["created"] is False
-    customer = Customer.objects.get()
-    assert (customer.name, customer.city) == ("Анна Петрова", "Тверь")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,7 +12,8 @@ from django.utils import translation
 
 from customers.models import Customer
 from orders.imports.parsing import auto_mapping, detect_delimiter, detect_encoding
-from orders.imports.services import CsvImportError, csv_import_run, import_job_create, import_job_start
+from orders.imports.running import csv_import_run
+from orders.imports.services import CsvImportError, import_job_create, import_job_start
 from orders.models import ImportJob, ImportState, Order, OrderItem
 
 RU_HEADER = ["Номер заказа", "Дата", "Статус", "Сумма", "ФИО", "Телефон", "Email", "Город", "Товар", "Цена", "Кол-во"]

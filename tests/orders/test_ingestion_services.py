@@ -1,6 +1,7 @@
 """orders_upsert: matching customers, idempotency, the status pipeline and concurrency."""
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -114,6 +115,26 @@ def test_returned_order_leaves_the_total_spent():
     order_upsert(data=order_data("A-2", status=OrderStatus.RETURNED, total="500.00"), origin=ChangeOrigin.API)
     customer = Customer.objects.get()
     assert (customer.orders_count, customer.total_spent) == (2, Decimal("1000.00"))
+
+
+@pytest.mark.django_db
+def test_a_batch_of_updates_stores_each_orders_own_status_amounts_and_promo_code():
+    orders_upsert(items=[order_data("A-1"), order_data("A-2", total="200.00")], origin=ChangeOrigin.API)
+    first = replace(order_data("A-1", status=OrderStatus.DELIVERED, total="1200.00"), promo_code="SPRING")
+    second = replace(order_data("A-2", status=OrderStatus.PAID, total="250.50"), delivery_cost=Decimal("50.50"))
+    orders_upsert(items=[first, second], origin=ChangeOrigin.API)
+
+    one, two = Order.objects.order_by("external_id")
+    assert (one.status, one.total, one.promo_code) == ("delivered", Decimal("1200.00"), "SPRING")
+    assert one.delivered_at is not None
+    assert (two.status, two.total, two.delivery_cost, two.delivered_at) == (
+        "paid",
+        Decimal("250.50"),
+        Decimal("50.50"),
+        None,
+    )
+    customer = Customer.objects.get()
+    assert (customer.orders_count, customer.total_spent) == (2, Decimal("1450.50"))
 
 
 @pytest.mark.django_db

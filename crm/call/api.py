@@ -9,7 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.callcentre import CallerCard, caller_card, customer_by_number, lookup_number
+from crm.call.card import CallerCard, caller_card, lookup_number
+from customers.selectors import phone_owner
 from shop.models import ShopSettings
 from shop.permissions import HasCapability
 from shop.phones import PhoneError
@@ -92,7 +93,7 @@ class CallerLookupApi(APIView):
                 {"error": {"code": "invalid_phone", "message": str(error), "fields": {"phone": [str(error)]}}},
                 status=400,
             )
-        customer = customer_by_number(number)
+        customer = phone_owner(number)
         if customer is None:
             message = f"No customer has the number {number}."
             return Response(

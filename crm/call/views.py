@@ -1,6 +1,6 @@
 """The operator's console: the caller's card on a ring, lookup by number, unknown callers, call log, call-backs."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.db.models import F
@@ -12,26 +12,28 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from crm.callcentre import caller_card, customer_by_number, lookup_number
-from crm.forms_call import CallerCreateForm, CallLogForm, PhoneSearchForm
+from crm.call.card import caller_card, lookup_number
+from crm.call.forms import CallerCreateForm, CallLogForm, PhoneSearchForm
 from customers import calls as call_services
-from customers.models import Call
-from customers.selectors import customer_for_user
+from customers.selectors import customer_for_user, phone_owner
 from customers.services import CustomerData, customer_resolve
 from shop.permissions import capability_required
 from shop.phones import PhoneError, format_phone
 from shop.roles import Capability
 
+if TYPE_CHECKING:
+    from customers.models import Call
+
 LOOKUP = Capability.LOOKUP
 
 
-def _card_context(raw_phone: str, call: Call | None) -> dict[str, Any]:
+def _card_context(raw_phone: str, call: "Call | None") -> dict[str, Any]:
     """What the card area shows for a number: the customer's card, a create form, or why the number is wrong."""
     try:
         number = lookup_number(raw_phone)
     except PhoneError as error:
         return {"phone_error": str(error), "raw_phone": raw_phone, "call": call}
-    customer = customer_by_number(number)
+    customer = phone_owner(number)
     if customer is None:
         return {
             "unknown_number": number,

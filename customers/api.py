@@ -1,0 +1,92 @@
+"""The customers API: the shop's platform upserts its own customer records, one or a thousand at a time. The
+customer input serializer is also the ``customer`` of an order in the orders API."""
+
+from typing import Any
+
+from django.utils.text import slugify
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.contacts import EmailError, normalize_email
+from customers.services import CustomerData, customers_upsert
+from shop.api_batch import batch_rows, default_source, validate_rows
+from shop.idempotency import idempotent
+from shop.models import ShopSettings
+from shop.permissions import HasCapability
+from shop.phones import PhoneError, normalize_phone
+from shop.roles import Capability
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list, max_length=10
+    )
+    emails = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, default=list, max_length=10
+    )
+    city = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    address = serializers.CharField(required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=["ru", "en", ""], required=False, default="")
+    utm_source = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    utm_medium = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    utm_campaign = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    email_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
+    sms_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate_phones(self, value: list[str]) -> list[str]:
+        region = ShopSettings.load().phone_region
+        try:
+            return list(dict.fromkeys(normalize_phone(raw, region) for raw in value))
+        except PhoneError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+    def validate_emails(self, value: list[str]) -> list[str]:
+        try:
+            return list(dict.fromkeys(normalize_email(raw) for raw in value))
+        except EmailError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["external_id"] or attrs["phones"] or attrs["emails"]):
+            raise serializers.ValidationError("A customer needs an external_id, a phone or an email to be matched.")
+        return attrs
+
+    def to_data(self, attrs: dict[str, Any], source: str) -> CustomerData:
+        return CustomerData.from_mapping(attrs, source=source, consent_source=source)
+
+
+class CustomerResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="customer_id")
+    created = serializers.BooleanField()
+
+
+class CustomerUpsertApi(APIView):
+    """Create or update customers from the platform's own customer records."""
+
+    permission_classes = [HasCapability]
+    capability = Capability.IMPORT
+
+    @extend_schema(
+        summary="Upsert one customer or a batch of up to 1,000",
+        description=(
+            'Send one customer, or `{"customers": [...]}`. Matched by `(source, external_id)`, then phone, then '
+            "email; the platform's record is authoritative for name, city, address and language. Phones in any "
+            "format are stored in E.164. A batch with an invalid row is refused whole (400)."
+        ),
+        request=CustomerInputSerializer,
+        responses={200: CustomerResultSerializer(many=True)},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        rows, _ = batch_rows(request, "customers")
+        valid = validate_rows(CustomerInputSerializer, rows, "customers")
+        source = str(request.data.get("source", "")) if isinstance(request.data, dict) else ""
+        source = slugify(source)[:60] or default_source(request)
+        items = [CustomerInputSerializer().to_data(attrs, source) for attrs in valid]
+        results = customers_upsert(items=items)
+        return Response({"results": CustomerResultSerializer(results, many=True).data})
