@@ -313,16 +313,16 @@ def _group_orders(columns: list[np.ndarray], today: int, backtest_cutoff: int | 
         return _from_rows(np.zeros((0, 7)))
     day_starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
     day_keys, day_values = keys[day_starts], np.add.reduceat(values, day_starts)
+    # The order-level columns go before anything else is built: the backtest's split below copies the day-level
+    # ones, and the run must stay within its memory (the orders' 150 MB on a million customers).
+    del keys, values, day_starts
     customers, days = day_keys >> DAY_BITS, (day_keys & (DAY_RADIX - 1)).astype(np.float64)
+    del day_keys
     starts = np.flatnonzero(np.concatenate([[True], customers[1:] != customers[:-1]]))
     ends = np.concatenate([starts[1:], [customers.size]]) - 1
     ids = customers[starts]
-    split = None
-    if backtest_cutoff is not None:
-        split = split_history(customers, days, day_values, cutoff=backtest_cutoff, end=today)
-    return Stats(
+    stats = Stats(
         gaps=gap_histogram(customers, days),
-        split=split,
         customer_id=ids,
         days=np.diff(np.concatenate([starts, [customers.size]])).astype(np.float64),
         first_day=days[starts],
@@ -332,6 +332,10 @@ def _group_orders(columns: list[np.ndarray], today: int, backtest_cutoff: int | 
         returns=np.zeros(ids.size),
         previous_churn=np.full(ids.size, np.nan),
     )
+    del starts, ends
+    if backtest_cutoff is not None:
+        stats.split = split_history(customers, days, day_values, cutoff=backtest_cutoff, end=today)
+    return stats
 
 
 def _count_returns(stats: Stats, customer_ids: np.ndarray) -> None:
