@@ -21,6 +21,8 @@ from scoring.engine import backtest as engine
 from scoring.models import Backtest
 from scoring.statistics import EPOCH, local_day, stats_from_postgres
 from shop.models import ShopSettings
+from shop.queueing import task_queue_on_commit
+from shop.sweeps import lost_work_sweep
 
 # The nightly backtest's cut-off: six months back, long enough for a season's returns, recent enough that the
 # shop then is the shop now.
@@ -62,12 +64,10 @@ def backtest_from_split(
 
 def backtest_start(*, cutoff: date, user: Any = None) -> Backtest:
     """Record an on-demand backtest at ``cutoff`` and queue it after commit."""
-    from scoring.tasks import backtest_run_task
-
     backtest = Backtest.objects.create(
         cutoff=cutoff, triggered_by=user if getattr(user, "is_authenticated", False) else None
     )
-    transaction.on_commit(lambda: backtest_run_task.delay(backtest.pk))
+    task_queue_on_commit("scoring.backtest", backtest.pk)
     return backtest
 
 
@@ -99,22 +99,14 @@ RUNNING_LOST_AFTER = timedelta(seconds=1800 + 300)
 
 def backtests_sweep() -> dict[str, int]:
     """Re-queue backtests waiting longer than 10 minutes; fail those running longer than the task's time limit."""
-    from scoring.tasks import backtest_run_task
-
-    now = timezone.now()
-    waiting = list(
-        Backtest.objects.filter(state=Backtest.State.PENDING, created_at__lt=now - PENDING_REQUEUE_AFTER)
-        .order_by("created_at")
-        .values_list("pk", flat=True)
-    )
-    for backtest_id in waiting:
-        backtest_run_task.delay(backtest_id)
-    lost = Backtest.objects.filter(state=Backtest.State.RUNNING, created_at__lt=now - RUNNING_LOST_AFTER).update(
-        state=Backtest.State.FAILED,
-        finished_at=now,
+    return lost_work_sweep(
+        model=Backtest,
+        task="scoring.backtest",
+        running_since="created_at",
+        requeue_after=PENDING_REQUEUE_AFTER,
+        lost_after=RUNNING_LOST_AFTER,
         error=_("The worker stopped during the backtest: no result after the task's time limit of 30 minutes."),
     )
-    return {"requeued": len(waiting), "failed": lost}
 
 
 def backtest_latest() -> Backtest | None:

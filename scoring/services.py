@@ -31,6 +31,8 @@ from scoring.statistics import EPOCH, local_day, stats_for_customers, stats_from
 from scoring.storage import columns, write_scores
 from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
+from shop.queueing import task_queue_on_commit
+from shop.sweeps import lost_work_sweep
 
 __all__ = [
     "churn_signal_clear",
@@ -46,10 +48,8 @@ __all__ = [
 
 def scoring_run_start(*, user: Any = None) -> ScoringRun:
     """Record a run and queue it after commit."""
-    from scoring.tasks import scoring_full_run_task
-
     run = ScoringRun.objects.create(triggered_by=user if getattr(user, "is_authenticated", False) else None)
-    transaction.on_commit(lambda: scoring_full_run_task.delay(run.pk))
+    task_queue_on_commit("scoring.full_run", run.pk)
     return run
 
 
@@ -77,22 +77,14 @@ RUNNING_LOST_AFTER = timedelta(seconds=3600 + 300)
 
 def scoring_runs_sweep() -> dict[str, int]:
     """Re-queue runs waiting longer than 10 minutes; fail runs running longer than the task's time limit."""
-    from scoring.tasks import scoring_full_run_task
-
-    now = timezone.now()
-    waiting = list(
-        ScoringRun.objects.filter(state=ScoringRun.State.PENDING, created_at__lt=now - PENDING_REQUEUE_AFTER)
-        .order_by("created_at")
-        .values_list("pk", flat=True)
-    )
-    for run_id in waiting:
-        scoring_full_run_task.delay(run_id)
-    lost = ScoringRun.objects.filter(state=ScoringRun.State.RUNNING, started_at__lt=now - RUNNING_LOST_AFTER).update(
-        state=ScoringRun.State.FAILED,
-        finished_at=now,
+    return lost_work_sweep(
+        model=ScoringRun,
+        task="scoring.full_run",
+        running_since="started_at",
+        requeue_after=PENDING_REQUEUE_AFTER,
+        lost_after=RUNNING_LOST_AFTER,
         error=_("The worker stopped during the run: no result after the task's time limit of one hour."),
     )
-    return {"requeued": len(waiting), "failed": lost}
 
 
 def scoring_full_run(*, run_id: int) -> ScoringRun | None:
@@ -275,9 +267,7 @@ def score_customers(*, customer_ids: list[int]) -> int:
 
 
 def _rescore_after_commit(customer_ids: list[int]) -> None:
-    from scoring.tasks import score_customers_task
-
-    transaction.on_commit(lambda: score_customers_task.delay(customer_ids))
+    task_queue_on_commit("scoring.score_customers", customer_ids)
 
 
 def churn_signal_raise(*, customer_id: int, kind: str, source: str, detail: str = "", weight: float) -> ChurnSignal:
