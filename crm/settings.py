@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "customers",
     "orders",
     "scoring",
+    "messaging",
     "loyalty",
     "feedback",
     "crm",
@@ -186,6 +187,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Email -------------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25" if PRODUCTION else "consolemail://")
 vars().update(EMAIL_CONFIG)
+# Whether the shop's mail provider drops a second message with the same Message-ID (SMTP itself does not): only
+# then does messaging send a message left "unknown" by a dead worker again, with the same id.
+MESSAGING_EMAIL_DEDUPLICATES = env.bool("MESSAGING_EMAIL_DEDUPLICATES", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retain <no-reply@localhost>")
 # Without it a mail server that accepts the connection and then says nothing holds the sending worker until the
 # task's time limit kills it mid-batch; with it the send fails in seconds and the outbox retries that message later.

@@ -41,6 +41,8 @@ urlpatterns = [
     path("customers/<int:pk>/erase/", customer_erase, name="customer_erase"),
     path("orders/", include("orders.urls")),
     path("feedback/", include("feedback.urls")),
+    # Short: the unsubscribe link of a marketing SMS.
+    path("u/", include("messaging.urls")),
     path("scoring/", include("scoring.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

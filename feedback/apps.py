@@ -11,6 +11,8 @@ class FeedbackConfig(AppConfig):
         from feedback import card, privacy
         from feedback.receivers import on_orders_delivered
         from feedback.services import survey_records_move
+        from feedback.services.sending import KINDS
+        from messaging.kinds import message_kind_register
         from orders.signals import orders_delivered
         from shop.schedules import Schedule, schedule_register
 
@@ -34,5 +36,6 @@ class FeedbackConfig(AppConfig):
                 ),
             )
         )
-        schedule_register(Schedule(name=_("Send due survey invitations"), task="feedback.send_batch", every=1))
+        for kind in KINDS:
+            message_kind_register(kind)
         schedule_register(Schedule(name=_("Sweep deliveries without a survey"), task="feedback.sweep", every=10))

@@ -9,7 +9,11 @@ SALT = "feedback.survey"
 
 
 def token_sign(invitation: Invitation) -> str:
-    return signing.TimestampSigner(salt=SALT).sign(invitation.public_token)
+    return public_token_sign(invitation.public_token)
+
+
+def public_token_sign(token: str) -> str:
+    return signing.TimestampSigner(salt=SALT).sign(token)
 
 
 def token_unsign(value: str) -> str:

@@ -89,7 +89,7 @@ class InvitationQuerySet(models.QuerySet["Invitation"]):
 
 
 class Invitation(models.Model):
-    """One survey per order: a row of the outbox, claimed before the message leaves."""
+    """One survey per order; its message goes through messaging's outbox, claimed before it leaves."""
 
     order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="feedback_invitation")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="feedback_invitations")
@@ -97,12 +97,13 @@ class Invitation(models.Model):
     address = models.CharField(_("address"), max_length=254)
     language = models.CharField(_("language"), max_length=8, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
+    # The survey's state: follows its message in messaging's outbox (sent, failed, unknown), then answered.
     state = models.CharField(_("state"), max_length=10, choices=InvitationState.choices, default=InvitationState.DUE)
     due_at = models.DateTimeField(_("due"))
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    # The batch that claimed the row: a dead worker's batch is settled as a whole (see feedback.services.sending).
-    claim = models.UUIDField(null=True, blank=True, editable=False)
+    # The outbox row that carries the invitation (none for surveys of the demo's history, which never left).
+    message = models.OneToOneField(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_invitation"
+    )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     error = models.TextField(blank=True)
     reminder_due_at = models.DateTimeField(null=True, blank=True)
@@ -115,10 +116,6 @@ class Invitation(models.Model):
         verbose_name = _("survey invitation")
         verbose_name_plural = _("survey invitations")
         indexes: ClassVar = [
-            # The sender's batch: due rows by time; a partial index stays small however many were sent.
-            models.Index(
-                fields=["due_at"], name="feedback_invitation_due", condition=models.Q(state=InvitationState.DUE)
-            ),
             models.Index(fields=["customer", "created_at"], name="feedback_invitation_customer"),
             # The reports' surveys sent in a period (response rate by week and month) as a range, not a scan.
             models.Index(
@@ -131,12 +128,6 @@ class Invitation(models.Model):
                 condition=models.Q(
                     state=InvitationState.SENT, reminder_sent_at__isnull=True, reminder_due_at__isnull=False
                 ),
-            ),
-            # The stale-claim sweep reads only rows being sent: a handful beside millions of sent ones.
-            models.Index(
-                fields=["claimed_at"],
-                name="feedback_invitation_sending",
-                condition=models.Q(state=InvitationState.SENDING),
             ),
         ]
 

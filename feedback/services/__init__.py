@@ -1,4 +1,5 @@
-"""Writes of the feedback app: scheduling invitations (``scheduling``), sending them at most once (``sending``),
+"""Writes of the feedback app: scheduling invitations (``scheduling``), their messages through messaging's outbox
+(``sending``),
 answers, unsubscribes and follow-ups with their churn signals (``answers``)."""
 
 from feedback.services.answers import (
@@ -13,42 +14,29 @@ from feedback.services.answers import (
     response_submit,
     survey_records_move,
 )
-from feedback.services.scheduling import invitation_due_at, invitations_schedule, quiet_adjusted
+from feedback.services.scheduling import invitation_due_at, invitations_schedule
 from feedback.services.sending import (
-    BATCH_SIZE,
-    CLAIM_TIMEOUT,
-    MARK_EVERY,
-    MAX_ATTEMPTS,
-    invitation_send,
-    invitations_claim,
-    invitations_mark_stale_claims,
-    invitations_send,
-    invitations_send_batch,
+    INVITATION_KIND,
+    REMINDER_KIND,
+    invitations_settle,
     reminders_send,
     survey_url,
     unsubscribe_url,
 )
 
 __all__ = [
-    "BATCH_SIZE",
-    "CLAIM_TIMEOUT",
     "COMPLAINT_WEIGHT",
     "DETRACTOR_WEIGHT",
+    "INVITATION_KIND",
     "LOW_SATISFACTION_WEIGHT",
-    "MARK_EVERY",
-    "MAX_ATTEMPTS",
+    "REMINDER_KIND",
     "AlreadyAnswered",
     "customer_unsubscribe",
     "follow_up_source",
     "follow_up_update",
     "invitation_due_at",
-    "invitation_send",
-    "invitations_claim",
-    "invitations_mark_stale_claims",
     "invitations_schedule",
-    "invitations_send",
-    "invitations_send_batch",
-    "quiet_adjusted",
+    "invitations_settle",
     "reminders_send",
     "response_source",
     "response_submit",

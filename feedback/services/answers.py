@@ -26,6 +26,8 @@ from feedback.models import (
     Response,
     Unsubscribe,
 )
+from feedback.services.sending import INVITATION_KIND, REMINDER_KIND
+from messaging.services import messages_cancel
 from scoring.models import ChurnSignal
 from scoring.services import churn_signal_clear, churn_signal_raise
 from shop.models import User
@@ -112,12 +114,17 @@ def _raise_answer_signals(response: Response) -> None:
 
 
 def customer_unsubscribe(*, customer_id: int) -> None:
-    """Stop surveys for a customer: idempotent; the invitations still waiting are dropped, and so are the reminders
-    of surveys already sent."""
+    """Stop surveys for a customer: idempotent; the invitations still waiting are dropped (and their messages in
+    the outbox cancelled), and so are the reminders of surveys already sent."""
     with transaction.atomic():
         Unsubscribe.objects.get_or_create(customer_id=customer_id)
         Invitation.objects.filter(customer_id=customer_id, state=InvitationState.DUE).update(
             state=InvitationState.FAILED, error=_("Unsubscribed before sending.")
+        )
+        messages_cancel(
+            customer_ids=[customer_id],
+            kinds=[INVITATION_KIND, REMINDER_KIND],
+            reason=_("Unsubscribed before sending."),
         )
         Invitation.objects.filter(
             customer_id=customer_id, state=InvitationState.SENT, reminder_sent_at__isnull=True

@@ -19,24 +19,12 @@ from feedback.models import (
     SkipReason,
     TimingMode,
     Unsubscribe,
+    new_public_token,
 )
+from feedback.services.sending import INVITATION_KIND, invitation_message, message_source
+from messaging.services import messages_enqueue, quiet_adjusted
 from orders.models import Order, OrderStatus
 from shop.models import ShopSettings
-
-
-def quiet_adjusted(moment: datetime, *, zone: ZoneInfo, quiet_from: int, quiet_until: int) -> datetime:
-    """Move ``moment`` out of the quiet hours to their end, in the shop's local time."""
-    local = moment.astimezone(zone)
-    if quiet_from == quiet_until:
-        return moment
-    hour = local.hour
-    in_quiet = (
-        (hour >= quiet_from or hour < quiet_until) if quiet_from > quiet_until else quiet_from <= hour < quiet_until
-    )
-    if not in_quiet:
-        return moment
-    day = local.date() if hour < quiet_until else local.date() + timedelta(days=1)
-    return datetime.combine(day, time(quiet_until), tzinfo=zone)
 
 
 def invitation_due_at(*, delivered_at: datetime, config: FeedbackSettings, zone: ZoneInfo) -> datetime:
@@ -142,7 +130,7 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
         orders = list(
             candidates.filter(feedback_invitation__isnull=True, feedback_skip__isnull=True)
             .order_by("pk")
-            .values_list("pk", "customer_id", "delivered_at", "status_changed_at")
+            .values_list("pk", "customer_id", "delivered_at", "status_changed_at", "external_id")
         )
         unsubscribed = set(
             Unsubscribe.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
@@ -154,7 +142,8 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
         )
         invitations: list[Invitation] = []
         skips: list[InvitationSkip] = []
-        for order_id, customer_id, delivered_at, status_changed_at in orders:
+        numbers: dict[int, str] = {}
+        for order_id, customer_id, delivered_at, status_changed_at, number in orders:
             recipient = recipients[customer_id]
             decision = _decide(
                 recipient,
@@ -178,11 +167,19 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
                     language=recipient.language,
                     due_at=due_at,
                     reminder_due_at=due_at + timedelta(days=config.reminder_days) if config.reminder_days else None,
+                    public_token=new_public_token(),
                     created_at=now,
                 )
             )
+            numbers[order_id] = number
             # The cap counts this invitation for the customer's next order in the same batch.
             asked_recently.add(customer_id)
+        # The outbox rows first (one per order, by their unique name), then the invitations that point at them.
+        queued = messages_enqueue(
+            items=[invitation_message(row, order_number=numbers[row.order_id]) for row in invitations]
+        )
+        for row in invitations:
+            row.message_id = queued.get((INVITATION_KIND, message_source(row.order_id)))
         Invitation.objects.bulk_create(invitations, batch_size=1000, ignore_conflicts=True)
         InvitationSkip.objects.bulk_create(skips, batch_size=1000, ignore_conflicts=True)
     return len(invitations)

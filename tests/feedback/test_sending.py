@@ -11,21 +11,24 @@ from django.utils import timezone, translation
 
 from feedback.models import Invitation, InvitationState, Unsubscribe
 from feedback.services import (
-    CLAIM_TIMEOUT,
-    MAX_ATTEMPTS,
     customer_unsubscribe,
-    invitation_send,
-    invitations_claim,
-    invitations_mark_stale_claims,
     invitations_schedule,
-    invitations_send_batch,
     reminders_send,
-    sending,
     survey_url,
     unsubscribe_url,
 )
-from feedback.sms import FileSmsBackend
-from feedback.tasks import invitations_send_batch_task
+from messaging.backends import FileSmsBackend
+from messaging.models import Message, MessageState
+from messaging.services import (
+    CLAIM_TIMEOUT,
+    MAX_ATTEMPTS,
+    delivery,
+    message_send,
+    messages_claim,
+    messages_mark_stale_claims,
+    messages_send_batch,
+)
+from messaging.tasks import messages_send_batch_task as invitations_send_batch_task
 from tests.feedback.helpers import consent, deliver
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +45,7 @@ def _due_invitation(order_id: str = "A-1", *, sms: bool = False, language: str =
     )
     consent(order, email=not sms, sms=sms)
     invitations_schedule(order_ids=[order.pk])
-    Invitation.objects.update(due_at=timezone.now() - timedelta(minutes=1))
+    Message.objects.update(due_at=timezone.now() - timedelta(minutes=1))
     return Invitation.objects.get(order=order)
 
 
@@ -69,18 +72,19 @@ def test_the_email_is_rendered_in_the_customers_language_not_the_senders() -> No
 
 def test_sms_goes_through_the_file_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sink = tmp_path / "sms.log"
-    monkeypatch.setenv("FEEDBACK_SMS_FILE", str(sink))
+    monkeypatch.setenv("MESSAGING_SMS_FILE", str(sink))
     invitation = _due_invitation(sms=True)
     invitations_send_batch_task()
     lines = sink.read_text().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"{invitation.pk}-0\t{invitation.address}\t")
+    assert invitation.message is not None
+    assert lines[0].startswith(f"{invitation.message.client_id}\t{invitation.address}\t")
 
 
 def test_a_claimed_invitation_is_not_sent_by_a_second_sender() -> None:
     invitation = _due_invitation()
-    Invitation.objects.filter(pk=invitation.pk).update(state=InvitationState.SENDING, claimed_at=timezone.now())
-    assert invitation_send(invitation_id=invitation.pk) == "skipped"
+    Message.objects.filter(pk=invitation.message_id).update(state=MessageState.SENDING, claimed_at=timezone.now())
+    assert message_send(message_id=invitation.message_id) == "skipped"
     assert mail.outbox == []
 
 
@@ -88,25 +92,26 @@ def test_failed_send_is_retried_later_then_marked_failed_with_the_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # An SMS file in a folder that does not exist: the backend raises like a gateway that is down.
-    monkeypatch.setenv("FEEDBACK_SMS_FILE", str(tmp_path / "missing" / "sms.log"))
+    monkeypatch.setenv("MESSAGING_SMS_FILE", str(tmp_path / "missing" / "sms.log"))
     invitation = _due_invitation(sms=True)
-    assert invitation_send(invitation_id=invitation.pk) == InvitationState.DUE
+    assert message_send(message_id=invitation.message_id) == MessageState.DUE
     invitation.refresh_from_db()
-    assert invitation.due_at > timezone.now() and invitation.error
+    assert invitation.message is not None and invitation.message.due_at > timezone.now() and invitation.error
     for _attempt in range(MAX_ATTEMPTS - 1):
-        Invitation.objects.filter(pk=invitation.pk).update(due_at=timezone.now())
-        state = invitation_send(invitation_id=invitation.pk)
-    assert state == InvitationState.FAILED
+        Message.objects.filter(pk=invitation.message_id).update(due_at=timezone.now())
+        state = message_send(message_id=invitation.message_id)
+    assert state == MessageState.FAILED
     invitation.refresh_from_db()
     assert invitation.state == InvitationState.FAILED and "No such file" in invitation.error
 
 
 def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_never_resent() -> None:
     invitation = _due_invitation()
-    Invitation.objects.filter(pk=invitation.pk).update(
-        state=InvitationState.SENDING, claimed_at=timezone.now() - CLAIM_TIMEOUT - timedelta(seconds=1)
+    claimed_at = timezone.now() - CLAIM_TIMEOUT - timedelta(seconds=1)
+    Message.objects.filter(pk=invitation.message_id).update(
+        state=MessageState.SENDING, claimed_at=claimed_at, attempted_at=claimed_at
     )
-    assert invitations_mark_stale_claims() == 1
+    assert messages_mark_stale_claims() == 1
     invitations_send_batch_task()
     invitation.refresh_from_db()
     assert invitation.state == InvitationState.UNKNOWN
@@ -135,15 +140,15 @@ def test_a_batch_of_emails_goes_over_one_connection(monkeypatch: pytest.MonkeyPa
         opened.append(connection)
         return connection
 
-    monkeypatch.setattr(sending, "get_connection", counting_connection)
-    assert invitations_send_batch(limit=10) == 3
+    monkeypatch.setattr(delivery, "get_connection", counting_connection)
+    assert messages_send_batch(limit=10) == 3
     assert len(mail.outbox) == 3 and len(opened) == 1
     assert set(Invitation.objects.values_list("state", flat=True)) == {InvitationState.SENT}
 
 
 def test_the_email_offers_one_click_unsubscribe_and_escapes_the_order_number_in_html() -> None:
     invitation = _due_invitation("<b>&1", language="en")
-    invitations_send_batch()
+    messages_send_batch()
     message = mail.outbox[0]
     assert message.extra_headers["List-Unsubscribe"] == f"<{unsubscribe_url(invitation)}>"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -151,31 +156,33 @@ def test_the_email_offers_one_click_unsubscribe_and_escapes_the_order_number_in_
     assert "&lt;b&gt;&amp;1" in _html(message) and "<b>&1" not in _html(message)
 
 
-def test_a_dead_workers_claim_is_settled_unknown_for_the_rows_it_may_have_sent_and_due_for_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(sending, "MARK_EVERY", 2)
+def test_a_dead_workers_claim_is_settled_unknown_for_the_rows_it_attempted_and_due_for_the_rest() -> None:
     _due_batch(5, sms=True)
-    claimed = invitations_claim(limit=10)
+    claimed = messages_claim(limit=10)
     assert [row.pk for row in claimed] == sorted(row.pk for row in claimed)
-    # The worker died before recording anything: the first two in key order may have left, the rest never did.
+    # The worker recorded its attempt of the first message and died in the provider's call: that one may have
+    # left, the rest never did.
+    Message.objects.filter(pk=claimed[0].pk).update(attempted_at=timezone.now(), attempts=1)
     later = timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1)
-    assert invitations_mark_stale_claims(now=later) == 2
-    states = list(Invitation.objects.order_by("pk").values_list("state", "attempts"))
-    assert states == [(InvitationState.UNKNOWN, 1)] * 2 + [(InvitationState.DUE, 0)] * 3
+    assert messages_mark_stale_claims(now=later) == 1
+    states = list(Message.objects.order_by("pk").values_list("state", "attempts"))
+    assert states == [(MessageState.UNKNOWN, 1)] + [(MessageState.DUE, 0)] * 4
+    assert list(Invitation.objects.order_by("pk").values_list("state", flat=True)) == [
+        InvitationState.UNKNOWN
+    ] + [InvitationState.DUE] * 4
 
 
 def test_a_fresh_claim_is_left_alone_by_the_sweep() -> None:
     _due_batch(2, sms=True)
-    invitations_claim(limit=10)
-    assert invitations_mark_stale_claims() == 0
-    assert set(Invitation.objects.values_list("state", flat=True)) == {InvitationState.SENDING}
+    messages_claim(limit=10)
+    assert messages_mark_stale_claims() == 0
+    assert set(Message.objects.values_list("state", flat=True)) == {MessageState.SENDING}
 
 
 def test_a_soft_time_limit_mid_batch_marks_the_message_in_flight_unknown_and_gives_the_rest_back(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("FEEDBACK_SMS_FILE", str(tmp_path / "sms.log"))
+    monkeypatch.setenv("MESSAGING_SMS_FILE", str(tmp_path / "sms.log"))
     _due_batch(4, sms=True)
     calls: list[str] = []
     original = FileSmsBackend.send
@@ -188,7 +195,7 @@ def test_a_soft_time_limit_mid_batch_marks_the_message_in_flight_unknown_and_giv
 
     monkeypatch.setattr(FileSmsBackend, "send", send)
     with pytest.raises(SoftTimeLimitExceeded):
-        invitations_send_batch(limit=10)
+        messages_send_batch(limit=10)
     states = list(Invitation.objects.order_by("pk").values_list("state", flat=True))
     assert states == [InvitationState.SENT, InvitationState.UNKNOWN, InvitationState.DUE, InvitationState.DUE]
 
@@ -202,15 +209,16 @@ def test_reminders_skip_customers_who_unsubscribed_after_the_survey() -> None:
     assert len(mail.outbox) == 1
 
 
-def test_a_claim_is_sent_emails_first_then_sms_and_settled_in_that_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sending, "MARK_EVERY", 2)
+def test_a_claim_is_sent_emails_first_then_sms_and_only_the_attempted_ones_are_settled_unknown() -> None:
     sms = _due_invitation("C-0001", sms=True)
     emails = [_due_invitation("C-0002"), _due_invitation("C-0003")]
-    assert [row.pk for row in invitations_claim(limit=10)] == [emails[0].pk, emails[1].pk, sms.pk]
-    assert invitations_mark_stale_claims(now=timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1)) == 2
+    claimed = messages_claim(limit=10)
+    assert [row.pk for row in claimed] == [emails[0].message_id, emails[1].message_id, sms.message_id]
+    Message.objects.filter(pk=emails[0].message_id).update(attempted_at=timezone.now())
+    assert messages_mark_stale_claims(now=timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1)) == 1
     assert dict(Invitation.objects.values_list("pk", "state")) == {
         emails[0].pk: InvitationState.UNKNOWN,
-        emails[1].pk: InvitationState.UNKNOWN,
+        emails[1].pk: InvitationState.DUE,
         sms.pk: InvitationState.DUE,
     }
 
@@ -235,7 +243,7 @@ def test_an_email_session_that_drops_is_reopened_for_the_next_message(settings: 
     settings.EMAIL_BACKEND = f"{__name__}.DropsOnce"
     DropsOnce.opened = 0
     first, second = _due_batch(2)
-    invitations_send_batch()
+    messages_send_batch()
     assert DropsOnce.opened == 2
     assert dict(Invitation.objects.values_list("pk", "state")) == {
         first.pk: InvitationState.DUE,

@@ -7,8 +7,10 @@ import pytest
 from django.utils import timezone
 
 from feedback.models import Invitation, InvitationState
-from feedback.services import invitations_schedule, invitations_send_batch
-from feedback.sms import SmsMessage, SmsRuBackend, sms_backend
+from feedback.services import invitations_schedule
+from messaging.backends import SmsMessage, SmsRuBackend, sms_backend
+from messaging.models import Message
+from messaging.services import messages_send_batch
 from tests.feedback.helpers import consent, deliver
 
 
@@ -86,8 +88,8 @@ def test_a_batch_of_sms_goes_in_one_request_and_a_refused_number_is_retried_late
         order = deliver(f"G-{number}", phone=f"+7999000000{number}", email="")
         consent(order, email=False, sms=True)
         invitations_schedule(order_ids=[order.pk])
-    Invitation.objects.update(due_at=timezone.now() - timedelta(minutes=1))
-    assert invitations_send_batch(limit=10) == 3
+    Message.objects.update(due_at=timezone.now() - timedelta(minutes=1))
+    assert messages_send_batch(limit=10) == 3
     assert len(gateway.requests) == 1
     states = dict(Invitation.objects.values_list("address", "state"))
     assert states == {
@@ -96,4 +98,5 @@ def test_a_batch_of_sms_goes_in_one_request_and_a_refused_number_is_retried_late
         "+79990000003": InvitationState.SENT,
     }
     refused = Invitation.objects.get(address="+79990000002")
-    assert refused.error == "Invalid number" and refused.due_at > timezone.now()
+    assert refused.error == "Invalid number" and refused.message is not None
+    assert refused.message.due_at > timezone.now()

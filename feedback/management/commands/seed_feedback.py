@@ -50,7 +50,8 @@ from feedback.services.answers import (
     response_source,
 )
 from feedback.services.scheduling import _decide, _recipients, invitation_due_at
-from feedback.services.sending import MAX_ATTEMPTS
+from feedback.services.sending import INVITATION_KIND, invitation_message, message_source
+from messaging.services import MAX_ATTEMPTS, messages_enqueue
 from orders.models import Order, OrderStatus
 from scoring.models import ChurnSignal
 from shop.models import ShopSettings, User
@@ -255,6 +256,7 @@ def _seed_batch(context: _Context, customer_ids: list[int], since: datetime | No
     context.totals.invitations += len(invitations)
     InvitationSkip.objects.bulk_create(skips, batch_size=1000, ignore_conflicts=True)
     Invitation.objects.bulk_create(invitations, batch_size=1000)
+    _queue_due(invitations)
     for invitation, response in answers:
         # The invitation has its id only now; assigning it again copies the id into the answer.
         response.invitation = invitation
@@ -285,14 +287,26 @@ def _invitation(
     sent_at = due_at + timedelta(seconds=rng.uniform(5, 180))
     if sent_at > now:
         return invitation
-    invitation.claimed_at = due_at
     if channel == InvitationChannel.EMAIL and rng.random() < FAILED_EMAIL_RATE:
-        invitation.state, invitation.attempts = InvitationState.FAILED, MAX_ATTEMPTS
-        invitation.error = "550 5.1.1 Mailbox unavailable"
+        invitation.state = InvitationState.FAILED
+        invitation.error = f"550 5.1.1 Mailbox unavailable (after {MAX_ATTEMPTS} attempts)"
         invitation.reminder_due_at = None
         return invitation
-    invitation.state, invitation.attempts, invitation.sent_at = InvitationState.SENT, 1, sent_at
+    invitation.state, invitation.sent_at = InvitationState.SENT, sent_at
     return invitation
+
+
+def _queue_due(invitations: list[Invitation]) -> None:
+    """The surveys whose hour has not come yet go in messaging's outbox as the scheduler would put them, so the
+    demo's worker sends them; the history that already left needs no outbox row."""
+    due = [invitation for invitation in invitations if invitation.state == InvitationState.DUE]
+    if not due:
+        return
+    numbers = dict(Order.objects.filter(pk__in=[i.order_id for i in due]).values_list("pk", "external_id"))
+    queued = messages_enqueue(items=[invitation_message(i, order_number=numbers[i.order_id]) for i in due])
+    for invitation in due:
+        invitation.message_id = queued.get((INVITATION_KIND, message_source(invitation.order_id)))
+    Invitation.objects.bulk_update(due, ["message_id"], batch_size=1000)
 
 
 def _answers(context: _Context, invitations: list[Invitation]) -> list[tuple[Invitation, Response]]:

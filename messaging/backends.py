@@ -2,7 +2,12 @@
 
 A backend sends a group of messages in one call (``send_many``) and answers per message: ``None`` when the
 provider accepted it, or the provider's reason when it refused. An exception means the whole call failed.
-``batch_size`` is how many messages one call may carry; the sender never gives a backend more."""
+``batch_size`` is how many messages one call may carry; the sender never gives a backend more.
+
+``deduplicates`` says whether the provider drops a second message with the same client id: only then may a
+message left "unknown" by a dead worker be sent again (with the same id). SMS.ru's ``sms/send`` takes no client
+message id (its ``partner_id`` names a partner programme, not a message), so it does not; the file backend does
+when ``MESSAGING_SMS_FILE_DEDUPLICATES`` is set (what a test of the resend needs)."""
 
 import http.client
 import json
@@ -26,6 +31,7 @@ class SmsMessage:
 
 class SmsBackend(Protocol):
     batch_size: int
+    deduplicates: bool
 
     def send_many(self, messages: Sequence[SmsMessage]) -> list[str | None]: ...
 
@@ -38,17 +44,29 @@ class FileSmsBackend:
 
     batch_size = 1
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, deduplicates: bool = False) -> None:
         self.path = Path(path)
+        self.deduplicates = deduplicates
+        self._seen: set[str] | None = None
 
     def send_many(self, messages: Sequence[SmsMessage]) -> list[str | None]:
         for message in messages:
+            if self.deduplicates and message.message_id in self._received():
+                continue  # The provider already has it: a second copy is dropped, as a deduplicating gateway does.
             self.send(phone=message.phone, text=message.text, message_id=message.message_id)
+            if self._seen is not None:
+                self._seen.add(message.message_id)
         return [None] * len(messages)
+
+    def _received(self) -> set[str]:
+        if self._seen is None:
+            lines = self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
+            self._seen = {line.split("\t", 1)[0] for line in lines if line}
+        return self._seen
 
     def send(self, *, phone: str, text: str, message_id: str) -> None:
         # A delay that tests use to kill a worker in the middle of a batch.
-        delay = float(os.environ.get("FEEDBACK_TEST_SEND_DELAY", "0") or 0)
+        delay = float(os.environ.get("MESSAGING_TEST_SEND_DELAY", "0") or 0)
         if delay:
             time.sleep(delay)
         with self.path.open("a", encoding="utf-8") as file:
@@ -67,6 +85,7 @@ class SmsRuBackend:
     PATH = "/sms/send"
     batch_size = 50
     timeout = 10
+    deduplicates = False
 
     def __init__(self, api_id: str) -> None:
         self.api_id = api_id
@@ -130,9 +149,25 @@ def sms_backend() -> SmsBackend:
     api_id = getattr(settings, "SMS_RU_API_ID", "") or os.environ.get("SMS_RU_API_ID", "")
     if api_id:
         return SmsRuBackend(api_id)
-    return FileSmsBackend(str(sms_file_path()))
+    return FileSmsBackend(
+        str(sms_file_path()), deduplicates=bool(os.environ.get("MESSAGING_SMS_FILE_DEDUPLICATES"))
+    )
 
 
 def sms_file_path() -> Path:
-    """Where the file backend writes (and the demo's outbox page reads): ``FEEDBACK_SMS_FILE`` or var/sms.log."""
-    return Path(os.environ.get("FEEDBACK_SMS_FILE") or Path(settings.BASE_DIR) / "var" / "sms.log")
+    """Where the file backend writes (and the demo's outbox page reads): ``MESSAGING_SMS_FILE``, else the older
+    ``FEEDBACK_SMS_FILE`` (the demo script still sets it), else var/sms.log."""
+    named = os.environ.get("MESSAGING_SMS_FILE") or os.environ.get("FEEDBACK_SMS_FILE")
+    return Path(named or Path(settings.BASE_DIR) / "var" / "sms.log")
+
+
+def sms_deduplicates() -> bool:
+    """Whether the configured SMS provider drops a second message with the same client id."""
+    return bool(sms_backend().deduplicates)
+
+
+def email_deduplicates() -> bool:
+    """Whether the shop's mail provider drops a second message with the same Message-ID. SMTP itself does not
+    (some mailboxes fold copies with one Message-ID, which is no promise), so it is off unless the owner's provider
+    says otherwise (``MESSAGING_EMAIL_DEDUPLICATES``)."""
+    return bool(getattr(settings, "MESSAGING_EMAIL_DEDUPLICATES", False))

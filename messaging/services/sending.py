@@ -1,0 +1,267 @@
+"""Sending the outbox at most once, in batches.
+
+The contract, which the stale-claim sweep below relies on:
+
+1. A batch is claimed with one committed UPDATE (rows chosen with ``SELECT … FOR UPDATE SKIP LOCKED``, so parallel
+   senders take different rows); every row of the batch gets the same ``claim`` token and no ``attempted_at``.
+2. The worker sends the batch in ``SENDING_ORDER`` (emails one by one over one connection, then SMS in the
+   provider's groups). Just before each group's provider call, one committed transaction records the previous
+   group's outcomes and sets ``attempted_at`` on this group's rows — only on rows still claimed by this batch and,
+   for marketing, only where the customer's consent on the channel holds at that moment (the rest are cancelled).
+3. So when a worker dies, only the group in flight is attempted and not settled (one email, or one provider call of
+   SMS): those rows become "unknown" for a person to check, or go out again with the same client id where the
+   provider drops a second copy (``messaging.backends``). Rows without ``attempted_at`` never left and go back to
+   "due". PostgreSQL pays one WAL flush per group; that is the price of the tighter promise.
+"""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from messaging.backends import email_deduplicates, sms_deduplicates
+from messaging.kinds import KINDS, Outcome
+from messaging.models import Channel, Message, MessageState, Purpose
+from messaging.services.delivery import Sender
+
+logger = logging.getLogger(__name__)
+
+# A "sending" row older than this belongs to a worker that died (the task's hard time limit is 10 minutes).
+CLAIM_TIMEOUT = timedelta(minutes=10)
+MAX_ATTEMPTS = 4
+BATCH_SIZE = 500
+SENDING_ORDER = ("channel", "pk")
+_SENDING_FIELDS = (
+    "id",
+    "customer_id",
+    "channel",
+    "purpose",
+    "address",
+    "language",
+    "kind",
+    "source",
+    "subject",
+    "body",
+    "html",
+    "context",
+    "attempts",
+    "max_attempts",
+    "claim",
+)
+
+
+def consent_holds() -> Q:
+    """The rows a message may leave on right now: service messages, and marketing ones whose customer has the
+    channel's marketing consent. No message at all goes to an erased customer."""
+    marketing = Q(channel=Channel.EMAIL, customer__email_consent=True) | Q(
+        channel=Channel.SMS, customer__sms_consent=True
+    )
+    return (Q(purpose=Purpose.SERVICE) | marketing) & Q(customer__erased_at__isnull=True)
+
+
+def _deduplicating_channels() -> list[str]:
+    return [
+        channel
+        for channel, deduplicates in ((Channel.EMAIL, email_deduplicates()), (Channel.SMS, sms_deduplicates()))
+        if deduplicates
+    ]
+
+
+class _Outcomes:
+    """Outcomes waiting to be recorded: written with the next group's attempt, in one transaction."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Message, str, str]] = []  # message, state, error
+
+    def add(self, message: Message, state: str, error: str = "") -> None:
+        self.pending.append((message, state, error))
+
+    def write(self) -> None:
+        if not self.pending:
+            return
+        now = timezone.now()
+        recorded: dict[str, list[Outcome]] = {}
+        sent = [message.pk for message, state, _error in self.pending if state == MessageState.SENT]
+        if sent:
+            Message.objects.filter(pk__in=sent, state=MessageState.SENDING).update(
+                state=MessageState.SENT, sent_at=now, error=""
+            )
+        for message, state, error in self.pending:
+            if state == MessageState.DUE:
+                if message.attempts >= message.max_attempts:
+                    state = MessageState.FAILED
+                    Message.objects.filter(pk=message.pk).update(state=state, error=error)
+                else:
+                    Message.objects.filter(pk=message.pk).update(
+                        state=state, due_at=now + timedelta(minutes=2**message.attempts), error=error
+                    )
+            elif state in (MessageState.UNKNOWN, MessageState.CANCELLED):
+                Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(state=state, error=error)
+            recorded.setdefault(message.kind, []).append(Outcome(message.pk, state, error))
+        _settle(recorded, now)
+        self.pending = []
+
+    def attempt(self, group: list[Message], now: datetime) -> list[Message]:
+        """Record what is pending and mark ``group`` attempted, in one committed transaction; returns the rows of
+        the group that may leave (still claimed by this batch, consent holding)."""
+        claim = group[0].claim
+        with transaction.atomic():
+            ids = [message.pk for message in group]
+            mine = Message.objects.filter(pk__in=ids, claim=claim, state=MessageState.SENDING)
+            allowed = mine.filter(consent_holds()) if any(m.purpose == Purpose.MARKETING for m in group) else mine
+            marked = allowed.update(attempted_at=now, attempts=F("attempts") + 1)
+            if marked == len(group):
+                leaving = group
+            else:
+                attempted = set(mine.filter(attempted_at=now).values_list("pk", flat=True))
+                waiting = set(mine.filter(attempted_at__isnull=True).values_list("pk", flat=True))
+                leaving = [message for message in group if message.pk in attempted]
+                for message in group:
+                    if message.pk in waiting:
+                        self.add(message, MessageState.CANCELLED, _("No consent to marketing on this channel."))
+            self.write()
+        for message in leaving:
+            message.attempts += 1
+        return leaving
+
+
+def _settle(recorded: dict[str, list[Outcome]], now: datetime) -> None:
+    for kind, outcomes in recorded.items():
+        registered = KINDS.get(kind)
+        if registered is not None and registered.settle is not None:
+            registered.settle(outcomes, now)
+
+
+def messages_claim(
+    *, limit: int = BATCH_SIZE, now: datetime | None = None, ids: Sequence[int] | None = None
+) -> list[Message]:
+    """Claim up to ``limit`` due messages (of ``ids`` if given) with one committed UPDATE; returns them in
+    ``SENDING_ORDER``. Locks the chosen rows with SKIP LOCKED only for the claim's own short transaction."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    due = Message.objects.due(now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    with transaction.atomic():
+        chosen = list(
+            due.select_for_update(skip_locked=True).order_by("due_at").values_list("id", flat=True)[:limit]
+        )
+        if not chosen:
+            return []
+        Message.objects.filter(pk__in=chosen).update(
+            state=MessageState.SENDING, claim=token, claimed_at=now, attempted_at=None
+        )
+    return list(Message.objects.filter(pk__in=chosen, claim=token).only(*_SENDING_FIELDS).order_by(*SENDING_ORDER))
+
+
+def messages_send(messages: Sequence[Message]) -> dict[str, int]:
+    """Send claimed messages (in ``SENDING_ORDER``), each group's attempt committed just before its call.
+
+    A backend error puts the row back to due with a backoff of 2^attempts minutes, or marks it failed with the
+    error after its ``max_attempts``. A soft time limit in the middle settles the group in flight like a dead
+    worker's (unknown, or due again where the provider deduplicates), gives the rows not attempted back, and
+    re-raises. Returns the counts by outcome."""
+    counts = {"sent": 0, "retry": 0, "cancelled": 0}
+    if not messages:
+        return counts
+    outcomes = _Outcomes()
+    with Sender() as sender:
+        for group in sender.groups(messages):
+            leaving = outcomes.attempt(group, timezone.now())
+            counts["cancelled"] += len(group) - len(leaving)
+            if not leaving:
+                continue
+            try:
+                errors = sender.deliver(leaving)
+            except SoftTimeLimitExceeded:
+                resend = leaving[0].channel in _deduplicating_channels()
+                for message in leaving:
+                    if resend:
+                        outcomes.add(message, MessageState.DUE, _("Interrupted; sent again with the same id."))
+                    else:
+                        outcomes.add(message, MessageState.UNKNOWN, _("The send was interrupted; it may have left."))
+                with transaction.atomic():
+                    outcomes.write()
+                    _release(claim=messages[0].claim)
+                raise
+            except Exception as error:  # Any backend error is recorded on the rows, never lost.
+                errors = [str(error)] * len(leaving)
+            for message, problem in zip(leaving, errors, strict=True):
+                if problem is None:
+                    outcomes.add(message, MessageState.SENT)
+                    counts["sent"] += 1
+                else:
+                    logger.warning("message %s not sent: %s", message.pk, problem)
+                    outcomes.add(message, MessageState.DUE, problem[:2000])
+                    counts["retry"] += 1
+        with transaction.atomic():
+            outcomes.write()
+    return counts
+
+
+def _release(*, claim: uuid.UUID | None) -> int:
+    """Give a claim's rows that were never attempted back to the outbox."""
+    return Message.objects.filter(claim=claim, state=MessageState.SENDING, attempted_at__isnull=True).update(
+        state=MessageState.DUE, claim=None, claimed_at=None
+    )
+
+
+def messages_send_batch(*, limit: int = BATCH_SIZE) -> int:
+    """Claim one batch and send it; returns how many rows the batch had (a full batch means more may wait)."""
+    batch = messages_claim(limit=limit)
+    if batch:
+        messages_send(batch)
+    return len(batch)
+
+
+def messages_send_now(*, ids: Sequence[int]) -> dict[str, int]:
+    """Claim the given messages that are due and send them at once (claimed like any batch)."""
+    batch = messages_claim(limit=max(len(ids), 1), ids=ids)
+    return messages_send(batch)
+
+
+def message_send(*, message_id: int) -> str:
+    """Send one due message now; returns its state after, or "skipped" when it was not due or someone else holds
+    it."""
+    if not messages_claim(limit=1, ids=[message_id]):
+        return "skipped"
+    messages_send(list(Message.objects.only(*_SENDING_FIELDS).filter(pk=message_id)))
+    return str(Message.objects.values_list("state", flat=True).get(pk=message_id))
+
+
+def messages_mark_stale_claims(*, now: datetime | None = None) -> int:
+    """Settle the claims of workers that died (claimed longer than ``CLAIM_TIMEOUT`` ago): rows attempted within the
+    claim may have left — they become "unknown" (never resent: at most once, as promised), or go out again with the
+    same client id where the channel's provider drops a second copy; rows never attempted go back to "due".
+    Returns how many became unknown."""
+    now = now or timezone.now()
+    stale = Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    attempted = stale.filter(attempted_at__isnull=False)
+    resend = attempted.filter(channel__in=_deduplicating_channels(), attempts__lt=F("max_attempts"))
+    with transaction.atomic():
+        resend_ids = list(resend.select_for_update().values_list("pk", flat=True))
+        Message.objects.filter(pk__in=resend_ids).update(
+            state=MessageState.DUE,
+            due_at=now,
+            claim=None,
+            claimed_at=None,
+            attempted_at=None,
+            error=_("The worker stopped while sending; sent again with the same id, which the provider deduplicates."),
+        )
+        uncertain = list(attempted.exclude(pk__in=resend_ids).select_for_update().values_list("pk", "kind"))
+        error = _("The worker stopped while sending; the message may have left.")
+        unknown = Message.objects.filter(pk__in=[pk for pk, _kind in uncertain]).update(
+            state=MessageState.UNKNOWN, error=error
+        )
+        stale.filter(attempted_at__isnull=True).update(state=MessageState.DUE, claim=None, claimed_at=None)
+        recorded: dict[str, list[Outcome]] = {}
+        for pk, kind in uncertain:
+            recorded.setdefault(kind, []).append(Outcome(pk, MessageState.UNKNOWN, error))
+        _settle(recorded, now)
+    return unknown
