@@ -5,9 +5,9 @@
 
 Migrates the database, writes the delivered orders (not timed), then times through one ``--pool=solo`` worker:
 scheduling (the tasks the ``orders_delivered`` receiver queues, 1,000 orders each) and sending every invitation
-(half email to Django's file backend, half SMS to the file backend), from queueing to the last row marked sent.
-Then it counts what the backends received (email messages by their Message-ID, SMS lines by their message id) and
-fails when any invitation was received twice or not at all.
+(half email to Django's file backend, half SMS to the file backend) through messaging's outbox, from queueing to the
+last invitation marked sent. Then it counts what the backends received (email messages by their Message-ID, SMS
+lines by their message id) and fails when any invitation was received twice or not at all.
 """
 
 import argparse
@@ -41,12 +41,15 @@ def main() -> None:
 
     from customers.models import Customer, CustomerEmail, CustomerPhone
     from feedback.models import Invitation, InvitationSkip, InvitationState
-    from feedback.tasks import invitations_schedule_task, invitations_send_batch_task
+    from feedback.tasks import invitations_schedule_task
+    from messaging.models import Message
+    from messaging.tasks import messages_send_batch_task
     from orders.models import Order, OrderStatus
 
     call_command("migrate", verbosity=0)
     Invitation.objects.all().delete()
     InvitationSkip.objects.all().delete()
+    Message.objects.all().delete()
     Order.objects.filter(source="bench-feedback").delete()
     Customer.objects.filter(city="bench-feedback").delete()
 
@@ -90,7 +93,7 @@ def main() -> None:
         **os.environ,
         # As in production: no query log, cached templates.
         "DEBUG": "false",
-        "FEEDBACK_SMS_FILE": str(sink / "sms.log"),
+        "MESSAGING_SMS_FILE": str(sink / "sms.log"),
         # django-environ drops the first slash of the path: four slashes make it absolute.
         "EMAIL_URL": f"filemail:///{sink / 'mail'}",
     }
@@ -112,9 +115,9 @@ def main() -> None:
             time.sleep(0.1)
         scheduled = time.monotonic() - started
         # The survey is due the day after delivery; the bench makes every one due now instead of waiting.
-        Invitation.objects.update(due_at=timezone.now())
+        Message.objects.update(due_at=timezone.now())
         begun = time.monotonic()
-        invitations_send_batch_task.apply_async((500,), queue=queue)
+        messages_send_batch_task.apply_async((500,), queue=queue)
         while Invitation.objects.filter(state=InvitationState.SENT).count() < len(order_ids):
             if Invitation.objects.exclude(
                 state__in=[InvitationState.DUE, InvitationState.SENDING, InvitationState.SENT]
@@ -163,7 +166,7 @@ def _wait_until_ready(worker: subprocess.Popen[bytes], queue: str) -> None:
 
 
 def _sms_ids(path: Path) -> list[str]:
-    """The message id (invitation id and reminder flag) of every SMS the file backend wrote."""
+    """The message id (the outbox row's client id) of every SMS the file backend wrote."""
     if not path.exists():
         return []
     return [line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -173,7 +176,7 @@ def _email_tokens(folder: Path) -> list[str]:
     """The Message-ID of every email in the file backend's files (one file per connection, many messages each)."""
     if not folder.exists():
         return []
-    pattern = re.compile(r"^Message-ID: <(feedback-[^>]+)>", re.MULTILINE)
+    pattern = re.compile(r"^Message-ID: <(retain-message-[^>]+)>", re.MULTILINE)
     return [token for file in folder.iterdir() for token in pattern.findall(file.read_text(encoding="utf-8"))]
 
 

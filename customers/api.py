@@ -37,6 +37,11 @@ class CustomerInputSerializer(serializers.Serializer):
     utm_campaign = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     email_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
     sms_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # The proof of the consent above (Russia's law on advertising asks the sender to prove it): where it was given,
+    # the version of the consent text agreed to, and when. Without them: this integration's name, no version, now.
+    consent_source = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    consent_wording = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    consent_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate_phones(self, value: list[str]) -> list[str]:
         region = ShopSettings.load().phone_region
@@ -57,7 +62,7 @@ class CustomerInputSerializer(serializers.Serializer):
         return attrs
 
     def to_data(self, attrs: dict[str, Any], source: str) -> CustomerData:
-        return CustomerData.from_mapping(attrs, source=source, consent_source=source)
+        return CustomerData.from_mapping(attrs, source=source, consent_source=attrs["consent_source"] or source)
 
 
 class CustomerResultSerializer(serializers.Serializer):

@@ -32,6 +32,7 @@ def _consent(customer: Customer, user: Any) -> dict[str, Any]:
             "granted": customer.email_consent,
             "at": customer.email_consent_at,
             "source": customer.email_consent_source,
+            "wording": customer.email_consent_wording,
         },
         {
             "channel": ConsentChannel.SMS,
@@ -39,6 +40,7 @@ def _consent(customer: Customer, user: Any) -> dict[str, Any]:
             "granted": customer.sms_consent,
             "at": customer.sms_consent_at,
             "source": customer.sms_consent_source,
+            "wording": customer.sms_consent_wording,
         },
     ]
     return {"channels": channels, "history": selectors.customer_consent_history(customer, limit=10)}

@@ -58,9 +58,11 @@ FILLED_FIELDS = (
     "email_consent",
     "email_consent_at",
     "email_consent_source",
+    "email_consent_wording",
     "sms_consent",
     "sms_consent_at",
     "sms_consent_source",
+    "sms_consent_wording",
     "updated_at",
 )
 
@@ -106,7 +108,7 @@ def _fill_blanks(survivor: Customer, duplicate: Customer) -> None:
     survivor.created_at = min(survivor.created_at, duplicate.created_at)
     for prefix in ("email", "sms"):
         if not getattr(survivor, f"{prefix}_consent") and getattr(duplicate, f"{prefix}_consent"):
-            for suffix in ("consent", "consent_at", "consent_source"):
+            for suffix in ("consent", "consent_at", "consent_source", "consent_wording"):
                 setattr(survivor, f"{prefix}_{suffix}", getattr(duplicate, f"{prefix}_{suffix}"))
 
 

@@ -52,13 +52,17 @@ class Customer(models.Model):
         related_name="referrals",
     )
 
-    # Current marketing consent per channel; every change is also a ConsentChange row (the audit trail).
+    # Current marketing consent per channel with its proof — when it was given or withdrawn, where (source) and to
+    # which wording of the consent text (its version) — as Russia's law on advertising (Art. 18) asks the sender to
+    # prove it. Every change is also a ConsentChange row (the audit trail).
     email_consent = models.BooleanField(_("email consent"), default=False)
     email_consent_at = models.DateTimeField(null=True, blank=True)
     email_consent_source = models.CharField(max_length=60, blank=True)
+    email_consent_wording = models.CharField(_("email consent wording version"), max_length=40, blank=True)
     sms_consent = models.BooleanField(_("SMS consent"), default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
     sms_consent_source = models.CharField(max_length=60, blank=True)
+    sms_consent_wording = models.CharField(_("SMS consent wording version"), max_length=40, blank=True)
 
     # Order summary kept by orders.services on every order change, so lists filter and sort on a million rows
     # without aggregating ten million orders per page. Counts every order that was not cancelled.
@@ -202,6 +206,9 @@ class ConsentChange(models.Model):
     channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
     granted = models.BooleanField()
     source = models.CharField(max_length=60, help_text=_("Where the consent came from: checkout, survey, manager…"))
+    # The version of the consent text the customer agreed to (e.g. "2026-01"), so the exact words can be shown.
+    wording = models.CharField(_("wording version"), max_length=40, blank=True)
+    # When it was given or withdrawn, as the source reports it (a checkout's tick may arrive later by import).
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

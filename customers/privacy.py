@@ -71,14 +71,22 @@ def _consent(customer: Customer) -> Any:
             "granted": customer.email_consent,
             "changed_at": customer.email_consent_at,
             "source": customer.email_consent_source,
+            "wording": customer.email_consent_wording,
         },
         "sms": {
             "granted": customer.sms_consent,
             "changed_at": customer.sms_consent_at,
             "source": customer.sms_consent_source,
+            "wording": customer.sms_consent_wording,
         },
         "history": [
-            {"channel": c.channel, "granted": c.granted, "source": c.source, "changed_at": c.changed_at}
+            {
+                "channel": c.channel,
+                "granted": c.granted,
+                "source": c.source,
+                "wording": c.wording,
+                "changed_at": c.changed_at,
+            }
             for c in history
         ],
     }

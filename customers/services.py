@@ -42,7 +42,11 @@ class CustomerData:
     referred_by_id: int | None = None
     email_consent: bool | None = None
     sms_consent: bool | None = None
+    # The proof of the consent above: where it was given, the version of the wording agreed to, and when (None:
+    # now, when it arrives).
     consent_source: str = ""
+    consent_wording: str = ""
+    consent_at: datetime | None = None
     created_at: datetime | None = None
 
     # What a source says about a person, under the same names in the API, a CSV row and a webhook's customer.
@@ -59,6 +63,8 @@ class CustomerData:
         "utm_campaign",
         "email_consent",
         "sms_consent",
+        "consent_wording",
+        "consent_at",
     )
 
     @classmethod
@@ -220,11 +226,13 @@ def _new_customer(data: CustomerData) -> Customer:
         channel=classify_channel(data.utm_source, data.utm_medium, referrer_customer=data.referred_by_id is not None),
         created_at=data.created_at or now,
     )
-    source = data.consent_source or data.source
+    source, wording, at = data.consent_source or data.source, data.consent_wording, data.consent_at or now
     if data.email_consent:
-        customer.email_consent, customer.email_consent_at, customer.email_consent_source = True, now, source
+        customer.email_consent, customer.email_consent_at, customer.email_consent_source = True, at, source
+        customer.email_consent_wording = wording
     if data.sms_consent:
-        customer.sms_consent, customer.sms_consent_at, customer.sms_consent_source = True, now, source
+        customer.sms_consent, customer.sms_consent_at, customer.sms_consent_source = True, at, source
+        customer.sms_consent_wording = wording
     return customer
 
 
@@ -253,6 +261,8 @@ def _create_slots(slots: list[_Slot]) -> None:
                         channel=channel,
                         granted=True,
                         source=slot.data.consent_source or slot.data.source,
+                        wording=slot.data.consent_wording,
+                        changed_at=slot.data.consent_at or timezone.now(),
                     )
                 )
     # The identities were free when looked up and are advisory-locked since, so plain inserts cannot conflict.
@@ -330,23 +340,38 @@ def _record_consent(items: Sequence[CustomerData], plan: list[int | _Slot]) -> N
         for channel, granted in ((ConsentChannel.EMAIL, item.email_consent), (ConsentChannel.SMS, item.sms_consent)):
             if granted is not None:
                 customer_set_consent(
-                    customer_id=entry, channel=channel, granted=granted, source=item.consent_source or item.source
+                    customer_id=entry,
+                    channel=channel,
+                    granted=granted,
+                    source=item.consent_source or item.source,
+                    wording=item.consent_wording,
+                    at=item.consent_at,
                 )
 
 
-def customer_set_consent(*, customer_id: int, channel: str, granted: bool, source: str) -> bool:
-    """Set marketing consent for one channel; records a ConsentChange only when it actually changes.
+def customer_set_consent(
+    *, customer_id: int, channel: str, granted: bool, source: str, wording: str = "", at: datetime | None = None
+) -> bool:
+    """Set marketing consent for one channel with its proof (source, wording version, the moment it was given or
+    withdrawn — now unless the source says when); records a ConsentChange only when it actually changes.
     Returns whether it changed. Conditional UPDATE, so two concurrent calls record one change."""
-    now = timezone.now()
+    at = at or timezone.now()
     prefix = "email" if channel == ConsentChannel.EMAIL else "sms"
     updated = (
         Customer.objects.filter(pk=customer_id)
         .exclude(**{f"{prefix}_consent": granted})
-        .update(**{f"{prefix}_consent": granted, f"{prefix}_consent_at": now, f"{prefix}_consent_source": source})
+        .update(
+            **{
+                f"{prefix}_consent": granted,
+                f"{prefix}_consent_at": at,
+                f"{prefix}_consent_source": source,
+                f"{prefix}_consent_wording": wording,
+            }
+        )
     )
     if updated:
         ConsentChange.objects.create(
-            customer_id=customer_id, channel=channel, granted=granted, source=source, changed_at=now
+            customer_id=customer_id, channel=channel, granted=granted, source=source, wording=wording, changed_at=at
         )
     return bool(updated)
 

@@ -9,7 +9,8 @@ from messaging.models import Message
 
 def message_for_unsubscribe(message_id: int) -> dict[str, Any] | None:
     """The channel, purpose and language of the message an unsubscribe link names, or None."""
-    return Message.objects.filter(pk=message_id).values("channel", "purpose", "language", "customer_id").first()
+    row = Message.objects.filter(pk=message_id).values("channel", "purpose", "language", "customer_id").first()
+    return dict(row) if row is not None else None
 
 
 def messages_of_customer(customer_id: int, *, limit: int | None = None) -> QuerySet[Message]:

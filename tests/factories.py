@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from customers.models import Customer, CustomerEmail, CustomerPhone, Note, Tag
 from loyalty.models import Coupon, LoyaltyRule
+from messaging.models import Channel, Message, Purpose
 from orders.models import Order, OrderItem, OrderStatusChange
 from scoring.models import CustomerScore
 from shop.models import User
@@ -197,3 +198,21 @@ class CouponFactory(factory.django.DjangoModelFactory[Coupon]):
     value_kind = "fixed"
     value = Decimal("300.00")
     valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class MessageFactory(factory.django.DjangoModelFactory[Message]):
+    """A due message in the outbox (a service email unless told otherwise)."""
+
+    class Meta:
+        model = Message
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = Channel.EMAIL
+    purpose = Purpose.SERVICE
+    address = factory.Sequence(lambda n: f"customer{n}@example.com")
+    language = "ru"
+    kind = "test.message"
+    source = factory.Sequence(lambda n: f"test:{n}")
+    subject = "Скидка 10 %"
+    body = "Только до воскресенья."
+    due_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))

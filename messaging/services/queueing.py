@@ -127,7 +127,9 @@ def messages_enqueue(*, items: Sequence[MessageData]) -> dict[tuple[str, str], i
     return ids
 
 
-def messages_cancel(*, customer_ids: Sequence[int], reason: str, kinds: Sequence[str] | None = None, **filters: Any) -> int:
+def messages_cancel(
+    *, customer_ids: Sequence[int], reason: str, kinds: Sequence[str] | None = None, **filters: Any
+) -> int:
     """Cancel the customers' messages still waiting (of ``kinds`` if given); returns how many. A message already
     claimed is stopped by the send path's own check, not here."""
     waiting = Message.objects.filter(customer_id__in=customer_ids, state=MessageState.DUE, **filters)

@@ -149,9 +149,7 @@ def messages_claim(
     if ids is not None:
         due = due.filter(pk__in=ids)
     with transaction.atomic():
-        chosen = list(
-            due.select_for_update(skip_locked=True).order_by("due_at").values_list("id", flat=True)[:limit]
-        )
+        chosen = list(due.select_for_update(skip_locked=True).order_by("due_at").values_list("id", flat=True)[:limit])
         if not chosen:
             return []
         Message.objects.filter(pk__in=chosen).update(
@@ -247,8 +245,8 @@ def messages_mark_stale_claims(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         resend_ids = list(resend.select_for_update().values_list("pk", flat=True))
         Message.objects.filter(pk__in=resend_ids).update(
+            # Its due time is unchanged (already past): it goes with the next batch.
             state=MessageState.DUE,
-            due_at=now,
             claim=None,
             claimed_at=None,
             attempted_at=None,

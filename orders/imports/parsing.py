@@ -72,6 +72,9 @@ CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
     },
     "email_consent": ("email consent", "subscribed", "согласие на email", "подписка"),
     "sms_consent": ("sms consent", "согласие на sms", "согласие на смс"),
+    "consent_source": ("consent source", "источник согласия"),
+    "consent_wording": ("consent wording", "consent version", "версия согласия", "редакция согласия"),
+    "consent_at": ("consent date", "consent at", "дата согласия"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     ImportKind.ORDERS: ("external_id", "placed_at", "total"),
@@ -287,6 +290,9 @@ COLUMNS: tuple[_Column, ...] = (
     _Column("phone", _phones, lambda context: [], into="phones"),
     _Column("email", _emails, lambda context: [], into="emails"),
     *(_Column(target, _yes, lambda context: None) for target in ("email_consent", "sms_consent")),
+    # The consent's proof: where it was given, the version of its wording, when.
+    *(_Column(target, _text, lambda context: "") for target in ("consent_source", "consent_wording")),
+    _Column("consent_at", _date, lambda context: None),
 )
 
 

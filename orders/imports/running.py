@@ -206,7 +206,10 @@ def _customer_units(job: ImportJob, heartbeat: _Heartbeat) -> Iterator[_Unit]:
             yield _Unit(
                 1,
                 CustomerData.from_mapping(
-                    data, source=CSV_SOURCE, external_id=data["customer_id"], consent_source=CSV_SOURCE
+                    data,
+                    source=CSV_SOURCE,
+                    external_id=data["customer_id"],
+                    consent_source=data.get("consent_source") or CSV_SOURCE,
                 ),
             )
 

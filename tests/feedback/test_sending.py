@@ -39,6 +39,11 @@ def _html(message: mail.EmailMessage) -> str:
     return str(message.alternatives[0][0])
 
 
+def _message(invitation: Invitation) -> int:
+    assert invitation.message_id is not None
+    return invitation.message_id
+
+
 def _due_invitation(order_id: str = "A-1", *, sms: bool = False, language: str = "ru") -> Invitation:
     order = deliver(
         order_id, phone=f"+7999123{order_id[-4:].zfill(4)}", email=f"{order_id}@example.com", language=language
@@ -83,8 +88,8 @@ def test_sms_goes_through_the_file_backend(tmp_path: Path, monkeypatch: pytest.M
 
 def test_a_claimed_invitation_is_not_sent_by_a_second_sender() -> None:
     invitation = _due_invitation()
-    Message.objects.filter(pk=invitation.message_id).update(state=MessageState.SENDING, claimed_at=timezone.now())
-    assert message_send(message_id=invitation.message_id) == "skipped"
+    Message.objects.filter(pk=_message(invitation)).update(state=MessageState.SENDING, claimed_at=timezone.now())
+    assert message_send(message_id=_message(invitation)) == "skipped"
     assert mail.outbox == []
 
 
@@ -94,12 +99,12 @@ def test_failed_send_is_retried_later_then_marked_failed_with_the_error(
     # An SMS file in a folder that does not exist: the backend raises like a gateway that is down.
     monkeypatch.setenv("MESSAGING_SMS_FILE", str(tmp_path / "missing" / "sms.log"))
     invitation = _due_invitation(sms=True)
-    assert message_send(message_id=invitation.message_id) == MessageState.DUE
+    assert message_send(message_id=_message(invitation)) == MessageState.DUE
     invitation.refresh_from_db()
     assert invitation.message is not None and invitation.message.due_at > timezone.now() and invitation.error
     for _attempt in range(MAX_ATTEMPTS - 1):
-        Message.objects.filter(pk=invitation.message_id).update(due_at=timezone.now())
-        state = message_send(message_id=invitation.message_id)
+        Message.objects.filter(pk=_message(invitation)).update(due_at=timezone.now())
+        state = message_send(message_id=_message(invitation))
     assert state == MessageState.FAILED
     invitation.refresh_from_db()
     assert invitation.state == InvitationState.FAILED and "No such file" in invitation.error
@@ -108,7 +113,7 @@ def test_failed_send_is_retried_later_then_marked_failed_with_the_error(
 def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_never_resent() -> None:
     invitation = _due_invitation()
     claimed_at = timezone.now() - CLAIM_TIMEOUT - timedelta(seconds=1)
-    Message.objects.filter(pk=invitation.message_id).update(
+    Message.objects.filter(pk=_message(invitation)).update(
         state=MessageState.SENDING, claimed_at=claimed_at, attempted_at=claimed_at
     )
     assert messages_mark_stale_claims() == 1
@@ -167,9 +172,10 @@ def test_a_dead_workers_claim_is_settled_unknown_for_the_rows_it_attempted_and_d
     assert messages_mark_stale_claims(now=later) == 1
     states = list(Message.objects.order_by("pk").values_list("state", "attempts"))
     assert states == [(MessageState.UNKNOWN, 1)] + [(MessageState.DUE, 0)] * 4
-    assert list(Invitation.objects.order_by("pk").values_list("state", flat=True)) == [
-        InvitationState.UNKNOWN
-    ] + [InvitationState.DUE] * 4
+    assert (
+        list(Invitation.objects.order_by("pk").values_list("state", flat=True))
+        == [InvitationState.UNKNOWN] + [InvitationState.DUE] * 4
+    )
 
 
 def test_a_fresh_claim_is_left_alone_by_the_sweep() -> None:
@@ -214,7 +220,7 @@ def test_a_claim_is_sent_emails_first_then_sms_and_only_the_attempted_ones_are_s
     emails = [_due_invitation("C-0002"), _due_invitation("C-0003")]
     claimed = messages_claim(limit=10)
     assert [row.pk for row in claimed] == [emails[0].message_id, emails[1].message_id, sms.message_id]
-    Message.objects.filter(pk=emails[0].message_id).update(attempted_at=timezone.now())
+    Message.objects.filter(pk=_message(emails[0])).update(attempted_at=timezone.now())
     assert messages_mark_stale_claims(now=timezone.now() + CLAIM_TIMEOUT + timedelta(seconds=1)) == 1
     assert dict(Invitation.objects.values_list("pk", "state")) == {
         emails[0].pk: InvitationState.UNKNOWN,
