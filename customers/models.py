@@ -58,11 +58,15 @@ class Customer(models.Model):
     email_consent = models.BooleanField(_("email consent"), default=False)
     email_consent_at = models.DateTimeField(null=True, blank=True)
     email_consent_source = models.CharField(max_length=60, blank=True)
-    email_consent_wording = models.CharField(_("email consent wording version"), max_length=40, blank=True)
+    email_consent_wording = models.CharField(
+        _("email consent wording version"), max_length=40, blank=True, default="", db_default=""
+    )
     sms_consent = models.BooleanField(_("SMS consent"), default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
     sms_consent_source = models.CharField(max_length=60, blank=True)
-    sms_consent_wording = models.CharField(_("SMS consent wording version"), max_length=40, blank=True)
+    sms_consent_wording = models.CharField(
+        _("SMS consent wording version"), max_length=40, blank=True, default="", db_default=""
+    )
 
     # Order summary kept by orders.services on every order change, so lists filter and sort on a million rows
     # without aggregating ten million orders per page. Counts every order that was not cancelled.
@@ -207,7 +211,7 @@ class ConsentChange(models.Model):
     granted = models.BooleanField()
     source = models.CharField(max_length=60, help_text=_("Where the consent came from: checkout, survey, manager…"))
     # The version of the consent text the customer agreed to (e.g. "2026-01"), so the exact words can be shown.
-    wording = models.CharField(_("wording version"), max_length=40, blank=True)
+    wording = models.CharField(_("wording version"), max_length=40, blank=True, default="", db_default="")
     # When it was given or withdrawn, as the source reports it (a checkout's tick may arrive later by import).
     changed_at = models.DateTimeField(default=timezone.now)
 

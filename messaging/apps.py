@@ -19,7 +19,7 @@ class MessagingConfig(AppConfig):
                 merge_movers=(
                     MergeMover(
                         "messages",
-                        150,
+                        180,
                         lambda survivor, duplicate: privacy.messages_move(
                             from_customer_id=duplicate.pk, to_customer_id=survivor.pk
                         ),

@@ -81,7 +81,14 @@ def test_movers_run_in_their_declared_positions(owner: User, contribute: Callabl
 
     customer_merge(survivor=survivor, duplicate=duplicate, user=owner)
 
-    assert [m.name for m in merge_movers()] == ["customer_records", "orders", "ledger", "surveys", "scores"]
+    assert [m.name for m in merge_movers()] == [
+        "customer_records",
+        "orders",
+        "ledger",
+        "messages",
+        "surveys",
+        "scores",
+    ]
     assert seen == [1]
 
 
