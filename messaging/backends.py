@@ -90,9 +90,12 @@ class SmsRuBackend:
     def __init__(self, api_id: str) -> None:
         self.api_id = api_id
         self._connection: http.client.HTTPSConnection | None = None
+        # The gateway's own id of each accepted message (its "sms_id"), by our message id, for the last call.
+        self.provider_ids: dict[str, str] = {}
 
     def send_many(self, messages: Sequence[SmsMessage]) -> list[str | None]:
         results: list[str | None] = [None] * len(messages)
+        self.provider_ids = {}
         for request in _distinct_phones(messages):
             fields = {"api_id": self.api_id, "json": "1"}
             fields.update({f"multi[{messages[index].phone.lstrip('+')}]": messages[index].text for index in request})
@@ -103,6 +106,8 @@ class SmsRuBackend:
             for index in request:
                 answer = answers.get(messages[index].phone.lstrip("+"), {})
                 results[index] = None if answer.get("status") == "OK" else str(answer.get("status_text", answer))
+                if results[index] is None and answer.get("sms_id"):
+                    self.provider_ids[messages[index].message_id] = str(answer["sms_id"])
         return results
 
     def _post(self, fields: dict[str, str]) -> dict[str, Any]:

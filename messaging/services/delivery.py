@@ -75,6 +75,12 @@ class Sender:
                 rendered = _with_unsubscribe(message, rendered)
         return rendered
 
+    def provider_id(self, message: Message) -> str:
+        """The provider's own id of a message it just accepted, where it gives one (SMS.ru does)."""
+        if message.channel != Channel.SMS:
+            return ""
+        return str(getattr(self.sms, "provider_ids", {}).get(message.client_id, ""))
+
     def deliver(self, group: Sequence[Message]) -> list[str | None]:
         """Send one group; per message None when it left, else the provider's reason. Raises when the whole call
         failed."""

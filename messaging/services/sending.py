@@ -78,9 +78,12 @@ class _Outcomes:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Message, str, str]] = []  # message, state, error
+        self.provider_ids: dict[int, str] = {}
 
-    def add(self, message: Message, state: str, error: str = "") -> None:
+    def add(self, message: Message, state: str, error: str = "", *, provider_id: str = "") -> None:
         self.pending.append((message, state, error))
+        if provider_id:
+            self.provider_ids[message.pk] = provider_id[:80]
 
     def write(self) -> None:
         if not self.pending:
@@ -92,6 +95,8 @@ class _Outcomes:
             Message.objects.filter(pk__in=sent, state=MessageState.SENDING).update(
                 state=MessageState.SENT, sent_at=now, error=""
             )
+        for pk, provider_id in self.provider_ids.items():
+            Message.objects.filter(pk=pk).update(provider_id=provider_id)
         for message, state, error in self.pending:
             if state == MessageState.DUE:
                 if message.attempts >= message.max_attempts:
@@ -105,7 +110,7 @@ class _Outcomes:
                 Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(state=state, error=error)
             recorded.setdefault(message.kind, []).append(Outcome(message.pk, state, error))
         _settle(recorded, now)
-        self.pending = []
+        self.pending, self.provider_ids = [], {}
 
     def attempt(self, group: list[Message], now: datetime) -> list[Message]:
         """Record what is pending and mark ``group`` attempted, in one committed transaction; returns the rows of
@@ -192,7 +197,7 @@ def messages_send(messages: Sequence[Message]) -> dict[str, int]:
                 errors = [str(error)] * len(leaving)
             for message, problem in zip(leaving, errors, strict=True):
                 if problem is None:
-                    outcomes.add(message, MessageState.SENT)
+                    outcomes.add(message, MessageState.SENT, provider_id=sender.provider_id(message))
                     counts["sent"] += 1
                 else:
                     logger.warning("message %s not sent: %s", message.pk, problem)

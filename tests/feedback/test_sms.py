@@ -100,3 +100,17 @@ def test_a_batch_of_sms_goes_in_one_request_and_a_refused_number_is_retried_late
     refused = Invitation.objects.get(address="+79990000002")
     assert refused.error == "Invalid number" and refused.message is not None
     assert refused.message.due_at > timezone.now()
+
+
+@pytest.mark.django_db
+def test_the_gateways_id_of_each_accepted_sms_is_kept_on_its_message(gateway: FakeGateway) -> None:
+    for number in (1, 2):
+        order = deliver(f"P-{number}", phone=f"+7999000000{number}", email="")
+        consent(order, email=False, sms=True)
+        invitations_schedule(order_ids=[order.pk])
+    Message.objects.update(due_at=timezone.now() - timedelta(minutes=1))
+    messages_send_batch(limit=10)
+    assert dict(Message.objects.values_list("address", "provider_id")) == {
+        "+79990000001": "id-79990000001",
+        "+79990000002": "",
+    }
