@@ -20,10 +20,14 @@ def messages_send_batch_task(self: Task, limit: int = services.BATCH_SIZE) -> in
     return count
 
 
-@shared_task(name="messaging.sweep")
-def messages_sweep_task() -> int:
-    """The outbox guarantee: dead workers' claims are settled and a batch is queued, so a message lost by the broker
-    waits at most one sweep interval (PostgreSQL, not Redis, holds the work)."""
+@shared_task(bind=True, name="messaging.sweep")
+def messages_sweep_task(self: Task) -> int:  # type: ignore[type-arg]
+    """The outbox guarantee: dead workers' claims are settled and a batch is queued (to the sweep's own queue), so a
+    message lost by the broker waits at most one sweep interval (PostgreSQL, not Redis, holds the work)."""
     unknown = services.messages_mark_stale_claims()
-    messages_send_batch_task.delay()
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    if queue:
+        messages_send_batch_task.apply_async(queue=queue)
+    else:
+        messages_send_batch_task.delay()
     return unknown
