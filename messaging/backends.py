@@ -154,9 +154,7 @@ def sms_backend() -> SmsBackend:
     api_id = getattr(settings, "SMS_RU_API_ID", "") or os.environ.get("SMS_RU_API_ID", "")
     if api_id:
         return SmsRuBackend(api_id)
-    return FileSmsBackend(
-        str(sms_file_path()), deduplicates=bool(os.environ.get("MESSAGING_SMS_FILE_DEDUPLICATES"))
-    )
+    return FileSmsBackend(str(sms_file_path()), deduplicates=bool(os.environ.get("MESSAGING_SMS_FILE_DEDUPLICATES")))
 
 
 def sms_file_path() -> Path:

@@ -1,7 +1,8 @@
 """The demo's outbox: the survey emails and SMS the development backends wrote to files, read back for the owner.
 
 Emails come from Django's file backend (``EMAIL_URL=filemail://…``): one file per connection, each message
-followed by a line of 79 dashes. SMS come from :class:`feedback.sms.FileSmsBackend`: one tab-separated line each.
+followed by a line of 79 dashes. SMS come from :class:`messaging.backends.FileSmsBackend`: one tab-separated line
+each.
 Only the newest files and lines are read, so a long-running demo's outbox stays a quick page.
 """
 
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 
-from feedback.sms import sms_file_path
+from messaging.backends import sms_file_path
 
 FILE_EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"

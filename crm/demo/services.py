@@ -76,8 +76,8 @@ def demo_caller_number() -> str | None:
 
 def demo_survey_send_next() -> Invitation | None:
     """Send the survey invitation that waits longest for its hour now, through the real sender and the demo's
-    file backends (at most once: :func:`feedback.services.invitation_send` claims the row first). None when no
-    invitation waits."""
+    file backends (at most once: :func:`feedback.services.invitation_send` claims its message in the outbox
+    first). None when no invitation waits."""
     waiting = invitation_waiting_longest()
     if waiting is None:
         return None

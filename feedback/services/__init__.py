@@ -18,6 +18,7 @@ from feedback.services.scheduling import invitation_due_at, invitations_schedule
 from feedback.services.sending import (
     INVITATION_KIND,
     REMINDER_KIND,
+    invitation_send,
     invitations_settle,
     reminders_send,
     survey_url,
@@ -35,6 +36,7 @@ __all__ = [
     "follow_up_source",
     "follow_up_update",
     "invitation_due_at",
+    "invitation_send",
     "invitations_schedule",
     "invitations_settle",
     "reminders_send",

@@ -24,7 +24,7 @@ from feedback.models import Invitation, InvitationChannel, InvitationState, Unsu
 from messaging.kinds import MessageKind, Outcome, Rendered
 from messaging.links import base_url
 from messaging.models import Message, MessageState, Purpose
-from messaging.services import BATCH_SIZE, MessageData, messages_enqueue, messages_send_now
+from messaging.services import BATCH_SIZE, MessageData, message_send, messages_enqueue, messages_send_now
 from shop.models import ShopSettings
 
 logger = logging.getLogger(__name__)
@@ -146,6 +146,16 @@ KINDS = (
     MessageKind(INVITATION_KIND, renderer=SurveyRenderer, settle=invitations_settle),
     MessageKind(REMINDER_KIND, renderer=SurveyRenderer),
 )
+
+
+def invitation_send(*, invitation_id: int) -> str:
+    """Send one waiting invitation's message now, even before its hour (the demo's "send the next survey"),
+    through the outbox's claim, so at most once; returns the invitation's state after, or "skipped" when its
+    message is not waiting or someone else holds it."""
+    message_id = Invitation.objects.filter(pk=invitation_id).values_list("message_id", flat=True).first()
+    if message_id is None or message_send(message_id=message_id, early=True) == "skipped":
+        return "skipped"
+    return str(Invitation.objects.values_list("state", flat=True).get(pk=invitation_id))
 
 
 def reminders_send(*, limit: int = BATCH_SIZE) -> int:

@@ -144,13 +144,14 @@ def _settle(recorded: dict[str, list[Outcome]], now: datetime) -> None:
 
 
 def messages_claim(
-    *, limit: int = BATCH_SIZE, now: datetime | None = None, ids: Sequence[int] | None = None
+    *, limit: int = BATCH_SIZE, now: datetime | None = None, ids: Sequence[int] | None = None, early: bool = False
 ) -> list[Message]:
-    """Claim up to ``limit`` due messages (of ``ids`` if given) with one committed UPDATE; returns them in
-    ``SENDING_ORDER``. Locks the chosen rows with SKIP LOCKED only for the claim's own short transaction."""
+    """Claim up to ``limit`` due messages (of ``ids`` if given; with ``early``, waiting ones before their hour too)
+    with one committed UPDATE; returns them in ``SENDING_ORDER``. Locks the chosen rows with SKIP LOCKED only for
+    the claim's own short transaction."""
     now = now or timezone.now()
     token = uuid.uuid4()
-    due = Message.objects.due(now)
+    due = Message.objects.filter(state=MessageState.DUE) if early else Message.objects.due(now)
     if ids is not None:
         due = due.filter(pk__in=ids)
     with transaction.atomic():
@@ -229,10 +230,10 @@ def messages_send_now(*, ids: Sequence[int]) -> dict[str, int]:
     return messages_send(batch)
 
 
-def message_send(*, message_id: int) -> str:
-    """Send one due message now; returns its state after, or "skipped" when it was not due or someone else holds
-    it."""
-    if not messages_claim(limit=1, ids=[message_id]):
+def message_send(*, message_id: int, early: bool = False) -> str:
+    """Send one due message now (with ``early``, also one whose hour has not come); returns its state after, or
+    "skipped" when it was not waiting or someone else holds it. Claimed like a batch: at most once."""
+    if not messages_claim(limit=1, ids=[message_id], early=early):
         return "skipped"
     messages_send(list(Message.objects.only(*_SENDING_FIELDS).filter(pk=message_id)))
     return str(Message.objects.values_list("state", flat=True).get(pk=message_id))

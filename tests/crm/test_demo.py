@@ -13,7 +13,9 @@ from django.utils import timezone
 from crm.demo import outbox
 from customers.models import Call, CallState, Customer
 from feedback.models import Invitation, InvitationState
-from feedback.services import invitations_schedule, invitations_send_batch
+from feedback.services import invitations_schedule
+from messaging.models import Message
+from messaging.services import messages_send_batch as invitations_send_batch
 from shop.models import User
 from shop.roles import Role
 from tests.crm.test_production_settings import run_deploy_check
@@ -39,7 +41,7 @@ def files(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     """The demo's file backends: emails to a folder, SMS to a file, both under the test's own folder."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
-    monkeypatch.setenv("FEEDBACK_SMS_FILE", str(tmp_path / "sms.log"))
+    monkeypatch.setenv("MESSAGING_SMS_FILE", str(tmp_path / "sms.log"))
     return tmp_path
 
 
@@ -59,8 +61,9 @@ def due_invitation(order_id: str, *, sms: bool) -> Invitation:
     order = deliver(order_id, phone=f"+7999765{order_id[-4:].zfill(4)}", email=f"{order_id.lower()}@example.com")
     consent(order, email=not sms, sms=sms)
     invitations_schedule(order_ids=[order.pk])
-    Invitation.objects.filter(order=order).update(due_at=timezone.now() - timedelta(minutes=1))
-    return Invitation.objects.get(order=order)
+    invitation = Invitation.objects.get(order=order)
+    Message.objects.filter(survey_invitation=invitation).update(due_at=timezone.now() - timedelta(minutes=1))
+    return invitation
 
 
 # --- The simulated call ------------------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ def test_the_outbox_sends_the_next_waiting_survey_through_the_file_backend(
     demo: None, files: Path, owner: User
 ) -> None:
     invitation = due_invitation("E-0003", sms=False)
-    Invitation.objects.filter(pk=invitation.pk).update(due_at=timezone.now() + timedelta(hours=12))
+    Message.objects.filter(survey_invitation=invitation).update(due_at=timezone.now() + timedelta(hours=12))
     client = signed_in(owner)
 
     answer = client.post(SEND_NEXT)
@@ -233,7 +236,7 @@ def test_the_outbox_without_files_says_no_message_went_out_yet(demo: None, files
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.OPERATOR])
 def test_only_the_owner_sees_the_outbox(demo: None, files: Path, role: str) -> None:
     invitation = due_invitation("E-0004", sms=False)
-    Invitation.objects.filter(pk=invitation.pk).update(due_at=timezone.now() + timedelta(hours=12))
+    Message.objects.filter(survey_invitation=invitation).update(due_at=timezone.now() + timedelta(hours=12))
     client = signed_in(make_user(role))
 
     assert client.get(OUTBOX).status_code == 403
