@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "messaging",
     "loyalty",
     "feedback",
+    "analytics",
     "crm",
 ]
 

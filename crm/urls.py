@@ -45,6 +45,7 @@ urlpatterns = [
     path("u/", include("messaging.urls")),
     path("scoring/", include("scoring.urls")),
     path("loyalty/", include("loyalty.urls")),
+    path("analytics/", include("analytics.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     re_path(r"^api/v1/", views.ApiNotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),

@@ -573,3 +573,19 @@ def random_phone_number() -> str | None:
         return None
     pick = random.randint(bounds["low"], bounds["high"])
     return numbers.filter(pk__gte=pick).order_by("pk").values_list("number", flat=True).first()
+
+
+def acquisition_rows() -> QuerySet[Customer]:
+    """Every customer who has ordered, with where they came from and their order summary: (id, channel,
+    utm_campaign, first_order_at, orders_count). Set-based reads (analytics' monthly aggregates) compose it as a
+    subquery; merged customers are left out, their orders belong to the survivor."""
+    return (
+        Customer.objects.active()
+        .filter(first_order_at__isnull=False)
+        .values("id", "channel", "utm_campaign", "first_order_at", "orders_count")
+    )
+
+
+def customers_by_ids(ids: list[int]) -> dict[int, Customer]:
+    """A page's customers by id (names and contacts shown next to another app's figures)."""
+    return {customer.pk: customer for customer in Customer.objects.filter(pk__in=ids)}

@@ -177,3 +177,9 @@ def delivered_summary(customer_id: int) -> DeliveredSummary:
         n=Count("pk"), spend=Sum("total"), last=Max("placed_at")
     )
     return DeliveredSummary(orders=row["n"], spend=row["spend"] or Decimal("0.00"), last_placed_at=row["last"])
+
+
+def delivered_order_rows() -> QuerySet[Order]:
+    """Delivered orders (returned ones are not), as (customer_id, placed_at, total): the revenue that stayed with
+    the shop, for set-based reads that compose it as a subquery (analytics' monthly aggregates)."""
+    return Order.objects.delivered().values("customer_id", "placed_at", "total")

@@ -10,7 +10,7 @@ single-customer updates stay out of the figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from scoring.backtests import backtest_latest
 from scoring.engine import fit_check
 from scoring.engine.bgnbd import BgNbdParams
 from scoring.engine.rfm import segment_map
+from scoring.explain import RISING
 from scoring.models import Backtest, CustomerScore, ScoreSnapshot, ScoringRun, ScoringSettings, Segment, Tier
 
 AGGREGATE_CACHE_SECONDS = 300
@@ -315,3 +316,52 @@ def fit_check_for(run: ScoringRun, last_bucket: int = fit_check.DEFAULT_LAST_BUC
     )
     cache.set(key, result, AGGREGATE_CACHE_SECONDS)
     return result
+
+
+# --- Set-based reads for analytics' monthly aggregates: querysets or one SELECT, composed by the caller ----------
+
+
+def score_value_rows() -> QuerySet[CustomerScore]:
+    """Every score as (customer_id, churn_risk, predicted_clv)."""
+    return CustomerScore.objects.values("customer_id", "churn_risk", "predicted_clv")
+
+
+def rising_churn_rows() -> QuerySet[CustomerScore]:
+    """Scores whose churn risk rose meaningfully (``RISING``) since last month's snapshot, as (customer_id,
+    churn_risk, previous_churn_risk, predicted_clv, last_purchase)."""
+    return CustomerScore.objects.filter(
+        churn_risk__isnull=False,
+        previous_churn_risk__isnull=False,
+        churn_risk__gte=F("previous_churn_risk") + RISING,
+    ).values("customer_id", "churn_risk", "previous_churn_risk", "predicted_clv", "last_purchase")
+
+
+def scores_for_customers(customer_ids: list[int]) -> dict[int, CustomerScore]:
+    """The scores of a page's customers, by customer id, each with its run (for the horizon)."""
+    rows = CustomerScore.objects.filter(customer_id__in=customer_ids).select_related("run")
+    return {score.customer_id: score for score in rows}
+
+
+def snapshot_counts(*, since: date | None) -> QuerySet[ScoreSnapshot]:
+    """Customers per (month, segment, tier) in the monthly snapshots, for months on or after ``since`` (all when
+    ``None``); the month filter is served by the BRIN index on month."""
+    rows = ScoreSnapshot.objects.all()
+    if since is not None:
+        rows = rows.filter(month__gte=since)
+    return rows.values("month", "segment", "tier").annotate(customers=Count("*")).order_by()
+
+
+def snapshot_flows_select(*, since: date | None) -> tuple[str, list[Any]]:
+    """One SELECT of (month, from_segment, to_segment, customers): each customer's segment at a month's snapshot
+    against the month before (empty ``from_segment`` for a customer with no snapshot then), for months on or after
+    ``since``. Raw SQL because the ORM cannot join the table to itself on the month before; a hash join reads each
+    month once instead of one index probe per customer."""
+    table = ScoreSnapshot._meta.db_table
+    where, params = ("", []) if since is None else ("WHERE cur.month >= %s", [since])
+    sql = (
+        f"SELECT cur.month, COALESCE(prev.segment, '') AS from_segment, cur.segment AS to_segment, "  # noqa: S608
+        f"COUNT(*) AS customers FROM {table} cur LEFT JOIN {table} prev "
+        f"ON prev.customer_id = cur.customer_id AND prev.month = (cur.month - INTERVAL '1 month')::date "
+        f"{where} GROUP BY 1, 2, 3"
+    )
+    return sql, params

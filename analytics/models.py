@@ -1,0 +1,162 @@
+"""Analytics' own tables: the owner's marketing spend, and the monthly aggregates the nightly refresh writes so that
+every report page reads a few thousand rows instead of ten million orders.
+
+The aggregates are derived data: ``analytics.services.aggregates_refresh`` rewrites them set-based (INSERT … SELECT
+… GROUP BY) from the other apps' selectors; nothing else writes them, and nothing is lost when they are rebuilt."""
+
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Channel
+from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+# Sums over a million customers need more digits than one order's amount.
+TOTAL_MAX_DIGITS = 18
+
+
+def total_field(**kwargs: object) -> models.DecimalField:
+    return models.DecimalField(max_digits=TOTAL_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs)  # type: ignore[arg-type]
+
+
+class MarketingSpend(models.Model):
+    """What the owner spent on one acquisition channel in one month, entered by hand or from a CSV file."""
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    month = models.DateField(_("month"), help_text=_("first day of the month"))
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("marketing spend")
+        verbose_name_plural = _("marketing spend")
+        ordering: ClassVar = ["-month", "channel"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["channel", "month"], name="analytics_spend_channel_month"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="analytics_spend_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.month:%Y-%m}: {self.amount}"
+
+
+class AcquisitionCohort(models.Model):
+    """Customers whose first order fell in ``month``, by channel and UTM campaign, with what their scores say now."""
+
+    channel = models.CharField(max_length=20)
+    campaign = models.CharField(max_length=200)
+    month = models.DateField()
+    customers = models.PositiveIntegerField()
+    # Two orders or more that were not cancelled (the customer summary's count).
+    repeat_customers = models.PositiveIntegerField()
+    scored_customers = models.PositiveIntegerField()
+    # Churn risk below 50 %.
+    active_customers = models.PositiveIntegerField()
+    predicted_clv = total_field()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["channel", "month"], name="analytics_cohort_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.campaign} {self.month:%Y-%m}: {self.customers}"
+
+
+class CohortMonth(models.Model):
+    """Delivered orders of one acquisition cohort (channel, campaign, month of the first order) in the month
+    ``month_offset`` months after it: how many of the cohort bought, and for how much."""
+
+    channel = models.CharField(max_length=20)
+    campaign = models.CharField(max_length=200)
+    cohort = models.DateField()
+    month_offset = models.PositiveSmallIntegerField()
+    buyers = models.PositiveIntegerField()
+    revenue = total_field()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["cohort", "month_offset"], name="analytics_cohortmonth_cohort")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.campaign} {self.cohort:%Y-%m}+{self.month_offset}: {self.buyers}"
+
+
+class SegmentMonth(models.Model):
+    """Customers in each RF segment and tier as a month began (from scoring's monthly snapshots)."""
+
+    month = models.DateField()
+    segment = models.CharField(max_length=20)
+    tier = models.CharField(max_length=10)
+    customers = models.PositiveIntegerField()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["month"], name="analytics_segmentmonth_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.segment}/{self.tier}: {self.customers}"
+
+
+class SegmentFlow(models.Model):
+    """Customers who were in ``from_segment`` a month before ``month`` and in ``to_segment`` at ``month``;
+    ``from_segment`` is empty for customers without a snapshot the month before (new to the scores)."""
+
+    month = models.DateField()
+    from_segment = models.CharField(max_length=20, blank=True)
+    to_segment = models.CharField(max_length=20)
+    customers = models.PositiveIntegerField()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["month"], name="analytics_segmentflow_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.from_segment}→{self.to_segment}: {self.customers}"
+
+
+class EarlyWarning(models.Model):
+    """A customer whose churn risk rose meaningfully since last month's snapshot, as the last refresh saw it."""
+
+    customer_id = models.BigIntegerField(primary_key=True)
+    churn_risk = models.FloatField()
+    previous_churn_risk = models.FloatField()
+    rise = models.FloatField()
+    # Predicted 12-month margin (CLV): what the shop stands to lose.
+    value_at_stake = total_field()
+    last_purchase = models.DateField()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["value_at_stake", "customer_id"], name="analytics_warning_value")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: +{self.rise:.2f}"
+
+
+class Refresh(models.Model):
+    """One rewrite of the aggregates: when, how long each step took, and whether it finished."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"refresh {self.pk} {self.state}"

@@ -1,0 +1,95 @@
+"""The early-warning list: customers whose churn risk rose since last month's snapshot, the most valuable first,
+paged by keyset (value at stake, customer id) so a deep page costs what the first one does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core import signing
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from analytics.models import EarlyWarning
+from customers.selectors import customers_by_ids
+from feedback.selectors import open_complaints_for_customers
+from scoring.selectors import last_succeeded_run, scores_for_customers
+
+PAGE_SIZE = 50
+CURSOR_SALT = "analytics.warnings.cursor"
+
+
+@dataclass
+class WarningRow:
+    warning: EarlyWarning
+    customer: Any
+    reasons: list[str]
+    follow_up_id: int | None
+
+    @property
+    def rise_points(self) -> int:
+        return round(self.warning.rise * 100)
+
+
+@dataclass
+class WarningPage:
+    rows: list[WarningRow]
+    next_cursor: str | None
+    horizon_days: int | None
+
+
+def _after(cursor: str | None) -> Q:
+    if not cursor:
+        return Q()
+    try:
+        value, customer_id = signing.loads(cursor, salt=CURSOR_SALT)
+        value = Decimal(value)
+    except (signing.BadSignature, ValueError, TypeError, ArithmeticError):
+        return Q()
+    return Q(value_at_stake__lt=value) | Q(value_at_stake=value, customer_id__lt=int(customer_id))
+
+
+def _reasons(score: Any, horizon_days: int | None, days_silent: int) -> list[str]:
+    reasons = list(score.churn_reason_lines) if score is not None else []
+    if horizon_days is not None and days_silent > horizon_days:
+        reasons.insert(
+            0,
+            _(
+                "Silent well past the usual gap: %(days)s days since the last purchase, the shop's horizon is %(horizon)s."
+            )
+            % {"days": days_silent, "horizon": horizon_days},
+        )
+    return reasons
+
+
+def warning_rows(*, limit: int | None = None) -> list[EarlyWarning]:
+    rows = EarlyWarning.objects.order_by("-value_at_stake", "-customer_id")
+    return list(rows if limit is None else rows[:limit])
+
+
+def warning_page(*, cursor: str | None = None, size: int = PAGE_SIZE) -> WarningPage:
+    """A page of warnings with each customer, the reasons in the reader's language and an open follow-up if any."""
+    warnings = list(EarlyWarning.objects.filter(_after(cursor)).order_by("-value_at_stake", "-customer_id")[: size + 1])
+    more = len(warnings) > size
+    warnings = warnings[:size]
+    ids = [warning.customer_id for warning in warnings]
+    customers, scores = customers_by_ids(ids), scores_for_customers(ids)
+    complaints = open_complaints_for_customers(ids)
+    run = last_succeeded_run()
+    horizon = run.horizon_days if run is not None else None
+    today = timezone.localdate()
+    rows = [
+        WarningRow(
+            warning=warning,
+            customer=customers.get(warning.customer_id),
+            reasons=_reasons(scores.get(warning.customer_id), horizon, (today - warning.last_purchase).days),
+            follow_up_id=complaints[warning.customer_id][0].pk if complaints.get(warning.customer_id) else None,
+        )
+        for warning in warnings
+    ]
+    next_cursor = (
+        signing.dumps([str(warnings[-1].value_at_stake), warnings[-1].customer_id], salt=CURSOR_SALT) if more else None
+    )
+    return WarningPage(rows=rows, next_cursor=next_cursor, horizon_days=horizon)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from analytics import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("", views.channels, name="channels"),
+    path("cohorts/", views.cohorts, name="cohorts"),
+    path("segments/", views.segments, name="segments"),
+    path("early-warnings/", views.warnings, name="warnings"),
+    path("spend/", views.spend, name="spend"),
+    path("refresh/", views.refresh, name="refresh"),
+]

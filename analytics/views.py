@@ -1,0 +1,213 @@
+"""The money reports (owners and managers: ``reports``) and the spend entry (owner: ``configure``). Each page reads
+the monthly aggregates; every table exports to a spreadsheet-safe CSV with ``?export=<table>``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from analytics.forms import SpendForm, SpendUploadForm
+from analytics.selectors import last_refresh
+from analytics.selectors.channels import acquired_by_month, campaign_rows, channel_rows, spend_rows
+from analytics.selectors.cohorts import cohort_rows, repeat_revenue_share
+from analytics.selectors.segments import segment_flows, segments_over_time
+from analytics.selectors.warnings import warning_page, warning_rows
+from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
+from customers.models import Channel
+from scoring.models import Segment
+from shop.csv_safety import csv_lines
+from shop.models import ShopSettings
+from shop.permissions import capability_required
+from shop.queueing import task_queue_on_commit
+from shop.roles import Capability
+
+REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings"})
+Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
+
+
+def _csv(name: str, table: Table) -> StreamingHttpResponse:
+    header, rows = table
+    response = StreamingHttpResponse(csv_lines([header, *rows]), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.csv"'
+    return response
+
+
+def _month_label(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+@capability_required(Capability.REPORTS)
+def channels(request: HttpRequest) -> HttpResponseBase:
+    shop = ShopSettings.load()
+    rows = channel_rows(margin=shop.gross_margin)
+    campaigns = campaign_rows(margin=shop.gross_margin)
+    months, acquired = acquired_by_month()
+    labels = dict(Channel.choices)
+    tables: dict[str, Table] = {
+        "channels": (
+            [_("Channel"), _("Customers"), _("Realised LTV per customer"), _("Predicted 12-month margin per customer"),
+             _("Repeat-purchase rate, %"), _("Still active, %"), _("Spend"), _("CAC"), _("Payback, months")],
+            [[row.label, row.customers, row.realised_ltv, row.predicted_per_customer, row.repeat_rate,
+              row.active_share, row.spend, row.cac, row.payback_months] for row in rows],
+        ),
+        "campaigns": (
+            [_("Channel"), _("UTM campaign"), _("Customers"), _("Realised LTV per customer"),
+             _("Predicted 12-month margin per customer"), _("Repeat-purchase rate, %"), _("Still active, %")],
+            [[row.label, row.campaign, row.customers, row.realised_ltv,
+              row.predicted_per_customer, row.repeat_rate, row.active_share] for row in campaigns],
+        ),
+        "acquired": (
+            [_("Month"), *[str(labels.get(channel, channel)) for channel in acquired]],
+            [[_month_label(month), *[acquired[channel][index] for channel in acquired]]
+             for index, month in enumerate(months)],
+        ),
+    }  # fmt: skip
+    if request.GET.get("export") in tables:
+        return _csv(f"analytics-{request.GET['export']}", tables[request.GET["export"]])
+    longest = max((len(row.curve) for row in rows), default=0)
+    chart = {
+        "offsets": list(range(longest)),
+        "channels": [
+            {"label": row.label, "curve": [float(value) for value in row.curve], "cac": float(row.cac)}
+            for row in rows
+            if row.cac is not None
+        ],
+        "months": [_month_label(month) for month in months],
+        "acquired": [{"label": str(labels.get(channel, channel)), "data": data} for channel, data in acquired.items()],
+    }
+    context = {"rows": rows, "campaigns": campaigns, "chart": chart, "shop": shop, "refresh": last_refresh()}
+    return render(request, "analytics/channels.html", context)
+
+
+@capability_required(Capability.REPORTS)
+def cohorts(request: HttpRequest) -> HttpResponseBase:
+    shop = ShopSettings.load()
+    rows = cohort_rows(margin=shop.gross_margin, today=timezone.localdate())
+    shares = repeat_revenue_share()
+    longest = max((len(row.retention) for row in rows), default=0)
+    offsets = list(range(longest))
+    tables: dict[str, Table] = {
+        "retention": (
+            [_("Cohort"), _("Customers"), *[str(offset) for offset in offsets]],
+            [[_month_label(row.month), row.customers, *row.retention] for row in rows],
+        ),
+        "margin": (
+            [_("Cohort"), _("Customers"), *[str(offset) for offset in offsets]],
+            [[_month_label(row.month), row.customers, *row.cumulative_margin] for row in rows],
+        ),
+        "repeat": (
+            [_("Month"), _("Revenue"), _("From returning customers"), _("Share, %")],
+            [[_month_label(row.month), row.revenue, row.repeat_revenue, row.share] for row in shares],
+        ),
+    }
+    if request.GET.get("export") in tables:
+        return _csv(f"analytics-cohorts-{request.GET['export']}", tables[request.GET["export"]])
+    chart = {"months": [_month_label(row.month) for row in shares], "share": [row.share for row in shares]}
+    context = {"rows": rows, "offsets": offsets, "shares": shares, "chart": chart, "refresh": last_refresh()}
+    return render(request, "analytics/cohorts.html", context)
+
+
+def _parse_month(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(f"{text}-01") if text else None
+    except ValueError:
+        return None
+
+
+@capability_required(Capability.REPORTS)
+def segments(request: HttpRequest) -> HttpResponseBase:
+    over_time = segments_over_time()
+    flows = segment_flows(month=_parse_month(request.GET.get("month")))
+    labels = {"": _("Not scored"), **{value: str(label) for value, label in Segment.choices}}
+    segment_order = ["", *Segment.values]
+    month_labels = [_month_label(month) for month in over_time.months]
+    tables: dict[str, Table] = {
+        "segments": ([_("Segment"), *month_labels], [[label, *counts] for _v, label, counts in over_time.by_segment]),
+        "tiers": ([_("Tier"), *month_labels], [[label, *counts] for _v, label, counts in over_time.by_tier]),
+        "flows": (
+            [_("From"), _("To"), _("Customers")],
+            [
+                [labels[source], labels[target], count]
+                for source in segment_order
+                for target, count in sorted(flows.matrix.get(source, {}).items())
+            ],
+        ),
+    }
+    if request.GET.get("export") in tables:
+        return _csv(f"analytics-segments-{request.GET['export']}", tables[request.GET["export"]])
+    matrix = [
+        (labels[source], [flows.matrix.get(source, {}).get(target, 0) for target in Segment.values])
+        for source in segment_order
+        if source in flows.matrix
+    ]
+    chart = {
+        "months": month_labels,
+        "segments": [{"label": label, "data": counts} for _v, label, counts in over_time.by_segment],
+    }
+    context = {
+        "over_time": over_time,
+        "month_labels": month_labels,
+        "flows": flows,
+        "matrix": matrix,
+        "targets": [labels[value] for value in Segment.values],
+        "chart": chart,
+        "refresh": last_refresh(),
+    }
+    return render(request, "analytics/segments.html", context)
+
+
+@capability_required(Capability.REPORTS)
+def warnings(request: HttpRequest) -> HttpResponseBase:
+    if request.GET.get("export") == "warnings":
+        table: Table = (
+            [_("Customer"), _("Churn risk, %"), _("Last month, %"), _("Rise, points"), _("Value at stake"),
+             _("Last purchase")],
+            [[row.customer_id, round(row.churn_risk * 100), round(row.previous_churn_risk * 100),
+              round(row.rise * 100), row.value_at_stake, row.last_purchase.isoformat()] for row in warning_rows()],
+        )  # fmt: skip
+        return _csv("analytics-early-warnings", table)
+    page = warning_page(cursor=request.GET.get("cursor"))
+    context = {"page": page, "refresh": last_refresh(), "shop": ShopSettings.load()}
+    return render(request, "analytics/warnings.html", context)
+
+
+@capability_required(Capability.CONFIGURE)
+def spend(request: HttpRequest) -> HttpResponse:
+    form = SpendForm(request.POST if request.POST.get("action") == "save" else None)
+    upload = SpendUploadForm(
+        request.POST if request.POST.get("action") == "upload" else None,
+        request.FILES if request.POST.get("action") == "upload" else None,
+    )
+    errors: list[str] = []
+    if request.method == "POST" and form.is_bound and form.is_valid():
+        spend_save(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        messages.success(request, _("Spend saved."))
+        return redirect("analytics:spend")
+    if request.method == "POST" and upload.is_bound and upload.is_valid():
+        try:
+            lines = spend_file_parse(upload.cleaned_data["file"].read())
+        except SpendFileError as error:
+            errors = error.errors
+        else:
+            count = spend_import(lines=lines, user=request.user)  # type: ignore[arg-type]
+            messages.success(request, _("%(count)s spend lines saved.") % {"count": count})
+            return redirect("analytics:spend")
+    context = {"form": form, "upload": upload, "errors": errors, "rows": spend_rows(), "shop": ShopSettings.load()}
+    return render(request, "analytics/spend.html", context, status=400 if errors else 200)
+
+
+@require_POST
+@capability_required(Capability.REPORTS)
+def refresh(request: HttpRequest) -> HttpResponse:
+    task_queue_on_commit("analytics.refresh")
+    messages.success(request, _("The reports are being refreshed; reload the page in a minute."))
+    page = request.POST.get("page", "")
+    return redirect(f"analytics:{page}" if page in REPORT_PAGES else "analytics:channels")
