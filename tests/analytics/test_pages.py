@@ -1,0 +1,107 @@
+"""Who sees the money reports, the spend entry (form and CSV file), and the spreadsheet-safe exports."""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from analytics.models import MarketingSpend
+from analytics.services import SpendFileError, aggregates_refresh, spend_file_parse
+from customers.models import Customer
+from shop.roles import Role
+from tests.analytics.helpers import small_shop
+
+pytestmark = pytest.mark.django_db
+ClientFor = Callable[[str | None], Client]
+REPORTS = ["analytics:channels", "analytics:cohorts", "analytics:segments", "analytics:warnings"]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+@pytest.mark.parametrize("role", [Role.OWNER, Role.MANAGER])
+def test_owners_and_managers_see_the_money_reports(client_for: ClientFor, role: str, name: str):
+    small_shop()
+    aggregates_refresh()
+    assert client_for(role).get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("name", [*REPORTS, "analytics:spend"])
+def test_operators_see_no_money_report(client_for: ClientFor, name: str):
+    assert client_for(Role.OPERATOR).get(reverse(name)).status_code == 403
+
+
+def test_the_spend_entry_is_for_the_owner_only(client_for: ClientFor):
+    response = client_for(Role.MANAGER).post(
+        reverse("analytics:spend"), {"action": "save", "channel": "email", "month": "2026-03", "amount": "100"}
+    )
+    assert response.status_code == 403
+    assert not MarketingSpend.objects.exists()
+
+
+def test_the_owner_enters_a_months_spend_and_a_second_entry_replaces_it(client_for: ClientFor):
+    owner = client_for(Role.OWNER)
+    for amount in ("1500.50", "1700.00"):
+        response = owner.post(
+            reverse("analytics:spend"), {"action": "save", "channel": "email", "month": "2026-03", "amount": amount}
+        )
+        assert response.status_code == 302
+    spend = MarketingSpend.objects.get()
+    assert (spend.channel, spend.month, spend.amount) == ("email", date(2026, 3, 1), Decimal("1700.00"))
+
+
+def test_a_spreadsheets_csv_is_read_with_decimal_commas_and_channel_labels():
+    content = "\ufeffМесяц;Канал;Сумма\n03.2026;Email;'12 345,50\n2026-04;search_ads;1 000\n".encode()
+    lines = spend_file_parse(content)
+    assert [(line.channel, line.month, line.amount) for line in lines] == [
+        ("email", date(2026, 3, 1), Decimal("12345.50")),
+        ("search_ads", date(2026, 4, 1), Decimal("1000")),
+    ]
+
+
+def test_a_spend_file_with_a_formula_or_a_negative_amount_is_refused_whole(client_for: ClientFor):
+    content = b"month,channel,amount\n2026-03,email,100\n2026-04,email,=1+1\n2026-05,email,-5\n"
+    with pytest.raises(SpendFileError) as refused:
+        spend_file_parse(content)
+    assert len(refused.value.errors) == 2
+    response = client_for(Role.OWNER).post(
+        reverse("analytics:spend"), {"action": "upload", "file": SimpleUploadedFile("spend.csv", content)}
+    )
+    assert response.status_code == 400
+    assert not MarketingSpend.objects.exists()
+
+
+def test_the_owner_uploads_a_spend_file(client_for: ClientFor):
+    content = b"month,channel,amount\n2026-03,email,100\n2026-04,social,250.75\n"
+    response = client_for(Role.OWNER).post(
+        reverse("analytics:spend"), {"action": "upload", "file": SimpleUploadedFile("spend.csv", content)}
+    )
+    assert response.status_code == 302
+    assert MarketingSpend.objects.count() == 2
+
+
+def test_the_campaign_export_neutralises_a_formula_in_a_campaign_name(client_for: ClientFor):
+    small_shop()
+    Customer.objects.filter(name="Вера").update(utm_campaign='=HYPERLINK("http://evil")')
+    aggregates_refresh()
+    response = client_for(Role.MANAGER).get(reverse("analytics:channels"), {"export": "campaigns"})
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "'=HYPERLINK" in body
+
+
+def test_the_channel_page_says_what_still_active_means(client_for: ClientFor):
+    small_shop()
+    aggregates_refresh()
+    response = client_for(Role.OWNER).get(reverse("analytics:channels"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "churn risk is below 50%" in response.content.decode()
+
+
+def test_the_page_reads_the_aggregates_in_few_queries(client_for: ClientFor, django_assert_max_num_queries):
+    small_shop()
+    aggregates_refresh()
+    client = client_for(Role.MANAGER)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("analytics:channels")).status_code == 200
