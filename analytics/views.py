@@ -16,13 +16,11 @@ from django.views.decorators.http import require_POST
 
 from analytics.forms import SpendForm, SpendUploadForm
 from analytics.selectors import last_refresh
-from analytics.selectors.channels import acquired_by_month, campaign_rows, channel_rows, spend_rows
+from analytics.selectors.channels import acquired_by_month, campaign_rows, channel_labels, channel_rows, spend_rows
 from analytics.selectors.cohorts import cohort_rows, repeat_revenue_share
-from analytics.selectors.segments import segment_flows, segments_over_time
+from analytics.selectors.segments import segment_flows, segment_labels, segments_over_time
 from analytics.selectors.warnings import warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
-from customers.models import Channel
-from scoring.models import Segment
 from shop.csv_safety import csv_lines
 from shop.models import ShopSettings
 from shop.permissions import capability_required
@@ -50,7 +48,7 @@ def channels(request: HttpRequest) -> HttpResponseBase:
     rows = channel_rows(margin=shop.gross_margin)
     campaigns = campaign_rows(margin=shop.gross_margin)
     months, acquired = acquired_by_month()
-    labels = dict(Channel.choices)
+    labels = channel_labels()
     tables: dict[str, Table] = {
         "channels": (
             [_("Channel"), _("Customers"), _("Realised LTV per customer"), _("Predicted 12-month margin per customer"),
@@ -126,8 +124,9 @@ def _parse_month(text: str | None) -> date | None:
 def segments(request: HttpRequest) -> HttpResponseBase:
     over_time = segments_over_time()
     flows = segment_flows(month=_parse_month(request.GET.get("month")))
-    labels = {"": _("Not scored"), **{value: str(label) for value, label in Segment.choices}}
-    segment_order = ["", *Segment.values]
+    segments_by_value = segment_labels()
+    labels = {"": _("Not scored"), **segments_by_value}
+    segment_order = ["", *segments_by_value]
     month_labels = [_month_label(month) for month in over_time.months]
     tables: dict[str, Table] = {
         "segments": ([_("Segment"), *month_labels], [[label, *counts] for _v, label, counts in over_time.by_segment]),
@@ -144,7 +143,7 @@ def segments(request: HttpRequest) -> HttpResponseBase:
     if request.GET.get("export") in tables:
         return _csv(f"analytics-segments-{request.GET['export']}", tables[request.GET["export"]])
     matrix = [
-        (labels[source], [flows.matrix.get(source, {}).get(target, 0) for target in Segment.values])
+        (labels[source], [flows.matrix.get(source, {}).get(target, 0) for target in segments_by_value])
         for source in segment_order
         if source in flows.matrix
     ]
@@ -157,7 +156,7 @@ def segments(request: HttpRequest) -> HttpResponseBase:
         "month_labels": month_labels,
         "flows": flows,
         "matrix": matrix,
-        "targets": [labels[value] for value in Segment.values],
+        "targets": list(segments_by_value.values()),
         "chart": chart,
         "refresh": last_refresh(),
     }

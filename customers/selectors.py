@@ -575,7 +575,7 @@ def random_phone_number() -> str | None:
     return numbers.filter(pk__gte=pick).order_by("pk").values_list("number", flat=True).first()
 
 
-def acquisition_rows() -> QuerySet[Customer]:
+def acquisition_rows() -> QuerySet[Customer, Any]:
     """Every customer who has ordered, with where they came from and their order summary: (id, channel,
     utm_campaign, first_order_at, orders_count). Set-based reads (analytics' monthly aggregates) compose it as a
     subquery; merged customers are left out, their orders belong to the survivor."""

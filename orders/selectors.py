@@ -179,7 +179,7 @@ def delivered_summary(customer_id: int) -> DeliveredSummary:
     return DeliveredSummary(orders=row["n"], spend=row["spend"] or Decimal("0.00"), last_placed_at=row["last"])
 
 
-def delivered_order_rows() -> QuerySet[Order]:
+def delivered_order_rows() -> QuerySet[Order, Any]:
     """Delivered orders (returned ones are not), as (customer_id, placed_at, total): the revenue that stayed with
     the shop, for set-based reads that compose it as a subquery (analytics' monthly aggregates)."""
     return Order.objects.delivered().values("customer_id", "placed_at", "total")

@@ -321,12 +321,12 @@ def fit_check_for(run: ScoringRun, last_bucket: int = fit_check.DEFAULT_LAST_BUC
 # --- Set-based reads for analytics' monthly aggregates: querysets or one SELECT, composed by the caller ----------
 
 
-def score_value_rows() -> QuerySet[CustomerScore]:
+def score_value_rows() -> QuerySet[CustomerScore, Any]:
     """Every score as (customer_id, churn_risk, predicted_clv)."""
     return CustomerScore.objects.values("customer_id", "churn_risk", "predicted_clv")
 
 
-def rising_churn_rows() -> QuerySet[CustomerScore]:
+def rising_churn_rows() -> QuerySet[CustomerScore, Any]:
     """Scores whose churn risk rose meaningfully (``RISING``) since last month's snapshot, as (customer_id,
     churn_risk, previous_churn_risk, predicted_clv, last_purchase)."""
     return CustomerScore.objects.filter(
@@ -342,7 +342,7 @@ def scores_for_customers(customer_ids: list[int]) -> dict[int, CustomerScore]:
     return {score.customer_id: score for score in rows}
 
 
-def snapshot_counts(*, since: date | None) -> QuerySet[ScoreSnapshot]:
+def snapshot_counts(*, since: date | None) -> QuerySet[ScoreSnapshot, Any]:
     """Customers per (month, segment, tier) in the monthly snapshots, for months on or after ``since`` (all when
     ``None``); the month filter is served by the BRIN index on month."""
     rows = ScoreSnapshot.objects.all()

@@ -136,13 +136,13 @@ def channel_rows(*, margin: Decimal, today: date | None = None) -> list[ChannelR
         spend_months[spend.channel].add(spend.month)
     for channel, row in rows.items():
         row.realised_margin = row.realised_margin.quantize(CENT)
-        months = spend_months.get(channel)
+        with_spend = spend_months.get(channel)
         cohorts = {
             cohort: size
             for (other, cohort), size in sizes.items()
-            if other == channel and (months is None or cohort in months)
+            if other == channel and (with_spend is None or cohort in with_spend)
         }
-        row.spend_customers = sum(cohorts.values()) if months else 0
+        row.spend_customers = sum(cohorts.values()) if with_spend else 0
         row.curve = margin_curve(
             cohorts,
             {cohort: revenue.get((channel, cohort), {}) for cohort in cohorts},
@@ -209,3 +209,7 @@ def acquired_by_month(*, months: int = 24) -> tuple[list[date], dict[str, list[i
 
 def spend_rows() -> list[MarketingSpend]:
     return list(MarketingSpend.objects.select_related("entered_by").order_by("-month", "channel")[:500])
+
+
+def channel_labels() -> dict[str, str]:
+    return {value: str(label) for value, label in Channel.choices}

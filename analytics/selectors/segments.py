@@ -68,10 +68,15 @@ def segment_flows(*, month: date | None = None) -> Flows:
     chosen = month if month in months else (months[0] if months else None)
     matrix: dict[str, dict[str, int]] = defaultdict(dict)
     became_at_risk = came_back = 0
-    for flow in SegmentFlow.objects.filter(month=chosen):
+    for flow in SegmentFlow.objects.filter(month=chosen) if chosen is not None else []:
         matrix[flow.from_segment][flow.to_segment] = flow.customers
         if flow.to_segment == Segment.AT_RISK and flow.from_segment not in {"", Segment.AT_RISK}:
             became_at_risk += flow.customers
         if flow.from_segment in ASLEEP and flow.to_segment in AWAKE:
             came_back += flow.customers
     return Flows(month=chosen, months=months, matrix=dict(matrix), became_at_risk=became_at_risk, came_back=came_back)
+
+
+def segment_labels() -> dict[str, str]:
+    """Every RF segment's label by value, in the map's order; "" is a customer not scored the month before."""
+    return {value: str(label) for value, label in Segment.choices}

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db
 def _today() -> Iterator[None]:
     with time_machine.travel(TODAY, tick=False):
         yield
+
+
 HALF = Decimal("0.5")
 
 
@@ -50,9 +52,7 @@ def test_the_refresh_writes_cohorts_by_channel_campaign_and_month_of_the_first_o
 
 def test_the_refresh_counts_each_buyer_once_a_month_and_only_delivered_revenue():
     _refreshed()
-    rows = {
-        (row.channel, row.cohort, row.month_offset): (row.buyers, row.revenue) for row in CohortMonth.objects.all()
-    }
+    rows = {(row.channel, row.cohort, row.month_offset): (row.buyers, row.revenue) for row in CohortMonth.objects.all()}
     assert rows == {
         ("email", date(2026, 1, 1), 0): (2, Decimal("1400.00")),
         ("email", date(2026, 1, 1), 1): (1, Decimal("600.00")),

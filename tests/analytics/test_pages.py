@@ -95,8 +95,8 @@ def test_the_campaign_export_neutralises_a_formula_in_a_campaign_name(client_for
 def test_the_channel_page_says_what_still_active_means(client_for: ClientFor):
     small_shop()
     aggregates_refresh()
-    response = client_for(Role.OWNER).get(reverse("analytics:channels"), HTTP_ACCEPT_LANGUAGE="en")
-    assert "churn risk is below 50%" in response.content.decode()
+    response = client_for(Role.OWNER).get(reverse("analytics:channels"))
+    assert "клиенты с оценкой, чей риск оттока ниже 50%" in response.content.decode()
 
 
 def test_the_page_reads_the_aggregates_in_few_queries(client_for: ClientFor, django_assert_max_num_queries):
