@@ -8,11 +8,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
 
-from analytics.models import MarketingSpend
+from analytics.models import AcquisitionCohort, MarketingSpend, Refresh
 from analytics.services import SpendFileError, aggregates_refresh, spend_file_parse
 from customers.models import Customer
 from shop.roles import Role
+from shop.schedules import schedules_sync
 from tests.analytics.helpers import small_shop
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +107,23 @@ def test_the_page_reads_the_aggregates_in_few_queries(client_for: ClientFor, dja
     client = client_for(Role.MANAGER)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("analytics:channels")).status_code == 200
+
+
+def test_a_manager_refreshes_the_reports_on_demand(client_for: ClientFor, django_capture_on_commit_callbacks):
+    small_shop()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(Role.MANAGER).post(reverse("analytics:refresh"), {"page": "cohorts"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("analytics:cohorts")
+    assert Refresh.objects.get().state == Refresh.State.SUCCEEDED
+    assert AcquisitionCohort.objects.count() == 2
+
+
+def test_an_operator_cannot_refresh_the_reports(client_for: ClientFor):
+    assert client_for(Role.OPERATOR).post(reverse("analytics:refresh")).status_code == 403
+    assert not Refresh.objects.exists()
+
+
+def test_the_nightly_refresh_is_a_registered_schedule():
+    schedules_sync()
+    assert PeriodicTask.objects.filter(task="analytics.refresh", enabled=True).exists()
