@@ -3,9 +3,11 @@
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
@@ -127,3 +129,12 @@ def test_an_operator_cannot_refresh_the_reports(client_for: ClientFor):
 def test_the_nightly_refresh_is_a_registered_schedule():
     schedules_sync()
     assert PeriodicTask.objects.filter(task="analytics.refresh", enabled=True).exists()
+
+
+def test_the_refresh_command_fills_the_aggregates_once_with_if_never():
+    small_shop()
+    call_command("analytics_refresh", "--if-never", stdout=StringIO())
+    output = StringIO()
+    call_command("analytics_refresh", "--if-never", stdout=output)
+    assert Refresh.objects.count() == 1
+    assert "nothing to do" in output.getvalue()
