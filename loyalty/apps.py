@@ -8,7 +8,7 @@ class LoyaltyConfig(AppConfig):
 
     def ready(self) -> None:
         from customers.contrib import Contribution, contribution_register
-        from loyalty import card, privacy
+        from loyalty import card, listing, privacy
         from loyalty.receivers import on_orders_changed, on_orders_delivered
         from orders.signals import orders_changed, orders_delivered
         from shop.schedules import Schedule, schedule_register
@@ -21,6 +21,7 @@ class LoyaltyConfig(AppConfig):
         contribution_register(
             Contribution(
                 app="loyalty",
+                list=listing.LOYALTY_LIST,
                 card_panels=card.CARD_PANELS,
                 timeline=card.TIMELINE,
                 export_parts=privacy.EXPORT_PARTS,

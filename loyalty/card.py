@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from customers.contrib import CardPanel, TimelineEntry, TimelineSource
 from loyalty.selectors import customer_active_coupons, customer_balance, customer_ledger, customer_referral_code
 from shop.models import ShopSettings
+from shop.permissions import user_can
+from shop.roles import Capability
 
 if TYPE_CHECKING:
     from customers.models import Customer
@@ -21,6 +23,8 @@ def bonuses_panel(customer: Customer, user: Any) -> dict[str, Any]:
         "coupons": customer_active_coupons(customer.pk),
         "referral_code": customer_referral_code(customer.pk),
         "currency": ShopSettings.load().currency,
+        "customer_id": customer.pk,
+        "can_adjust": user_can(user, Capability.CONFIGURE),
     }
 
 

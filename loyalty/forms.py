@@ -1,14 +1,17 @@
 """The owner's rule editor: conditions as choices, the kind's parameters as JSON checked by the engine's parser."""
 
 import json
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel
 from loyalty.engine.params import ParamsError, params_to_json, parse_params
-from loyalty.models import LoyaltyRule
+from loyalty.models import LoyaltyRule, RuleKind
+from loyalty.services.codes import MAX_BATCH
 from scoring.models import Segment, Tier
 
 # What each kind's parameters look like, shown under the field and used as the starting value of a new rule.
@@ -91,3 +94,77 @@ class RuleForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PromoBatchForm(forms.Form):
+    """A batch of promo codes for a promo-batch rule; the codes themselves are drawn by the service."""
+
+    rule = forms.ModelChoiceField(label=_("Rule"), queryset=LoyaltyRule.objects.none())
+    name = forms.CharField(label=_("Campaign"), max_length=120)
+    count = forms.IntegerField(label=_("Number of codes"), min_value=1, max_value=MAX_BATCH, initial=100)
+    code_prefix = forms.RegexField(
+        label=_("Prefix"),
+        regex=r"^[A-Za-z0-9]{0,10}$",
+        required=False,
+        max_length=10,
+        help_text=_("Up to 10 Latin letters or digits before the random part, e.g. SPRING."),
+        error_messages={"invalid": _("Use up to 10 Latin letters or digits.")},
+    )
+    uses_per_code = forms.IntegerField(label=_("Uses per code"), min_value=1, max_value=1_000_000, initial=1)
+    uses_per_customer = forms.IntegerField(label=_("Uses per customer"), min_value=1, max_value=1000, initial=1)
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The last day the codes work; empty: no end date."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rules = LoyaltyRule.objects.filter(kind=RuleKind.PROMO_BATCH).order_by("-is_active", "name", "pk")
+        self.fields["rule"].queryset = rules  # type: ignore[attr-defined]
+
+    def clean_valid_until(self) -> date | None:
+        day: date | None = self.cleaned_data.get("valid_until")
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError(_("The last valid day must not be in the past."))
+        return day
+
+    def valid_until_moment(self) -> datetime | None:
+        """The end of the chosen day in local time: a code dated the 31st works all of the 31st."""
+        day = self.cleaned_data.get("valid_until")
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+class AdjustmentForm(forms.Form):
+    """The owner's adjustment of one customer's credit: a signed amount and the reason, both required."""
+
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Positive adds credit, negative takes it off (never below zero)."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+    expires_on = forms.DateField(
+        label=_("Added credit expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The last day it can be spent; only for a positive amount; empty: it does not expire."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        amount, expires_on = cleaned.get("amount"), cleaned.get("expires_on")
+        if expires_on is not None and amount is not None and amount < 0:
+            self.add_error("expires_on", _("Only added credit has an expiry date."))
+        if expires_on is not None and expires_on < timezone.localdate():
+            self.add_error("expires_on", _("The expiry date must not be in the past."))
+        return cleaned
+
+    def expires_moment(self) -> datetime | None:
+        """The end of the chosen day in local time, as for promo codes."""
+        day = self.cleaned_data.get("expires_on")
+        return None if day is None else timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))

@@ -2,18 +2,30 @@
 when, active coupons, the referral code, the ledger. Each takes a customer id and does a fixed number of queries,
 so the customers registry can call them per card without knowing loyalty's tables."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Count, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.contacts import normalize_email
 from customers.models import Customer, CustomerEmail
 from customers.selectors import phone_owner, survivor_of
 from loyalty.errors import LoyaltyError
-from loyalty.models import Coupon, LedgerEntry, LoyaltyAccount, LoyaltyRule, LoyaltyRuleChange, ReferralCode
+from loyalty.models import (
+    Coupon,
+    LedgerEntry,
+    LoyaltyAccount,
+    LoyaltyRule,
+    LoyaltyRuleChange,
+    PromoBatch,
+    PromoCode,
+    ReferralCode,
+)
 from shop.models import ShopSettings
 from shop.permissions import user_can
 from shop.phones import normalize_phone
@@ -127,6 +139,47 @@ def rule_for_user(user: Any, pk: int) -> LoyaltyRule:
 
 def rule_history(rule_id: int, limit: int = 50) -> list[LoyaltyRuleChange]:
     return list(LoyaltyRuleChange.objects.filter(rule_id=rule_id).select_related("changed_by")[:limit])
+
+
+def _rules_reader(user: Any) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if not (user_can(user, Capability.CONFIGURE) or user_can(user, Capability.VIEW_RULES)):
+        raise PermissionDenied
+
+
+def promo_batches(*, rule_id: int | None = None) -> list[PromoBatch]:
+    """Newest first, each with ``code_count`` and ``use_count``: one grouped query over the codes."""
+    batches = PromoBatch.objects.select_related("rule", "created_by", "deactivated_by")
+    if rule_id is not None:
+        batches = batches.filter(rule_id=rule_id)
+    return list(
+        batches.annotate(code_count=Count("codes"), use_count=Coalesce(Sum("codes__uses"), Value(0))).order_by(
+            "-created_at", "-pk"
+        )
+    )
+
+
+def promo_batches_for_user(user: Any) -> list[PromoBatch]:
+    """Every batch: the owner (``configure``) and managers (``view_rules``, read-only)."""
+    _rules_reader(user)
+    return promo_batches()
+
+
+def promo_batch_for_user(user: Any, pk: int) -> PromoBatch:
+    """The one accessor for a batch addressed by an id from a URL: ``view_rules`` or ``configure``."""
+    from django.http import Http404
+
+    _rules_reader(user)
+    batch = PromoBatch.objects.select_related("rule").filter(pk=pk).first()
+    if batch is None:
+        raise Http404
+    return batch
+
+
+def promo_batch_codes(batch_id: int) -> Iterator[tuple[str, int]]:
+    """The batch's codes and their uses, streamed in code order (for the export)."""
+    return PromoCode.objects.filter(batch_id=batch_id).order_by("code").values_list("code", "uses").iterator(5000)
 
 
 def customer_for_checkout(*, customer_id: int | None = None, phone: str = "", email: str = "") -> Customer:

@@ -17,6 +17,7 @@ from loyalty import selectors
 from loyalty.forms import PARAM_EXAMPLES, RuleForm
 from loyalty.models import LoyaltyRule, RuleKind
 from loyalty.preview import rule_preview
+from loyalty.results import rule_groups, rule_results
 from loyalty.services import rule_create, rule_update
 from shop.models import ShopSettings
 from shop.permissions import capability_required, user_can
@@ -58,6 +59,9 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "segments": preview.segment_rows(),
             "tiers": preview.tier_rows(),
             "history": selectors.rule_history(rule.pk),
+            "results": rule_results(rule),
+            "groups": rule_groups(rule),
+            "batches": selectors.promo_batches(rule_id=rule.pk) if rule.kind == RuleKind.PROMO_BATCH else None,
             "currency": ShopSettings.load().currency,
             "can_configure": user_can(request.user, Capability.CONFIGURE),
         },

@@ -43,6 +43,7 @@ export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}
 "$PY" manage.py create_demo_users
 "$PY" manage.py seed_demo --customers 3000 --if-empty
 "$PY" manage.py seed_feedback --if-empty
+"$PY" manage.py seed_loyalty --if-empty
 "$PY" manage.py scoring_run --if-never
 "$PY" manage.py analytics_refresh --if-never
 

@@ -49,7 +49,16 @@ class Coupon(models.Model):
                 name="loyalty_coupon_once_per_order",
             ),
         ]
-        indexes: ClassVar = [models.Index(fields=["customer", "valid_until"], name="loyalty_coupon_customer")]
+        indexes: ClassVar = [
+            models.Index(fields=["customer", "valid_until"], name="loyalty_coupon_customer"),
+            # The customer list's "has an active coupon": a semi-join probe per listed customer that reads only
+            # the unused, unrevoked coupons (a small share once a programme has run for a while).
+            models.Index(
+                fields=["customer", "valid_until"],
+                condition=Q(used_at__isnull=True, revoked_at__isnull=True),
+                name="loyalty_coupon_open",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -67,6 +76,10 @@ class PromoBatch(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    deactivated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deactivated_at = models.DateTimeField(_("switched off"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("promo code batch")

@@ -2,7 +2,7 @@
 
 from loyalty.services.accrual import loyalty_accrue_for_orders, review_reward_grant
 from loyalty.services.checkout import CheckoutQuote, loyalty_quote, loyalty_redeem
-from loyalty.services.codes import coupon_issue, promo_batch_generate, referral_code_for
+from loyalty.services.codes import coupon_issue, promo_batch_deactivate, promo_batch_generate, referral_code_for
 from loyalty.services.ledger import credit_accrue, credit_adjust, credit_expire_due
 from loyalty.services.people import loyalty_erase_personal_data, loyalty_merge_customers
 from loyalty.services.reversal import loyalty_reverse_for_orders
@@ -20,6 +20,7 @@ __all__ = [
     "loyalty_quote",
     "loyalty_redeem",
     "loyalty_reverse_for_orders",
+    "promo_batch_deactivate",
     "promo_batch_generate",
     "referral_code_for",
     "review_reward_grant",

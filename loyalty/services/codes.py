@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, CustomerEmail, CustomerPhone
@@ -79,6 +80,21 @@ def promo_batch_generate(
             rows = [PromoCode(batch=batch, code=new_code(prefix)) for _ in range(min(count - made, 5000))]
             PromoCode.objects.bulk_create(rows, ignore_conflicts=True)
             made = PromoCode.objects.filter(batch=batch).count()
+    return batch
+
+
+def promo_batch_deactivate(*, user: Any, batch: PromoBatch, now: datetime | None = None) -> PromoBatch:
+    """Switch a batch off: its codes are refused at quote and redeem from now on (``inactive_code``). Needs
+    ``configure``. A conditional UPDATE (``is_active``), so switching off twice keeps the first who and when; a
+    redemption already holding the batch's code row finishes first (it read the batch before this commit)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not user_can(user, Capability.CONFIGURE):
+        raise PermissionDenied(_("Only the owner may switch promo codes off."))
+    PromoBatch.objects.filter(pk=batch.pk, is_active=True).update(
+        is_active=False, deactivated_at=now or timezone.now(), deactivated_by=user
+    )
+    batch.refresh_from_db()
     return batch
 
 
@@ -160,7 +176,14 @@ def _expired(code: str, moment: datetime) -> CodeError:
 def _promo(promo: PromoCode, customer: Customer, now: datetime) -> Presented:
     batch = promo.batch
     rule = batch.rule
-    if not (promo.is_active and batch.is_active and rule.is_active):
+    if not batch.is_active:
+        raise CodeError(
+            "inactive_code",
+            _("Promo code %(code)s belongs to the campaign “%(batch)s”, which the shop switched off on %(date)s.")
+            % {"code": promo.code, "batch": batch.name, "date": f"{batch.deactivated_at or now:%Y-%m-%d}"},
+            field="code",
+        )
+    if not (promo.is_active and rule.is_active):
         raise CodeError("inactive_code", _("Promo code %(code)s is switched off.") % {"code": promo.code}, field="code")
     if batch.valid_until is not None and batch.valid_until <= now:
         raise _expired(promo.code, batch.valid_until)
