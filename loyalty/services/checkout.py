@@ -98,7 +98,10 @@ def loyalty_redeem(
             raise _credit_refused(credit, result)
         redemption = _create(customer, quote, result, order_source, order_external_id, idempotency_key, moment)
         if result.presented is not None:
-            _mark_code(result.presented, customer, redemption, moment)
+            # A presented coupon or promo code is spent only when its offer is part of the discount: one that
+            # lost to a better offer ("best single offer") stays the customer's for a later order.
+            applied = {offer.code for offer in quote.offers if offer.code and offer.amount > 0}
+            _mark_code(result.presented, customer, redemption, moment, applied=applied)
         _take_budgets(quote.offers)
         if quote.credit_applied > 0:
             credit_spend(account=account, amount=quote.credit_applied, redemption=redemption, now=moment)
@@ -168,8 +171,10 @@ def _create(
     return redemption
 
 
-def _mark_code(presented: Presented, customer: Customer, redemption: Redemption, moment: datetime) -> None:
-    if presented.coupon is not None:
+def _mark_code(
+    presented: Presented, customer: Customer, redemption: Redemption, moment: datetime, *, applied: set[str]
+) -> None:
+    if presented.coupon is not None and presented.coupon.code in applied:
         taken = (
             type(presented.coupon)
             .objects.filter(pk=presented.coupon.pk, used_at__isnull=True)
@@ -182,7 +187,7 @@ def _mark_code(presented: Presented, customer: Customer, redemption: Redemption,
                 field="code",
                 status=409,
             )
-    if presented.promo is not None:
+    if presented.promo is not None and presented.promo.code in applied:
         promo = presented.promo
         taken = PromoCode.objects.filter(pk=promo.pk, uses__lt=promo.batch.uses_per_code).update(uses=F("uses") + 1)
         if not taken:

@@ -368,3 +368,22 @@ def test_reasons_read_in_russian() -> None:
         control = reason_text(Reason("control_group"))
     assert text == "Скидка 5%: от 5 доставленных заказов"
     assert control.startswith("В контрольной группе правила")
+
+
+def test_a_coupon_that_loses_to_a_better_offer_is_not_spent() -> None:
+    rule = tiers()
+    customer = CustomerFactory.create()
+    delivered_orders(customer, 10)
+    coupon = CouponFactory.create(customer=customer, value=Decimal("50.00"))
+    redemption = loyalty_redeem(
+        customer=customer,
+        cart=Cart(total=Decimal("2000")),
+        code=coupon.code,
+        credit=Decimal("0"),
+        order_source="web",
+        order_external_id="A-1",
+        idempotency_key="k-1",
+    )
+    assert redemption.discount == Decimal("200.00")
+    assert [offer["rule_id"] for offer in redemption.offers] == [rule.pk]
+    assert Coupon.objects.get(pk=coupon.pk).used_at is None
