@@ -313,7 +313,7 @@ def test_a_caller_who_rang_three_times_is_one_row_with_the_count(client_for):
 @pytest.mark.django_db
 def test_calling_back_a_caller_clears_all_their_missed_calls_and_no_one_elses(client_for):
     customer = make_customer(phone="+79990000001")
-    first, second = (
+    _first, second = (
         Call.objects.create(customer=customer, phone="+79990000001", state=CallState.MISSED) for _ in range(2)
     )
     other = Call.objects.create(phone="+79160000000", state=CallState.MISSED)
