@@ -72,15 +72,21 @@ def unsubscribe(request: HttpRequest, signed: str) -> HttpResponse:
 
 @capability_required(Capability.BROWSE)
 def follow_up_list(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "")
-    if state not in FollowUpState.values:
+    state = request.GET.get("state", selectors.UNRESOLVED)
+    if state not in {selectors.UNRESOLVED, *FollowUpState.values}:
         state = ""
     mine = request.GET.get("mine") == "1"
     rows = selectors.follow_ups(state=state, assignee_id=request.user.pk if mine else None)[:200]
     return render(
         request,
         "feedback/follow_up_list.html",
-        {"rows": rows, "state": state, "mine": mine, "states": FollowUpState.choices},
+        {
+            "rows": rows,
+            "state": state,
+            "mine": mine,
+            "states": [(selectors.UNRESOLVED, _("Still to handle")), *FollowUpState.choices],
+            "follow_up_days": FeedbackSettings.load().follow_up_days,
+        },
     )
 
 
