@@ -183,6 +183,8 @@ class CustomerProfileForm(forms.ModelForm):
 
 class PhoneAddForm(CardForm):
     submit_label = _("Add phone")
+    # The card shows this form's refusals under it (messages tagged ``field-phone``, templates/customers/card).
+    card_field = "phone"
     number = forms.CharField(
         label=_("Phone"), max_length=40, widget=forms.TextInput(attrs={"placeholder": "+7 999 123-45-67"})
     )
@@ -196,6 +198,7 @@ class PhoneAddForm(CardForm):
 
 class EmailAddForm(CardForm):
     submit_label = _("Add email")
+    card_field = "email"
     address = forms.CharField(
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"placeholder": "name@example.com"})
     )

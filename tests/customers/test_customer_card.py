@@ -202,6 +202,14 @@ def test_a_malformed_phone_is_refused_with_the_reason(client_for, customer):
     assert any("12-34" in message for message in messages_of(response))
 
 
+def test_a_rejected_phone_shows_its_error_under_the_phone_field_not_at_the_top(client_for, customer):
+    response = client_for("Manager").post(action("phone_add", customer), {"number": "12-34"}, follow=True)
+    content = response.content.decode()
+    contacts = content.split('data-section="contacts"')[1]
+    assert 'data-testid="phone-error"' in contacts and "12-34" in contacts.split('data-testid="phone-error"')[1]
+    assert 'role="alert"' not in content.split("<main")[1].split('data-section="contacts"')[0]
+
+
 def test_a_phone_of_another_customer_is_refused_with_a_link_to_them(client_for, customer):
     owner = CustomerPhoneFactory.create(number="+79991234567", customer=CustomerFactory.create(name="Борис")).customer
     response = client_for("Manager").post(action("phone_add", customer), {"number": "+7 999 123-45-67"}, follow=True)
