@@ -44,7 +44,7 @@ def survey(request: HttpRequest, signed: str) -> HttpResponse:
         return found
     invitation = found
     with translation.override(invitation.language or translation.get_language()):
-        context = {"shop_name": ShopSettings.load().name, "invitation": invitation, "signed": signed}
+        context = {"shop_name": ShopSettings.load().display_name, "invitation": invitation, "signed": signed}
         if Response.objects.filter(invitation=invitation).exists():
             return render(request, "feedback/public/already_answered.html", context, status=409)
         form = SurveyForm(request.POST or None)
@@ -67,7 +67,7 @@ def unsubscribe(request: HttpRequest, signed: str) -> HttpResponse:
         return found
     with translation.override(found.language or translation.get_language()):
         services.customer_unsubscribe(customer_id=found.customer_id)
-        return render(request, "feedback/public/unsubscribed.html", {"shop_name": ShopSettings.load().name})
+        return render(request, "feedback/public/unsubscribed.html", {"shop_name": ShopSettings.load().display_name})
 
 
 @capability_required(Capability.BROWSE)
