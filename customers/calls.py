@@ -11,7 +11,7 @@ from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from customers.models import Call, CallDirection, CallOutcome, CallState, CustomerPhone
+from customers.models import Call, CallDirection, CallOutcome, CallState, Customer, CustomerPhone
 from shop.models import ShopSettings
 from shop.permissions import user_can
 from shop.phones import PhoneError, normalize_phone
@@ -204,6 +204,13 @@ def missed_callers() -> QuerySet[Any]:
         .values("customer_id", caller=caller)
         .annotate(missed=Count("id"), last_at=Max("started_at"), latest_call=Max("id"), number=Max("phone"))
     )
+
+
+def missed_callers_attach_customers(rows: list[dict[str, Any]]) -> None:
+    """Give each row of ``missed_callers`` its ``customer`` (``None`` for an unknown number), in one query."""
+    customers = Customer.objects.in_bulk([row["customer_id"] for row in rows if row["customer_id"]])
+    for row in rows:
+        row["customer"] = customers.get(row["customer_id"])
 
 
 def call_for_user(user: Any, pk: int) -> Call:

@@ -6,7 +6,6 @@ from shop.models import ShopSettings
 from shop.permissions import user_can
 from shop.roles import Capability
 
-
 # The pages under the owner's Settings menu (templates/base.html), by namespace or by view name: the menu is
 # highlighted on any of them.
 SETTINGS_NAMESPACES = frozenset({"shop", "webhooks", "demo"})

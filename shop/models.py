@@ -144,11 +144,6 @@ class ShopSettings(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def display_name(self) -> str:
-        """The shop's name as pages show it: the unnamed shop's default in the reader's language."""
-        return str(_("My shop")) if self.name == DEFAULT_SHOP_NAME else self.name
-
     def save(self, *args: object, **kwargs: object) -> None:
         self.pk = 1
         super().save(*args, **kwargs)  # type: ignore[arg-type]
@@ -162,6 +157,11 @@ class ShopSettings(models.Model):
             settings, _created = cls.objects.get_or_create(pk=1)
             cache.set(cls.CACHE_KEY, settings, 60)
         return settings
+
+    @property
+    def display_name(self) -> str:
+        """The shop's name as pages show it: the unnamed shop's default in the reader's language."""
+        return str(_("My shop")) if self.name == DEFAULT_SHOP_NAME else self.name
 
     @property
     def gross_margin(self) -> Decimal:

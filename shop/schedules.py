@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 
 
 @dataclass(frozen=True)

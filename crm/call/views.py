@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from crm.call.card import caller_card, lookup_number
 from crm.call.forms import CallerCreateForm, CallLogForm, PhoneSearchForm
 from customers import calls as call_services
-from customers.models import Customer
 from customers.selectors import customer_for_user, phone_owner
 from customers.services import CustomerData, customer_resolve
 from shop.permissions import capability_required
@@ -162,9 +161,7 @@ def missed(request: HttpRequest) -> HttpResponse:
         .annotate(importance=Max("customer__score__importance"), spent=Max("customer__total_spent"))
         .order_by(F("importance").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-last_at")[:200]
     )
-    customers = Customer.objects.in_bulk([row["customer_id"] for row in rows if row["customer_id"]])
-    for row in rows:
-        row["customer"] = customers.get(row["customer_id"])
+    call_services.missed_callers_attach_customers(rows)
     return render(request, "crm/call/missed.html", {"callers": rows})
 
 

@@ -34,6 +34,11 @@ def number(value: int | float | Decimal | str | None, decimal_places: int | None
     language (``2 920``, ``5,8`` in Russian; ``2,920``, ``5.8`` in English). ``None`` and ``""`` show as nothing."""
     if value is None or value == "":
         return ""
+    if decimal_places is not None:
+        # Rounded here, half up: Django's number_format cuts a float's extra digits off (5.826 → "5.82").
+        value = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(decimal_places)), rounding=ROUND_HALF_UP)
+        if value == 0:
+            value = abs(value)  # never "-0,0"
     return number_format(value, decimal_pos=decimal_places, use_l10n=True, force_grouping=True)
 
 

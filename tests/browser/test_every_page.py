@@ -53,7 +53,9 @@ CATALOGUE = Path(settings.BASE_DIR) / "locale" / "ru" / "LC_MESSAGES" / "django.
 PLACEHOLDER = re.compile(r"%(\(\w+\))?[sd]|\{\w*\}")
 
 OVERFLOW = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
-SETTLED = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50))))"""
+SETTLED = (
+    """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50))))"""
+)
 # The outermost elements that stick out on the right, to name in the failure: where to look.
 STICKING_OUT = """() => {
   const limit = document.documentElement.clientWidth + 1;
@@ -234,9 +236,7 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
 def page_urls(arguments: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
     """(name, path) of every address to visit; the unsubscribe link last, since it changes the customer."""
     found = [
-        address
-        for address in addresses()
-        if not address.route.startswith(OUTSIDE) and address.name not in ACTIONS
+        address for address in addresses() if not address.route.startswith(OUTSIDE) and address.name not in ACTIONS
     ]
     missing = sorted(address.name for address in found if address.has_arguments and address.name not in arguments)
     assert not missing, f"Give these addresses a real object in the_demo_shop(): {missing}"

@@ -37,3 +37,13 @@ def test_whole_money_drops_its_zero_kopecks():
 
 def test_nothing_shows_as_nothing():
     assert number(None) == ""
+
+
+def test_a_fraction_is_rounded_half_up_not_cut_off():
+    with translation.override("en"):
+        assert (number(5.826, 2), number(0.125, 2)) == ("5.83", "0.13")
+
+
+def test_a_tiny_negative_shows_as_zero_without_a_sign():
+    with translation.override("ru"):
+        assert number(-0.04, 1) == "0,0"
