@@ -5,7 +5,7 @@ customers.
 - a whole phone number in any format: the unique E.164 number;
 - a number too short or too odd to be a whole phone ("4567", "12-34", "#1001"): the phones that END in its digits
   (four at least: fewer would match a tenth of the base), read on the ``reverse(number)`` index as a prefix
-  (customers migration 0005), and the orders with that number, which the orders app contributes through
+  (customers migration 0006), and the orders with that number, which the orders app contributes through
   ``ListExtension.number_search`` (customers may not import orders);
 - anything else: a name, each word anywhere in it and in any order ("Иванова Мария" finds "Мария Иванова"), every
   word an ``icontains`` on ``UPPER(name)``, the expression of the trigram index (migration 0002), so Cyrillic is

@@ -28,6 +28,6 @@ def drop_index(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("customers", "0004_customer_name_index")]
+    dependencies = [("customers", "0005_consent_wording_version")]
 
     operations = [migrations.RunPython(create_index, drop_index, elidable=False)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0005_invitation_sent_index'),
+        ('feedback', '0008_invitation_sending_moved_to_messaging'),
     ]
 
     operations = [
