@@ -31,6 +31,8 @@ from pytest_django.live_server_helper import LiveServer
 from customers.models import Call, CallState, Customer
 from feedback.links import token_sign
 from feedback.models import FollowUp, Invitation
+from messaging.links import unsubscribe_token
+from messaging.models import Message
 from orders.models import ImportJob, ImportKind, ImportState, Order, WebhookSource
 from scoring.models import Backtest, ScoringRun
 from scoring.services import scoring_full_run
@@ -193,7 +195,8 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
     rule = LoyaltyRuleFactory.create()
     follow_up = FollowUp.objects.order_by("pk").first()
     invitation = Invitation.objects.filter(response__isnull=True).order_by("pk").first()
-    assert follow_up is not None and invitation is not None
+    message = Message.objects.order_by("pk").first()
+    assert follow_up is not None and invitation is not None and message is not None
     run = ScoringRun.objects.latest("pk")
     order = Order.objects.filter(customer=customer).order_by("pk").first()
     assert order is not None
@@ -226,6 +229,7 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
         "feedback:survey": {"signed": token_sign(invitation)},
         "feedback:unsubscribe": {"signed": token_sign(invitation)},
         "feedback:follow_up": {"pk": follow_up.pk},
+        "messaging:unsubscribe": {"token": unsubscribe_token(message.pk)},
         "scoring:run_status": {"pk": run.pk},
         "scoring:backtest_status": {"pk": backtest.pk},
         "loyalty:rule": {"pk": rule.pk},
