@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from crm.health import check_broker, check_database
 from shop.permissions import capability_required
 from shop.roles import Capability
-from shop.schedules import schedule_title
+from shop.schedules import schedule_title, schedule_when
 
 
 @login_required
@@ -42,6 +42,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
     tasks = list(PeriodicTask.objects.select_related("interval", "crontab").order_by("name"))
     for task in tasks:
         task.title = schedule_title(task.task, task.name)  # type: ignore[attr-defined]
+        task.when = schedule_when(task)  # type: ignore[attr-defined]
     return render(request, "crm/schedules.html", {"tasks": tasks})
 
 

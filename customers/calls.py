@@ -7,11 +7,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from customers.models import Call, CallDirection, CallOutcome, CallState, CustomerPhone
+from customers.models import Call, CallDirection, CallOutcome, CallState, Customer, CustomerPhone
 from shop.models import ShopSettings
 from shop.permissions import user_can
 from shop.phones import PhoneError, normalize_phone
@@ -155,8 +155,11 @@ def call_set_outcome(*, call: Call, outcome: str, note: str) -> Call:
 
 
 def call_mark_called_back(*, call: Call) -> None:
-    """Take a missed call off the call-back list; conditional, so two operators clicking record one time."""
-    Call.objects.filter(pk=call.pk, called_back_at__isnull=True).update(called_back_at=timezone.now())
+    """Take a missed call, and every other missed call of the same caller still waiting, off the call-back list:
+    one call back answers them all. Conditional, so two operators clicking record one time; no lock."""
+    waiting = Call.objects.filter(state=CallState.MISSED, called_back_at__isnull=True)
+    same_caller = Q(customer_id=call.customer_id) if call.customer_id else Q(customer__isnull=True, phone=call.phone)
+    waiting.filter(Q(pk=call.pk) | same_caller).update(called_back_at=timezone.now())
 
 
 def call_attach_customer(*, call: Call, customer_id: int) -> None:
@@ -187,6 +190,27 @@ def calls_for_customer(customer_id: int, limit: int = 50) -> list[Call]:
 def missed_calls_waiting() -> QuerySet[Call]:
     """Missed inbound calls nobody has called back yet (the crm page orders them by importance)."""
     return Call.objects.filter(state=CallState.MISSED, called_back_at__isnull=True).select_related("customer")
+
+
+def missed_callers() -> QuerySet[Any]:
+    """One row per caller waiting for a call back — a known customer whichever number they rang from, an unknown
+    caller by number — with ``missed`` (how many calls), ``last_at``, ``latest_call`` (the newest call's id) and
+    ``number``. Read on the ``call_missed`` index; the crm page orders the rows by the customers' value."""
+    caller = Case(When(customer__isnull=True, then=F("phone")), default=Value(""))
+    return (
+        missed_calls_waiting()
+        .select_related(None)
+        .order_by()
+        .values("customer_id", caller=caller)
+        .annotate(missed=Count("id"), last_at=Max("started_at"), latest_call=Max("id"), number=Max("phone"))
+    )
+
+
+def missed_callers_attach_customers(rows: list[dict[str, Any]]) -> None:
+    """Give each row of ``missed_callers`` its ``customer`` (``None`` for an unknown number), in one query."""
+    customers = Customer.objects.in_bulk([row["customer_id"] for row in rows if row["customer_id"]])
+    for row in rows:
+        row["customer"] = customers.get(row["customer_id"])
 
 
 def call_for_user(user: Any, pk: int) -> Call:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from customers.contacts import EmailError, normalize_email
 from customers.contrib import extension_filters, list_extensions
 from customers.models import Channel, ConsentChannel, Customer, Tag
-from customers.selectors import CustomerFilters, SearchKind, is_valid_sort, tag_choices
+from customers.search import SearchKind
+from customers.selectors import CustomerFilters, is_valid_sort, tag_choices
 from shop.models import ShopSettings
 from shop.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from shop.phones import PhoneError, normalize_phone
@@ -30,7 +31,7 @@ class CustomerFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": _("Name, phone or email"), "type": "search"}),
+        widget=forms.TextInput(attrs={"placeholder": _("Name, phone, email or order number"), "type": "search"}),
     )
     tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.none(), required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=[("", _("Any channel")), *Channel.choices], required=False)
@@ -100,18 +101,20 @@ class CustomerFilterForm(forms.Form):
         )
 
     def clean_q(self) -> tuple[str, str]:
-        """The search as ``(kind, value)``: a phone in any format → its E.164 form, an email → lower-cased, else
-        a part of a name."""
+        """The search as ``(kind, value)``: a whole phone in any format → its E.164 form; a shorter number or one
+        written with ``#`` → a phone's last digits or an order number; an email → lower-cased; else a name."""
         text = " ".join(self.cleaned_data["q"].split())
         if not text:
             return "", ""
         if "@" in text:
             return SearchKind.EMAIL, text.lower()
+        if text.startswith("#"):
+            return SearchKind.NUMBER, text
         if PHONE_LIKE.match(text) and any(ch.isdigit() for ch in text):
             try:
                 return SearchKind.PHONE, normalize_phone(text, ShopSettings.load().phone_region)
-            except PhoneError as error:
-                raise forms.ValidationError(str(error)) from error
+            except PhoneError:
+                return SearchKind.NUMBER, text
         return SearchKind.NAME, text
 
     def clean_sort(self) -> str:
@@ -124,7 +127,7 @@ class CustomerFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound else {}
         kind, search = data.get("q") or ("", "")
         if self.is_bound and "q" in self.errors:
-            # A search that is not a valid phone finds nobody rather than silently showing everyone.
+            # A search the form refused (too long) finds nobody rather than silently showing everyone.
             kind, search = SearchKind.PHONE, str(self.data.get("q", ""))
         tag = data.get("tag")
         return CustomerFilters(
@@ -180,6 +183,8 @@ class CustomerProfileForm(forms.ModelForm):
 
 class PhoneAddForm(CardForm):
     submit_label = _("Add phone")
+    # The card shows this form's refusals under it (messages tagged ``field-phone``, templates/customers/card).
+    card_field = "phone"
     number = forms.CharField(
         label=_("Phone"), max_length=40, widget=forms.TextInput(attrs={"placeholder": "+7 999 123-45-67"})
     )
@@ -193,6 +198,7 @@ class PhoneAddForm(CardForm):
 
 class EmailAddForm(CardForm):
     submit_label = _("Add email")
+    card_field = "email"
     address = forms.CharField(
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"placeholder": "name@example.com"})
     )

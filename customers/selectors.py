@@ -45,6 +45,8 @@ from customers.models import (
     Note,
     Tag,
 )
+from customers.search import SearchKind as SearchKind  # the list's callers (the form, the benchmark) name it here
+from customers.search import search_condition
 from shop.permissions import user_can
 from shop.roles import Capability
 
@@ -66,12 +68,6 @@ SORT_VALUE = "list_sort_value"
 CURSOR_SALT = "customers.list.cursor"
 # Below this many rows an exact count is as cheap as the estimate and reads better than "≈ 37".
 EXACT_COUNT_BELOW = 10_000
-
-
-class SearchKind:
-    NAME = "name"
-    PHONE = "phone"
-    EMAIL = "email"
 
 
 @dataclass(frozen=True)
@@ -175,16 +171,7 @@ def customer_queryset(filters: CustomerFilters) -> QuerySet[Customer]:
     """Active (not merged) customers narrowed by the filters; no ordering, no row data yet."""
     queryset = Customer.objects.active()
     if filters.search:
-        if filters.search_kind == SearchKind.PHONE:
-            # Numbers are stored in E.164 and unique: an exact lookup on the unique index, never a LIKE.
-            queryset = queryset.filter(pk__in=CustomerPhone.objects.filter(number=filters.search).values("customer_id"))
-        elif filters.search_kind == SearchKind.EMAIL:
-            queryset = queryset.filter(
-                pk__in=CustomerEmail.objects.filter(address=filters.search.lower()).values("customer_id")
-            )
-        else:
-            # icontains compares UPPER(name), the expression of the trigram index (migration 0002).
-            queryset = queryset.filter(name__icontains=filters.search)
+        queryset = queryset.filter(search_condition(filters.search_kind, filters.search))
     if filters.tag_id is not None:
         # The (customer, tag) pair is unique, so the join never repeats a customer.
         queryset = queryset.filter(tags__id=filters.tag_id)

@@ -208,10 +208,12 @@ def _card(customer: Customer, anchor: str = "") -> HttpResponse:
     return redirect(reverse("customer_card", kwargs={"pk": customer.pk}) + (f"#{anchor}" if anchor else ""))
 
 
-def _form_errors(request: HttpRequest, form: Any) -> None:
+def _form_errors(request: HttpRequest, form: Any, field_tag: str = "") -> None:
+    """Each error as a message; ``field_tag`` (``field-phone``) has the card show it under its form's field instead
+    of at the top of the page, out of sight after the redirect to the form's section."""
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, error, extra_tags=field_tag)
 
 
 def _card_link(customer: Customer) -> str:
@@ -245,8 +247,9 @@ def _contact_add(
     if isinstance(customer, HttpResponse):
         return customer
     form = form_class(request.POST)
+    field_tag = f"field-{form_class.card_field}"  # type: ignore[attr-defined]
     if not form.is_valid():
-        _form_errors(request, form)
+        _form_errors(request, form, field_tag)
         return _card(customer, "contacts")
     (value,) = form.cleaned_data.values()
     try:
@@ -261,6 +264,7 @@ def _contact_add(
                 url=_card_link(error.owner),
                 name=error.owner.display_name,
             ),
+            extra_tags=field_tag,
         )
     else:
         messages.success(request, added)

@@ -42,6 +42,7 @@ class FeedbackSettingsForm(forms.ModelForm):
             "reminder_days",
             "link_days",
             "channel_preference",
+            "follow_up_days",
         )
 
 

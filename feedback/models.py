@@ -50,6 +50,14 @@ class FeedbackSettings(models.Model):
     channel_preference = models.CharField(
         _("channel"), max_length=12, choices=ChannelPreference.choices, default=ChannelPreference.EMAIL_FIRST
     )
+    # Two days: an unhappy customer called back within a day or two is usually recovered; after a week the
+    # complaint has become the reason they left.
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("days to handle a follow-up"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("A follow-up not resolved within this many days of the answer is marked overdue."),
+    )
 
     class Meta:
         verbose_name = _("feedback settings")
@@ -256,6 +264,10 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.state}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state != FollowUpState.RESOLVED and self.due_at < timezone.now()
 
 
 class FollowUpComment(models.Model):

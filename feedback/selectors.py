@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
@@ -43,9 +43,23 @@ def follow_ups_for_customer(customer_id: int) -> QuerySet[FollowUp]:
     )
 
 
+# The list's default: every follow-up still to handle, open or in progress.
+UNRESOLVED = "unresolved"
+
+
 def follow_ups(*, state: str = "", assignee_id: int | None = None) -> QuerySet[FollowUp]:
-    rows = FollowUp.objects.select_related("customer", "order", "response", "assignee").order_by("due_at")
-    if state:
+    """The follow-ups work queue: those still to handle first, the longest overdue on top, then the resolved ones,
+    the latest first. ``state`` is a FollowUpState, ``UNRESOLVED`` or ``""`` for all."""
+    resolved = Q(state=FollowUpState.RESOLVED)
+    rows = FollowUp.objects.select_related("customer", "order", "response", "assignee").order_by(
+        Case(When(resolved, then=Value(1)), default=Value(0)),
+        Case(When(~resolved, then=F("due_at"))).asc(nulls_last=True),
+        F("resolved_at").desc(nulls_last=True),
+        "-id",
+    )
+    if state == UNRESOLVED:
+        rows = rows.exclude(resolved)
+    elif state:
         rows = rows.filter(state=state)
     if assignee_id:
         rows = rows.filter(assignee_id=assignee_id)

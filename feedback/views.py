@@ -44,7 +44,7 @@ def survey(request: HttpRequest, signed: str) -> HttpResponse:
         return found
     invitation = found
     with translation.override(invitation.language or translation.get_language()):
-        context = {"shop_name": ShopSettings.load().name, "invitation": invitation, "signed": signed}
+        context = {"shop_name": ShopSettings.load().display_name, "invitation": invitation, "signed": signed}
         if Response.objects.filter(invitation=invitation).exists():
             return render(request, "feedback/public/already_answered.html", context, status=409)
         form = SurveyForm(request.POST or None)
@@ -67,20 +67,26 @@ def unsubscribe(request: HttpRequest, signed: str) -> HttpResponse:
         return found
     with translation.override(found.language or translation.get_language()):
         services.customer_unsubscribe(customer_id=found.customer_id)
-        return render(request, "feedback/public/unsubscribed.html", {"shop_name": ShopSettings.load().name})
+        return render(request, "feedback/public/unsubscribed.html", {"shop_name": ShopSettings.load().display_name})
 
 
 @capability_required(Capability.BROWSE)
 def follow_up_list(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "")
-    if state not in FollowUpState.values:
+    state = request.GET.get("state", selectors.UNRESOLVED)
+    if state not in {selectors.UNRESOLVED, *FollowUpState.values}:
         state = ""
     mine = request.GET.get("mine") == "1"
     rows = selectors.follow_ups(state=state, assignee_id=request.user.pk if mine else None)[:200]
     return render(
         request,
         "feedback/follow_up_list.html",
-        {"rows": rows, "state": state, "mine": mine, "states": FollowUpState.choices},
+        {
+            "rows": rows,
+            "state": state,
+            "mine": mine,
+            "states": [(selectors.UNRESOLVED, _("Still to handle")), *FollowUpState.choices],
+            "follow_up_days": FeedbackSettings.load().follow_up_days,
+        },
     )
 
 

@@ -18,7 +18,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks to confirm (link scanners follow links and must not unsubscribe anyone); POST unsubscribes."""
     message_id = unsubscribe_token_read(token)
     found = selectors.message_for_unsubscribe(message_id) if message_id is not None else None
-    context = {"shop_name": ShopSettings.load().name}
+    context = {"shop_name": ShopSettings.load().display_name}
     if found is None or message_id is None:
         return render(request, "messaging/unsubscribe_invalid.html", context, status=404)
     with translation.override(found["language"] or translation.get_language()):

@@ -7,13 +7,14 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
-        from customers.contrib import Contribution, contribution_register
-        from orders import card, merge, privacy
+        from customers.contrib import Contribution, ListExtension, contribution_register
+        from orders import card, merge, privacy, search
         from shop.schedules import Schedule, schedule_register
 
         contribution_register(
             Contribution(
                 app="orders",
+                list=ListExtension(name="orders", number_search=search.customers_with_order_number),
                 timeline=card.TIMELINE,
                 export_parts=privacy.EXPORT_PARTS,
                 merge_movers=merge.MERGE_MOVERS,

@@ -6,6 +6,7 @@ discounted gross margin; "purchase days", where several orders on one day count 
 half of the ranking.
 """
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +63,18 @@ def explanation(
     return " · ".join(parts)
 
 
+# How feedback stores a survey answer's figures in a churn signal's detail (feedback.services.answers): figures, not
+# words, so the words are the reader's.
+ANSWER_DETAIL = re.compile(r"^recommend (?P<score>\d+)/10, purchase (?P<product>\d+)/5, service (?P<service>\d+)/5$")
+
+
+def _detail_in_words(detail: str) -> str:
+    found = ANSWER_DETAIL.match(detail)
+    if found is None:
+        return detail
+    return _("would recommend %(score)s/10, purchase %(product)s/5, service %(service)s/5") % found.groupdict()
+
+
 def reason_lines(reasons: list[Any], signal_labels: dict[str, str]) -> list[str]:
     """The stored churn reasons in words, in the reader's language: "Open complaint: late delivery", "2 returns in
     the last 90 days". ``signal_labels``: the signal kinds' names. A reason stored as text (a score written before
@@ -78,7 +91,7 @@ def reason_lines(reasons: list[Any], signal_labels: dict[str, str]) -> list[str]
             )
         else:
             label = signal_labels.get(reason["signal"], reason["signal"])
-            detail = reason.get("detail", "")
+            detail = _detail_in_words(reason.get("detail", ""))
             lines.append(_("%(signal)s: %(detail)s") % {"signal": label, "detail": detail} if detail else label)
     return lines
 

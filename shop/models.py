@@ -96,12 +96,16 @@ TIME_ZONE_CHOICES = [
 ]
 
 
+# Stored in English until the owner names the shop; shown in the reader's language (``display_name``).
+DEFAULT_SHOP_NAME = "My shop"
+
+
 class ShopSettings(models.Model):
     """The one record of the shop's own settings. Read it with :meth:`load`."""
 
     CACHE_KEY = "shop-settings"
 
-    name = models.CharField(_("shop name"), max_length=200, default="My shop")
+    name = models.CharField(_("shop name"), max_length=200, default=DEFAULT_SHOP_NAME)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.RUB)
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Moscow")
     phone_region = models.CharField(
@@ -155,6 +159,11 @@ class ShopSettings(models.Model):
         return settings
 
     @property
+    def display_name(self) -> str:
+        """The shop's name as pages show it: the unnamed shop's default in the reader's language."""
+        return str(_("My shop")) if self.name == DEFAULT_SHOP_NAME else self.name
+
+    @property
     def gross_margin(self) -> Decimal:
         return self.gross_margin_percent / Decimal(100)
 
@@ -202,6 +211,11 @@ class IntegrationToken(models.Model):
 
     def has_scope(self, capability: str) -> bool:
         return self.is_active and capability in self.scopes
+
+    @property
+    def scope_labels(self) -> list[str]:
+        """The scopes in the reader's language, as the token form offers them (a scope no longer known as itself)."""
+        return [str(Capability(scope).label) if scope in Capability.values else scope for scope in self.scopes]
 
     @staticmethod
     def hash_secret(secret: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,32 @@ def schedule_title(task: str, stored_name: str) -> str:
     """A periodic task's name in the reader's language: the registered schedule's, else the name stored for it."""
     schedule = SCHEDULES.get(task)
     return str(schedule.name) if schedule is not None else stored_name
+
+
+def schedule_when(task: Any) -> str:
+    """When a periodic task runs, in the reader's words: "every 5 minutes", "every day at 03:30" (the scheduler's
+    own text, ``<freq: 5.00 minutes>``, means nothing to an owner)."""
+    if task.interval is not None:
+        every, period = task.interval.every, task.interval.period
+        phrases = {
+            "seconds": ngettext("every %(n)d second", "every %(n)d seconds", every),
+            "minutes": ngettext("every %(n)d minute", "every %(n)d minutes", every),
+            "hours": ngettext("every %(n)d hour", "every %(n)d hours", every),
+            "days": ngettext("every %(n)d day", "every %(n)d days", every),
+        }
+        return phrases.get(period, f"{every} {period}") % {"n": every}
+    crontab = task.crontab
+    if crontab is not None:
+        if crontab.minute.isdigit() and crontab.hour.isdigit() and crontab.day_of_month == crontab.month_of_year == "*":
+            at = f"{int(crontab.hour):02d}:{int(crontab.minute):02d}"
+            if crontab.day_of_week == "*":
+                return gettext("every day at %(time)s") % {"time": at}
+        return gettext("on the schedule %(crontab)s") % {
+            "crontab": " ".join(
+                [crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year, crontab.day_of_week]
+            )
+        }
+    return "—"
 
 
 def schedules_sync(*, using: str = "default") -> int:

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.db.models import F
+from django.db.models import F, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -154,15 +154,15 @@ def call_log(request: HttpRequest) -> HttpResponse:
 
 @capability_required(LOOKUP)
 def missed(request: HttpRequest) -> HttpResponse:
-    """Missed calls waiting for a call-back, the most valuable customers first, unknown numbers last."""
-    calls = (
-        call_services.missed_calls_waiting()
-        .annotate(importance=F("customer__score__importance"))
-        .order_by(
-            F("importance").desc(nulls_last=True), F("customer__total_spent").desc(nulls_last=True), "-started_at"
-        )[:200]
+    """Callers waiting for a call-back, one row each with how many times they rang, the most valuable customers
+    first, unknown numbers last."""
+    rows = list(
+        call_services.missed_callers()
+        .annotate(importance=Max("customer__score__importance"), spent=Max("customer__total_spent"))
+        .order_by(F("importance").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-last_at")[:200]
     )
-    return render(request, "crm/call/missed.html", {"calls": calls})
+    call_services.missed_callers_attach_customers(rows)
+    return render(request, "crm/call/missed.html", {"callers": rows})
 
 
 @require_POST

@@ -88,3 +88,6 @@ class ListExtension:
     export_columns: tuple[ExportColumn, ...] = ()
     # Rows of the filter form: tuples of filter names laid out side by side.
     form_rows: tuple[tuple[str, ...], ...] = ()
+    # The customers a number typed in the search box finds (an order number): a ``values("customer_id")`` queryset
+    # read on an index, joined to the phones' last digits in one subquery (customers.search).
+    number_search: Callable[[str], Any] | None = None

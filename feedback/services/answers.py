@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.models import (
+    FeedbackSettings,
     FollowUp,
     FollowUpComment,
     FollowUpState,
@@ -35,7 +36,8 @@ from shop.models import User
 DETRACTOR_WEIGHT = 0.15
 LOW_SATISFACTION_WEIGHT = 0.10
 COMPLAINT_WEIGHT = 0.10
-FOLLOW_UP_DUE = timedelta(days=1)
+# The seed's replayed follow-ups are due after the default time to handle one (FeedbackSettings.follow_up_days).
+FOLLOW_UP_DUE = timedelta(days=2)
 
 
 class AlreadyAnswered(Exception):
@@ -77,7 +79,7 @@ def response_submit(
                 response=response,
                 customer_id=locked.customer_id,
                 order_id=locked.order_id,
-                due_at=timezone.now() + FOLLOW_UP_DUE,
+                due_at=timezone.now() + timedelta(days=FeedbackSettings.load().follow_up_days),
             )
             churn_signal_raise(
                 customer_id=locked.customer_id,

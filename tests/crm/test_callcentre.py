@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from crm.call.forms import CallLogForm
 from customers.calls import CallEvent, CallEventData, call_event_apply
 from customers.models import Call, CallState, Customer
 from customers.services import CustomerData
@@ -295,6 +296,42 @@ def test_called_back_takes_a_call_off_the_list(client_for):
 
 
 @pytest.mark.django_db
+def test_a_caller_who_rang_three_times_is_one_row_with_the_count(client_for):
+    customer = make_customer(phone="+79990000001")
+    now = timezone.now()
+    for minutes in range(3):
+        Call.objects.create(
+            customer=customer, phone="+79990000001", state=CallState.MISSED, started_at=now + timedelta(minutes=minutes)
+        )
+    Call.objects.create(phone="+79160000000", state=CallState.MISSED, started_at=now)
+    Call.objects.create(phone="+79160000000", state=CallState.MISSED, started_at=now)
+    response = client_for(Role.OPERATOR).get(reverse("call:missed"))
+    rows = {row["number"]: row["missed"] for row in response.context["callers"]}
+    assert rows == {"+79990000001": 3, "+79160000000": 2}
+
+
+@pytest.mark.django_db
+def test_calling_back_a_caller_clears_all_their_missed_calls_and_no_one_elses(client_for):
+    customer = make_customer(phone="+79990000001")
+    _first, second = (
+        Call.objects.create(customer=customer, phone="+79990000001", state=CallState.MISSED) for _ in range(2)
+    )
+    other = Call.objects.create(phone="+79160000000", state=CallState.MISSED)
+    client_for(Role.OPERATOR).post(reverse("call:called_back", args=[second.pk]))
+    assert list(Call.objects.filter(called_back_at__isnull=True).values_list("pk", flat=True)) == [other.pk]
+
+
+@pytest.mark.django_db
+def test_missed_calls_page_reads_a_fixed_number_of_queries(client_for, django_assert_max_num_queries):
+    client = client_for(Role.OPERATOR)
+    for n in range(5):
+        customer = make_customer(phone=f"+7999000000{n}")
+        Call.objects.create(customer=customer, phone=f"+7999000000{n}", state=CallState.MISSED)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("call:missed")).status_code == 200
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("name", ["call:console", "call:missed", "call:live"])
 def test_call_pages_need_the_lookup_capability(client_for, name):
     assert client_for("norole").get(reverse(name)).status_code == 403
@@ -326,3 +363,15 @@ def test_an_open_complaint_shows_in_the_lookup_and_comes_first_in_the_advice(api
     assert [c["recommend_score"] for c in body["complaints"]] == [3]
     assert "Долго везли" in body["complaints"][0]["summary"]
     assert body["recommended_action"]
+
+
+def test_the_call_log_form_does_not_offer_not_set_as_an_outcome():
+    with translation.override("ru"):
+        html = str(CallLogForm()["outcome"])
+    assert "Не указан" not in html
+    assert '<option value="" selected disabled>' in html
+
+
+def test_a_call_logged_without_an_outcome_is_refused():
+    form = CallLogForm({"outcome": "", "note": "", "direction": "in"})
+    assert not form.is_valid() and "outcome" in form.errors

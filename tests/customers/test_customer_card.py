@@ -138,7 +138,7 @@ def test_card_shows_the_key_figures_from_the_orders(client_for, customer):
     shown = response.context["customer"]
     assert (shown.orders_count, shown.total_spent, shown.average_order) == (2, Decimal("3000.50"), Decimal("1500.25"))
     assert shown.days_since_last_order == 3
-    assert "3\u00a0000.50\u00a0₽" in response.content.decode()
+    assert "3\u00a0000,50\u00a0₽" in response.content.decode()
 
 
 def test_timeline_lists_orders_and_notes_newest_first(client_for, customer):
@@ -157,7 +157,7 @@ def test_timeline_lists_orders_and_notes_newest_first(client_for, customer):
 def test_timeline_order_shows_its_status_badge_and_total(client_for, customer):
     OrderFactory.create(customer=customer, total=Decimal("48200.50"), status="delivered")
     content = client_for("Manager").get(card(customer)).content.decode()
-    assert "48\u00a0200.50\u00a0₽" in content
+    assert "48\u00a0200,50\u00a0₽" in content
     assert "text-bg-success" in content
 
 
@@ -200,6 +200,14 @@ def test_a_malformed_phone_is_refused_with_the_reason(client_for, customer):
     response = client_for("Manager").post(action("phone_add", customer), {"number": "12-34"}, follow=True)
     assert not customer.phones.exists()
     assert any("12-34" in message for message in messages_of(response))
+
+
+def test_a_rejected_phone_shows_its_error_under_the_phone_field_not_at_the_top(client_for, customer):
+    response = client_for("Manager").post(action("phone_add", customer), {"number": "12-34"}, follow=True)
+    content = response.content.decode()
+    contacts = content.split('data-section="contacts"')[1]
+    assert 'data-testid="phone-error"' in contacts and "12-34" in contacts.split('data-testid="phone-error"')[1]
+    assert 'role="alert"' not in content.split("<main")[1].split('data-section="contacts"')[0]
 
 
 def test_a_phone_of_another_customer_is_refused_with_a_link_to_them(client_for, customer):

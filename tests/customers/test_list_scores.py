@@ -99,7 +99,7 @@ def test_list_shows_the_score_columns(db, client):
     response = client.get(LIST)
     row = response.content.decode()
     assert 'data-tier="vip"' in row and ">VIP</span>" in row and 'data-segment="champions"' in row
-    assert ">97<" in row and "62%" in row and "48\u00a0200\u00a0₽" in row
+    assert ">97<" in row and "62%" in row and "48,200\u00a0₽" in row
     with translation.override("en"):
         headers = [str(header["label"]) for header in response.context["headers"]]
     assert headers[-5:] == ["Importance", "Tier", "Segment", "Churn risk", "Predicted CLV"]

@@ -76,6 +76,7 @@ def test_owner_changes_the_frequency_cap(client_for: ClientFor) -> None:
     data = {
         "enabled": "on", "timing_mode": "after_hours", "after_hours": "3", "next_day_hour": "12", "quiet_from": "22",
         "quiet_until": "8", "cap_days": "60", "reminder_days": "0", "link_days": "7", "channel_preference": "sms_first",
+        "follow_up_days": "2",
     }  # fmt: skip
     assert client_for(Role.OWNER).post(reverse("feedback:settings"), data).status_code == 302
     assert FeedbackSettings.load().cap_days == 60

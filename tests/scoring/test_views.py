@@ -177,7 +177,7 @@ def test_model_page_shows_runs_parameters_timings_and_the_fit(client_for: Callab
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "-1234.6" in page
+    assert "-1,234.6" in page
     assert "15.4400" in page
     assert "statistics 1.50" in page
     assert "write 2.00" in page
