@@ -245,7 +245,7 @@ def detect_preset(headers: list[str], kind: str) -> Preset | None:
 
 def preset_mapping(preset: Preset, headers: list[str]) -> dict[str, str]:
     """Target field → the file's header, the first of the preset's spellings the file has."""
-    by_spelling = {}
+    by_spelling: dict[str, str] = {}
     for header in headers:
         by_spelling.setdefault(header.strip().lower(), header)
     mapping: dict[str, str] = {}
