@@ -208,6 +208,7 @@ TEXT_FIELDS = (
     "external_id",
     "customer_id",
     "name",
+    "last_name",
     "city",
     "address",
     "sku",
@@ -267,6 +268,9 @@ def parse_row(
         if parsed is not _ABSENT:
             result.data[column.into or column.target] = parsed
     data = result.data
+    if data.get("last_name"):
+        # A surname kept in its own column (WooCommerce's billing_last_name, "Фамилия") joins the name.
+        data["name"] = " ".join(part for part in (data["name"], data["last_name"]) if part)
     if kind == ImportKind.CUSTOMERS and not (data["customer_id"] or data["phones"] or data["emails"]):
         result.errors.append(_("A customer needs an id, a phone or an email."))
     return result

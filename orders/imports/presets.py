@@ -4,35 +4,41 @@ Each preset lists, per target field, the header (or the alternative spellings) t
 lower-cased; a preset is recognised when every header of one of its signatures is in the file, and the preset
 whose signature matches most headers wins. Where the files come from:
 
-- **Shopify** — Admin → Orders → Export, "CSV for Excel" (help.shopify.com, "Exporting orders"): one row per line
-  item, the order number ``Name`` (``#1001``) on every row, order-level columns (``Created at``, ``Total``,
-  ``Shipping``, ``Taxes``, ``Discount Amount``, ``Financial Status``, ``Billing *``) on the first row only, and
-  ``Lineitem name`` / ``quantity`` / ``price`` / ``sku`` per row. ``Name`` is the order's key: the numeric ``Id`` is
-  written on the first row only. The order's status is read from ``Financial Status`` (paid, pending, refunded,
-  voided, …); choose ``Fulfillment Status`` by hand to import fulfilment instead.
-- **WooCommerce** — the order columns documented for WooCommerce's "Customer / Order / Coupon Export" and
-  "Import Export Suite" (woocommerce.com, "Import and Export of WooCommerce Orders": ``order_id``,
-  ``order_number``, ``order_date``, ``status``, ``shipping_total``, ``tax_total``, ``discount_total``,
-  ``order_total``, ``order_currency``, ``customer_email``, ``billing_*``), in the "one row per line item" layout
-  (``item_name``, ``item_sku``, ``item_quantity``, ``item_subtotal`` — the line's total before discounts).
-- **OpenCart / ocStore** — the columns of the admin's order list (docs.ocstore.com, "Заказы": "№ заказа",
-  "Покупатель", "Статус", "Итого", "Дата добавления") as order-export modules write them in Russian ("Итого (цена):",
-  "Дата покупки", "Модель" for the SKU) and in English ("Order ID", "Date Added", "Total").
-- **InSales** — Заказы → Экспорт (insales.ru help, "Карточка заказа" and the export of orders): "Номер заказа",
-  "Дата создания", "Статус", "Статус оплаты", "Сумма заказа", "Стоимость доставки", "Скидка", one row per item
-  ("Название товара", "Артикул", "Количество", "Цена").
-- **1C-Bitrix** — the online store's order list exported to Excel/CSV (dev.1c-bitrix.ru, the ``sale`` module's
-  order fields ``ID``, ``DATE_INSERT``, ``STATUS_ID``, ``PRICE``, ``PRICE_DELIVERY``, ``DISCOUNT_VALUE``, ``USER_EMAIL``
-  as the admin list titles them: "ID", "Дата создания", "Статус", "Сумма", "Стоимость доставки", "Скидка").
-- **Tilda** — the leads (Заявки) export of cart orders, with the order fields Tilda documents for its order
-  webhooks (help-ru.tilda.cc, "Данные о заказе": ``orderid``, ``amount``, ``promocode``, ``discount``,
-  ``delivery_price``; per product ``name``, ``sku``, ``quantity``, ``price``), one row per product.
-- **RetailCRM (Simla)** — the order list exported to a file (docs.simla.com / help.retailcrm.ru, "Импорт заказов":
-  the same columns its import reads): "Номер", "Дата оформления", "Статус", "Сумма", "Стоимость доставки",
-  "Скидка", "Покупатель", one row per product ("Товар", "Артикул", "Количество", "Цена").
+- **Shopify** — Admin → Orders → Export, "CSV for Excel". The columns are those Shopify's export writes and the
+  order-migration tools document against it (matrixify.app/documentation/orders, "Orders template column headers";
+  webtoffee.com, "Shopify orders – available columns"): one row per line item, the order's ``Name`` (``#1001``) on
+  every row and used as the key of a multi-row order, the order-level columns (``Created at``, ``Total``,
+  ``Shipping``, ``Taxes``, ``Discount Amount``, ``Discount Code``, ``Financial Status``, ``Billing *``) on its
+  first row only, and ``Lineitem name`` / ``quantity`` / ``price`` / ``sku`` on each. The numeric ``Id`` is written
+  on the first row only, so it cannot group the rows. The status is read from ``Financial Status`` (paid, pending,
+  refunded, voided, …); choose ``Fulfillment Status`` by hand to import fulfilment instead.
+- **WooCommerce** — the order columns documented on woocommerce.com ("Import and Export of WooCommerce Orders":
+  ``order_id``, ``order_number``, ``order_date``, ``status``, ``shipping_total``, ``tax_total``, ``discount_total``,
+  ``order_total``, ``order_currency``, ``customer_email``, ``billing_first_name``, ``billing_last_name``, …) in the
+  "one row per line item" layout of the Customer / Order / Coupon Export (``item_name``, ``item_sku``,
+  ``item_quantity``, ``item_subtotal`` — the line's total before discounts).
+- **OpenCart / ocStore** — OpenCart has no order export of its own; the columns are those of the admin's order list
+  (docs.ocstore.com, "Заказы": "№ заказа", "Покупатель", "Статус", "Итого", with the default statuses listed there)
+  as the usual export modules write them in Russian ("Итого (цена):", "Дата покупки", "Модель" for the SKU) and in
+  English ("Order ID", "Date Added", "Total").
+- **InSales** — the admin's order export (insales.ru help, "Работа с заказами"): "Номер заказа", "Дата создания",
+  "Статус", "Статус оплаты", "Сумма заказа", "Стоимость доставки", "Скидка", one row per item ("Название товара",
+  "Артикул", "Количество", "Цена").
+- **1C-Bitrix** — the online store's order list exported to Excel/CSV, titled as the admin list titles the
+  ``sale`` module's order fields (``ID``, ``DATE_INSERT``, ``STATUS_ID``, ``PRICE``, ``PRICE_DELIVERY``,
+  ``DISCOUNT_VALUE``, ``USER_EMAIL``): "ID", "Дата создания", "Статус", "Сумма", "Стоимость доставки", "Скидка";
+  the English field codes are accepted too.
+- **Tilda** — cart orders from the leads (Заявки) export, with the order fields Tilda sends for a cart order
+  (``orderid``, ``amount``, ``promocode``, ``discount``, ``delivery_price``; per product ``name``, ``sku``,
+  ``quantity``, ``price``), one row per product.
+- **RetailCRM (Simla)** — its order list exported to a file, with the columns its own file import reads
+  (docs.retailcrm.ru, "XLS2CRM: импорт клиентов или заказов", UTF-8 with ";"): "Номер", "Дата оформления",
+  "Статус", "Сумма", "Стоимость доставки", "Скидка", "Покупатель", one row per product ("Товар", "Артикул",
+  "Количество", "Цена").
 
-The documented lists for InSales, 1C-Bitrix, Tilda and RetailCRM were not all at hand in full; their presets hold
-the columns above, and the mapping page lets a manager pick any other column by hand.
+The search found the full documented lists for Shopify and WooCommerce; for InSales, 1C-Bitrix, Tilda and RetailCRM
+it found the help pages named above but not every column title of their exports, so those presets hold the columns
+above and the mapping page lets a manager pick any other column by hand.
 """
 
 from dataclasses import dataclass
@@ -95,6 +101,7 @@ PRESETS: tuple[Preset, ...] = (
             "promo_code": ("coupon_code", "coupons"),
             "customer_id": ("customer_id", "customer_user"),
             "name": ("billing_first_name",),
+            "last_name": ("billing_last_name",),
             "phone": ("billing_phone",),
             "email": ("customer_email", "billing_email"),
             "city": ("billing_city", "shipping_city"),

@@ -86,3 +86,12 @@ def test_a_file_of_no_platform_is_mapped_by_its_column_names():
     job = import_job_create(upload=SimpleUploadedFile("o.csv", content), kind="orders", user=None)
     assert job_preset(job) is None
     assert job.mapping == {"external_id": "Номер заказа", "placed_at": "Дата", "total": "Сумма"}
+
+
+@pytest.mark.django_db
+def test_a_surname_in_its_own_column_joins_the_customers_name(django_capture_on_commit_callbacks):
+    job = upload_sample("woocommerce")
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_start(job=job)
+    csv_import_run(job_id=job.pk)
+    assert Order.objects.get(external_id="4993").customer.name == "Ирина Лебедева"
