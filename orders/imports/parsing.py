@@ -1,95 +1,35 @@
 """Reading a shop's CSV the way Russian and English spreadsheets write it: encodings, separators, headers, dates,
 amounts and statuses. Pure functions: each row becomes data or a list of reasons why it cannot."""
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from customers.contacts import EmailError, normalize_email
+from orders.imports.fields import (
+    CUSTOMER_FIELDS,
+    FIELD_LABELS,
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    ORDER_FIELDS,
+    ORDER_LEVEL,
+    REQUIRED,
+    STATUS_BY_WORD,
+    fields_for,
+    label,
+)
+from orders.imports.presets import detect_preset, preset_mapping
+from orders.imports.reading import CsvFormatError, detect_delimiter, detect_encoding, open_rows
 from orders.models import ImportKind, OrderStatus
 from shop.money import MoneyError, to_money
 from shop.phones import PhoneError, normalize_phone
 
-# Target field → header spellings (compared lower-cased, without spaces at the ends), English and Russian.
-ORDER_FIELDS: dict[str, tuple[str, ...]] = {
-    "external_id": (
-        "order id",
-        "order_id",
-        "order number",
-        "order_number",
-        "order",
-        "номер заказа",
-        "№ заказа",
-        "заказ",
-        "id заказа",
-        "номер",
-    ),
-    "placed_at": (
-        "date",
-        "order date",
-        "created",
-        "created_at",
-        "placed_at",
-        "дата",
-        "дата заказа",
-        "дата создания",
-        "создан",
-    ),
-    "status": ("status", "order status", "статус", "статус заказа"),
-    "total": ("total", "sum", "amount", "order total", "сумма", "итого", "сумма заказа", "итоговая сумма"),
-    "delivery_cost": ("delivery", "shipping", "delivery cost", "доставка", "стоимость доставки"),
-    "discount_total": ("discount", "скидка", "сумма скидки"),
-    "currency": ("currency", "валюта"),
-    "promo_code": ("promo code", "promo", "coupon", "промокод", "купон"),
-    "customer_id": ("customer id", "customer_id", "client id", "id клиента", "код клиента"),
-    "name": ("name", "customer", "customer name", "full name", "фио", "имя", "клиент", "покупатель", "ф.и.о."),
-    "phone": ("phone", "telephone", "mobile", "phone number", "телефон", "номер телефона", "мобильный", "тел."),
-    "email": ("email", "e-mail", "mail", "почта", "электронная почта", "эл. почта"),
-    "city": ("city", "город"),
-    "address": ("address", "адрес", "адрес доставки"),
-    "sku": ("sku", "артикул", "код товара"),
-    "item_name": ("product", "item", "product name", "item name", "товар", "наименование", "название товара"),
-    "category": ("category", "категория"),
-    "quantity": ("qty", "quantity", "количество", "кол-во", "кол."),
-    "price": ("price", "item price", "unit price", "цена", "цена за шт", "цена за единицу"),
-    "utm_source": ("utm_source", "источник"),
-    "utm_medium": ("utm_medium", "канал"),
-    "utm_campaign": ("utm_campaign", "кампания"),
-}
-CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
-    "customer_id": ("id", "customer id", "customer_id", "client id", "id клиента", "код клиента"),
-    **{
-        key: ORDER_FIELDS[key]
-        for key in ("name", "phone", "email", "city", "address", "utm_source", "utm_medium", "utm_campaign")
-    },
-    "email_consent": ("email consent", "subscribed", "согласие на email", "подписка"),
-    "sms_consent": ("sms consent", "согласие на sms", "согласие на смс"),
-    "consent_source": ("consent source", "источник согласия"),
-    "consent_wording": ("consent wording", "consent version", "версия согласия", "редакция согласия"),
-    "consent_at": ("consent date", "consent at", "дата согласия"),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    ImportKind.ORDERS: ("external_id", "placed_at", "total"),
-    ImportKind.CUSTOMERS: (),
-}
-
-STATUS_WORDS = {
-    OrderStatus.NEW: ("new", "новый", "создан", "принят"),
-    OrderStatus.PAID: ("paid", "оплачен", "оплачено", "оплата получена"),
-    OrderStatus.SHIPPED: ("shipped", "отправлен", "в пути", "передан в доставку", "отгружен"),
-    OrderStatus.DELIVERED: ("delivered", "доставлен", "выполнен", "получен", "вручен", "завершён", "завершен"),
-    OrderStatus.CANCELLED: ("cancelled", "canceled", "отменён", "отменен", "отмена"),
-    OrderStatus.RETURNED: ("returned", "возврат", "возвращён", "возвращен"),
-}
-STATUS_BY_WORD = {word: status for status, words in STATUS_WORDS.items() for word in words}
 DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M",
@@ -104,31 +44,12 @@ DATE_FORMATS = (
 TRUE_WORDS = {"1", "yes", "true", "да", "y", "д", "+"}
 
 
-def fields_for(kind: str) -> dict[str, tuple[str, ...]]:
-    return ORDER_FIELDS if kind == ImportKind.ORDERS else CUSTOMER_FIELDS
-
-
-def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM) when it decodes, else Windows-1251, what Russian Excel saves."""
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A multi-byte letter cut at the end of the sample is still UTF-8.
-        if error.start < len(sample) - 3:
-            return "cp1251"
-    return "utf-8-sig"
-
-
-def detect_delimiter(text: str) -> str:
-    try:
-        return csv.Sniffer().sniff(text, delimiters=";,\t").delimiter
-    except csv.Error:
-        first = text.splitlines()[0] if text else ""
-        return max(";,\t", key=first.count)
-
-
 def auto_mapping(headers: list[str], kind: str) -> dict[str, str]:
-    """Target field → the file's header that names it, for every header we recognise."""
+    """Target field → the file's header that names it: a platform's preset when the headers are its export,
+    else every header we recognise by its usual spellings."""
+    preset = detect_preset(headers, kind)
+    if preset is not None:
+        return preset_mapping(preset, headers)
     mapping: dict[str, str] = {}
     for header in headers:
         spelled = header.strip().lower()
@@ -139,19 +60,16 @@ def auto_mapping(headers: list[str], kind: str) -> dict[str, str]:
     return mapping
 
 
-def open_rows(handle: IO[bytes], encoding: str, delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(physical line number, row by header); the header is line 1."""
-    text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-    reader = csv.DictReader(text, delimiter=delimiter)
-    for row in reader:
-        yield reader.line_num, {key: (value or "").strip() for key, value in row.items() if key is not None}
-
-
 @dataclass
 class RowResult:
+    """One line of the file: its typed values, the reasons it cannot be imported, the fields whose cells were
+    filled (an order's later lines leave its order-level cells empty) and the row as it was written."""
+
     line: int
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    filled: frozenset[str] = frozenset()
+    raw: dict[str, str] = field(default_factory=dict)
 
 
 def parse_date(text: str, zone: ZoneInfo) -> datetime:
@@ -163,7 +81,7 @@ def parse_date(text: str, zone: ZoneInfo) -> datetime:
             return datetime.strptime(text, pattern).replace(tzinfo=zone)
         except ValueError:
             continue
-    raise ValueError(_("“%(value)s” is not a date (use 2026-03-01 or 01.03.2026).") % {"value": text})
+    raise ValueError(_("“%(value)s” is not a date (use 2026-03-01 or 01.03.2026).") % {"value": text[:60]})
 
 
 class _Invalid(ValueError):
@@ -185,7 +103,27 @@ class _Context:
     region: str
 
 
+# The columns' lengths: a longer value is refused with its reason rather than failing the whole import.
+TEXT_LIMITS = {
+    "external_id": 120,
+    "customer_id": 120,
+    "sku": 80,
+    "category": 120,
+    "city": 120,
+    "utm_source": 120,
+    "utm_medium": 120,
+    "utm_campaign": 200,
+    "address": 1000,
+}
+TEXT_LIMIT = 255
+
+
 def _text(text: str, name: str, context: _Context) -> str:
+    limit = TEXT_LIMITS.get(name, TEXT_LIMIT)
+    if len(text) > limit and name not in {"currency", "promo_code"}:
+        raise _Invalid(
+            _("%(field)s is longer than %(limit)s characters.") % {"field": label(name), "limit": limit}, text[:limit]
+        )
     return text
 
 
@@ -199,28 +137,32 @@ def _date(text: str, name: str, context: _Context) -> datetime:
 def _status(text: str, name: str, context: _Context) -> str:
     status = STATUS_BY_WORD.get(text.lower())
     if status is None:
-        raise _Invalid(_("Unknown status “%(value)s”.") % {"value": text}, "")
+        raise _Invalid(_("Unknown status “%(value)s”.") % {"value": text[:60]}, "")
     return status
 
 
 def _money(text: str, name: str, context: _Context) -> Decimal:
+    not_amount = _("%(field)s: “%(value)s” is not an amount.") % {"field": label(name), "value": text[:40]}
     try:
         amount = to_money(text)
-    except MoneyError as error:
-        raise _Invalid(_("%(field)s: “%(value)s” is not an amount.") % {"field": name, "value": text}) from error
+    except (MoneyError, ArithmeticError) as error:  # an exponent too large to quantise is not money either
+        raise _Invalid(not_amount) from error
+    if abs(amount) >= MAX_AMOUNT:
+        raise _Invalid(not_amount)
+    name = label(name)
     if amount < 0:
         raise _Invalid(_("%(field)s: %(value)s is negative.") % {"field": name, "value": amount}, amount)
     return amount
 
 
 def _quantity(text: str, name: str, context: _Context) -> Decimal:
-    reason = _("Quantity “%(value)s” is not a positive number.") % {"value": text}
+    reason = _("Quantity “%(value)s” is not a positive number.") % {"value": text[:40]}
     try:
-        quantity = Decimal(text.replace(",", "."))
+        quantity = Decimal(text.replace(",", ".").replace(" ", ""))
     except ArithmeticError as error:
         raise _Invalid(reason, _ABSENT) from error
     try:
-        positive = quantity > 0
+        positive = 0 < quantity < MAX_QUANTITY
     except ArithmeticError:  # NaN cannot be compared
         positive = False
     if not positive:
@@ -266,6 +208,7 @@ TEXT_FIELDS = (
     "external_id",
     "customer_id",
     "name",
+    "last_name",
     "city",
     "address",
     "sku",
@@ -284,7 +227,7 @@ COLUMNS: tuple[_Column, ...] = (
     _Column("status", _status, _empty_status),
     *(
         _Column(target, _money, lambda context: None)
-        for target in ("total", "delivery_cost", "discount_total", "price")
+        for target in ("total", "delivery_cost", "discount_total", "tax", "price", "line_total")
     ),
     _Column("quantity", _quantity, lambda context: _ABSENT),
     _Column("phone", _phones, lambda context: [], into="phones"),
@@ -297,14 +240,23 @@ COLUMNS: tuple[_Column, ...] = (
 
 
 def parse_row(
-    line: int, row: dict[str, str], mapping: dict[str, str], kind: str, zone: ZoneInfo, region: str
+    line: int,
+    row: dict[str, str],
+    mapping: dict[str, str],
+    kind: str,
+    zone: ZoneInfo,
+    region: str,
+    continuation: bool = False,
 ) -> RowResult:
-    """One row as typed values, or the reasons it cannot be imported, column by column from :data:`COLUMNS`."""
-    result = RowResult(line=line)
+    """One row as typed values, or the reasons it cannot be imported, column by column from :data:`COLUMNS`.
+    A ``continuation`` row (a later item of an order already begun) needs only the order number: the order's own
+    fields are on its first row."""
     value = {target: row.get(header, "") for target, header in mapping.items()}
-    for target in REQUIRED[kind]:
+    result = RowResult(line=line, filled=frozenset(t for t, text in value.items() if text), raw=row)
+    required = REQUIRED[kind][:1] if continuation else REQUIRED[kind]
+    for target in required:
         if not value.get(target):
-            result.errors.append(_("“%(field)s” is empty.") % {"field": target})
+            result.errors.append(_("“%(field)s” is empty.") % {"field": label(target)})
     context = _Context(kind=kind, zone=zone, region=region)
     for column in COLUMNS:
         text = value.get(column.target, "")
@@ -316,6 +268,27 @@ def parse_row(
         if parsed is not _ABSENT:
             result.data[column.into or column.target] = parsed
     data = result.data
+    if data.get("last_name"):
+        # A surname kept in its own column (WooCommerce's billing_last_name, "Фамилия") joins the name.
+        data["name"] = " ".join(part for part in (data["name"], data["last_name"]) if part)
     if kind == ImportKind.CUSTOMERS and not (data["customer_id"] or data["phones"] or data["emails"]):
         result.errors.append(_("A customer needs an id, a phone or an email."))
     return result
+
+
+__all__ = [
+    "CUSTOMER_FIELDS",
+    "FIELD_LABELS",
+    "ORDER_FIELDS",
+    "ORDER_LEVEL",
+    "REQUIRED",
+    "CsvFormatError",
+    "RowResult",
+    "auto_mapping",
+    "detect_delimiter",
+    "detect_encoding",
+    "fields_for",
+    "label",
+    "open_rows",
+    "parse_row",
+]

@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -22,10 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.services import CustomerData, customers_upsert
+from orders.imports.grouping import order_from_rows
 from orders.imports.parsing import RowResult
-from orders.imports.services import parsed_rows
+from orders.imports.reading import CsvFormatError
+from orders.imports.services import checked_orders, parsed_rows
 from orders.models import ChangeOrigin, ImportFailure, ImportJob, ImportKind, ImportState
-from orders.services import ItemData, OrderData, orders_upsert
+from orders.services import OrderData, orders_upsert
 from shop.csv_safety import csv_lines
 from shop.queueing import task_queue_on_commit
 
@@ -112,13 +113,19 @@ def csv_import_run(*, job_id: int) -> None:
         report = _import(job, heartbeat)
     except ImportJobLost:
         return
+    except CsvFormatError as error:
+        # The file changed under us or was never read through: its own fault, said on the page, not a crash.
+        heartbeat.fenced().update(
+            state=ImportState.FAILED, failure=ImportFailure.ERROR, error=str(error), finished_at=timezone.now()
+        )
+        return
     except Exception as error:
         heartbeat.fenced().update(
             state=ImportState.FAILED, failure=ImportFailure.ERROR, error=str(error), finished_at=timezone.now()
         )
         raise
     if report:
-        content = "".join(csv_lines([[_("line"), _("reason")], *report]))
+        content = "".join(csv_lines([[_("line"), _("reason"), *job.headers], *report]))
         job.error_report.save(f"{secrets.token_hex(16)}-errors.csv", ContentFile(content.encode("utf-8")), save=False)
     heartbeat.fenced().update(
         state=ImportState.DONE,
@@ -181,26 +188,34 @@ def _upsert_customers(job: ImportJob, items: list[Any]) -> Sequence[Any]:
     return customers_upsert(items=items)
 
 
-def _order_units(job: ImportJob, heartbeat: _Heartbeat) -> Iterator[_Unit]:
-    """Group the rows into orders (one row per order, or one per item with the order repeated). An order with any
-    bad row is skipped whole, so it never lands with half its items."""
-    orders: dict[str, list[RowResult]] = {}
-    for parsed in parsed_rows(job):
+def _report_line(job: ImportJob, row: RowResult, reasons: list[str]) -> list[Any]:
+    """A skipped line for the report: its number, why, and the row as the file had it."""
+    return [row.line, "; ".join(reasons), *(row.raw.get(header, "") for header in job.headers)]
+
+
+def _beating(rows: Iterator[RowResult], heartbeat: _Heartbeat) -> Iterator[RowResult]:
+    for row in rows:
         heartbeat.beat()
-        orders.setdefault(parsed.data.get("external_id") or f"#line{parsed.line}", []).append(parsed)
-    for rows in orders.values():
+        yield row
+
+
+def _order_units(job: ImportJob, heartbeat: _Heartbeat) -> Iterator[_Unit]:
+    """Group the rows into orders (one row per order, or one per item with the order number repeated). An order
+    with any bad row, rows that disagree or items that do not add up is skipped whole, so it never lands with
+    half its items."""
+    for rows in checked_orders(_beating(parsed_rows(job), heartbeat)):
         if any(row.errors for row in rows):
             reasons = [row.errors or [_("another line of this order has an error")] for row in rows]
-            yield _Unit(len(rows), None, [[row.line, "; ".join(r)] for row, r in zip(rows, reasons, strict=True)])
+            report = [_report_line(job, row, r) for row, r in zip(rows, reasons, strict=True)]
+            yield _Unit(len(rows), None, report)
         else:
             yield _Unit(len(rows), order_from_rows(rows, CSV_SOURCE))
 
 
 def _customer_units(job: ImportJob, heartbeat: _Heartbeat) -> Iterator[_Unit]:
-    for parsed in parsed_rows(job):
-        heartbeat.beat()
+    for parsed in _beating(parsed_rows(job), heartbeat):
         if parsed.errors:
-            yield _Unit(1, None, [[parsed.line, "; ".join(parsed.errors)]])
+            yield _Unit(1, None, [_report_line(job, parsed, parsed.errors)])
         else:
             data = parsed.data
             yield _Unit(
@@ -218,41 +233,6 @@ _KINDS: dict[ImportKind, tuple[Units, Upsert]] = {
     ImportKind.ORDERS: (_order_units, _upsert_orders),
     ImportKind.CUSTOMERS: (_customer_units, _upsert_customers),
 }
-
-
-def order_from_rows(rows: list[RowResult], source: str) -> OrderData:
-    """An order from its lines: the first line carries the order and its customer, each line may carry an item."""
-    first = rows[0].data
-    items = tuple(
-        ItemData(
-            name=row.data["item_name"] or row.data["sku"] or _("Item"),
-            price=row.data["price"] if row.data["price"] is not None else Decimal("0"),
-            quantity=row.data.get("quantity") or Decimal("1"),
-            sku=row.data["sku"],
-            category=row.data["category"],
-        )
-        for row in rows
-        if row.data["item_name"] or row.data["sku"] or row.data["price"] is not None
-    )
-    total = first["total"] or Decimal("0")
-    delivery = first["delivery_cost"] or Decimal("0")
-    discount = first["discount_total"] or Decimal("0")
-    subtotal = sum((i.price * i.quantity for i in items), Decimal("0")) if items else total - delivery + discount
-    return OrderData(
-        source=source,
-        external_id=first["external_id"],
-        customer=CustomerData.from_mapping(first, source=source, external_id=first["customer_id"]),
-        placed_at=first["placed_at"],
-        status=first["status"],
-        status_at=first["placed_at"],
-        currency=first["currency"][:3].upper(),
-        subtotal=max(subtotal.quantize(Decimal("0.01")), Decimal("0")),
-        discount_total=discount,
-        delivery_cost=delivery,
-        total=total,
-        promo_code=first["promo_code"][:60],
-        items=items or None,
-    )
 
 
 def import_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:

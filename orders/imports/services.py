@@ -6,7 +6,7 @@ is skipped (with every other row of its order) and listed by line number in a do
 """
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,15 +14,17 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.imports.parsing import (
-    REQUIRED,
-    RowResult,
-    auto_mapping,
+from orders.imports.fields import REQUIRED, fields_for
+from orders.imports.grouping import check_order, group_orders
+from orders.imports.parsing import RowResult, auto_mapping, parse_row
+from orders.imports.presets import Preset, detect_preset
+from orders.imports.reading import (
+    CsvFormatError,
     detect_delimiter,
     detect_encoding,
-    fields_for,
     open_rows,
-    parse_row,
+    read_headers,
+    refuse_binary,
 )
 from orders.models import ImportJob, ImportKind, ImportState
 from shop.models import ShopSettings
@@ -30,6 +32,8 @@ from shop.queueing import task_queue_on_commit
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 PREVIEW_ROWS = 20
+# The preview reads on to the end of the order it stopped in, but never further than this.
+PREVIEW_MAX_ROWS = 200
 
 
 class CsvImportError(ValueError):
@@ -37,7 +41,9 @@ class CsvImportError(ValueError):
 
 
 def import_job_create(*, upload: UploadedFile, kind: str, user: Any) -> ImportJob:
-    """Store the file under a random name, detect its encoding, separator and columns."""
+    """Store the file under a random name, detect its encoding, separator, platform and columns, and read it
+    through once: a file that cannot be read (binary, a quote left open, a line in another encoding, a header
+    with no rows) is refused here with its line, and nothing is kept."""
     name = upload.name or "import.csv"
     if not name.lower().endswith((".csv", ".txt")):
         raise CsvImportError(_("Only .csv and .txt files can be imported."))
@@ -49,21 +55,35 @@ def import_job_create(*, upload: UploadedFile, kind: str, user: Any) -> ImportJo
     upload.seek(0)
     if not head.strip():
         raise CsvImportError(_("The file is empty."))
+    try:
+        refuse_binary(head)
+    except CsvFormatError as error:
+        raise CsvImportError(str(error)) from error
     encoding = detect_encoding(head)
-    text = head.decode(encoding, errors="ignore")
-    delimiter = detect_delimiter(text)
+    delimiter = detect_delimiter(head.decode(encoding, errors="ignore"))
     job = ImportJob(kind=kind, original_name=name[:255], encoding=encoding, delimiter=delimiter, created_by=user)
     job.file.save(f"{secrets.token_hex(16)}.csv", upload, save=False)
-    with job.file.open("rb") as handle:
-        rows = open_rows(handle, encoding, delimiter)
-        first = next(rows, None)
-        headers = list(first[1]) if first else []
-        total = (1 if first else 0) + sum(1 for _ in rows)
+    try:
+        with job.file.open("rb") as handle:
+            headers = read_headers(handle, encoding, delimiter)
+        with job.file.open("rb") as handle:
+            total = sum(1 for _row in open_rows(handle, encoding, delimiter))
+    except CsvFormatError as error:
+        job.file.delete(save=False)
+        raise CsvImportError(str(error)) from error
+    if not total:
+        job.file.delete(save=False)
+        raise CsvImportError(_("The file has a header but no rows below it."))
     job.headers = headers
     job.mapping = auto_mapping(headers, kind)
     job.total_rows = total
     job.save()
     return job
+
+
+def job_preset(job: ImportJob) -> Preset | None:
+    """The platform whose export the file is, recognised from its headers."""
+    return detect_preset(job.headers, job.kind)
 
 
 def missing_fields(job: ImportJob) -> list[str]:
@@ -77,18 +97,46 @@ def import_job_set_mapping(*, job: ImportJob, mapping: dict[str, str]) -> Import
     return job
 
 
-def parsed_rows(job: ImportJob, limit: int | None = None) -> Iterable[RowResult]:
+def parsed_rows(job: ImportJob, limit: int | None = None) -> Iterator[RowResult]:
+    """The file's rows, parsed; a row whose order number appeared on an earlier row is read as that order's next
+    item. With a ``limit``, reading stops at the first new order after that many rows. Raises
+    :class:`CsvFormatError` where the file stops being readable."""
     shop = ShopSettings.load()
     zone = ZoneInfo(shop.time_zone)
+    key_header = job.mapping.get("external_id") if job.kind == ImportKind.ORDERS else None
+    seen: set[str] = set()
     with job.file.open("rb") as handle:
         for count, (line, row) in enumerate(open_rows(handle, job.encoding, job.delimiter)):
-            if limit is not None and count >= limit:
+            key = row.get(key_header, "") if key_header else ""
+            continuation = bool(key) and key in seen
+            if limit is not None and (count >= PREVIEW_MAX_ROWS or (count >= limit and not continuation)):
                 return
-            yield parse_row(line, row, job.mapping, job.kind, zone, shop.phone_region)
+            if key:
+                seen.add(key)
+            yield parse_row(line, row, job.mapping, job.kind, zone, shop.phone_region, continuation)
 
 
-def import_job_preview(*, job: ImportJob) -> list[RowResult]:
-    return list(parsed_rows(job, PREVIEW_ROWS))
+def checked_orders(rows: Iterable[RowResult]) -> Iterator[list[RowResult]]:
+    """The rows grouped into orders, each order checked as a whole (see :func:`check_order`)."""
+    for order in group_orders(rows):
+        check_order(order)
+        yield order
+
+
+def import_job_preview(*, job: ImportJob) -> tuple[list[RowResult], str]:
+    """The first rows as they will be read, with the reasons of their orders; and why the file stops being
+    readable within them, if it does."""
+    rows: list[RowResult] = []
+    try:
+        for row in parsed_rows(job, PREVIEW_ROWS):
+            rows.append(row)
+    except CsvFormatError as error:
+        problem = str(error)
+    else:
+        problem = ""
+    if job.kind == ImportKind.ORDERS:
+        rows = sorted((row for order in checked_orders(rows) for row in order), key=lambda row: row.line)
+    return rows, problem
 
 
 def import_job_start(*, job: ImportJob) -> bool:

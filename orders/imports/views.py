@@ -1,18 +1,22 @@
 """Import pages: upload, check the mapping on a preview, watch the progress, download the skipped rows."""
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format, localize
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from orders.imports import services
-from orders.imports.parsing import REQUIRED, fields_for
-from orders.models import ImportJob, ImportKind, ImportState
+from orders.imports.fields import REQUIRED, fields_for, label
+from orders.imports.parsing import RowResult
+from orders.models import ImportJob, ImportKind, ImportState, OrderStatus
 from shop.permissions import capability_required
 from shop.roles import Capability
 
@@ -37,13 +41,35 @@ def mapping_form(job: ImportJob, data: Any = None) -> forms.Form:
     form = forms.Form(data)
     for target in fields_for(job.kind):
         form.fields[target] = forms.ChoiceField(
-            label=target,
+            label=label(target),
             choices=choices,
             required=target in REQUIRED[job.kind],
             initial=job.mapping.get(target, ""),
             widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
         )
     return form
+
+
+def _cell(row: RowResult, target: str) -> str:
+    """One value of a preview row as the manager reads it: statuses by name, dates and amounts in the locale."""
+    value = row.data.get({"phone": "phones", "email": "emails"}.get(target, target))
+    if value is None or value == "":
+        return ""
+    if isinstance(value, list):
+        return ", ".join(value)
+    if target == "status" and value in OrderStatus.values:
+        return str(OrderStatus(value).label)
+    if isinstance(value, datetime):
+        return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(localize(value))
+
+
+def preview_table(rows: list[RowResult], targets: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"line": row.line, "cells": [_cell(row, target) for target in targets], "errors": row.errors} for row in rows
+    ]
 
 
 def job_for_user(user: Any, pk: int) -> ImportJob:
@@ -83,17 +109,19 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Import started."))
                 return redirect("imports:detail", pk=job.pk)
             return redirect("imports:detail", pk=job.pk)
-        preview = services.import_job_preview(job=job)
-        columns = list(fields_for(job.kind))
+        preview, problem = services.import_job_preview(job=job)
+        targets = [target for target in fields_for(job.kind) if target in job.mapping]
         return render(
             request,
             "orders/imports/preview.html",
             {
                 "job": job,
                 "form": form,
-                "preview": preview,
-                "missing": services.missing_fields(job),
-                "columns": [c for c in columns if c in job.mapping],
+                "preset": services.job_preset(job),
+                "problem": problem,
+                "preview": preview_table(preview, targets),
+                "missing": [label(target) for target in services.missing_fields(job)],
+                "columns": [{"label": label(target), "header": job.mapping[target]} for target in targets],
             },
         )
     return render(request, "orders/imports/progress.html", {"job": job})

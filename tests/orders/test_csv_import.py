@@ -116,7 +116,7 @@ def test_good_rows_are_stored_and_every_bad_row_is_reported_with_its_line(django
     assert "Unknown status" in lines["5"]
     assert "negative" in lines["6"]
     assert "12345" in lines["7"]
-    assert "external_id" in lines["8"]
+    assert "Order number" in lines["8"]
 
 
 @pytest.mark.django_db
