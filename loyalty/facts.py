@@ -11,7 +11,6 @@ from loyalty.engine.evaluate import Facts
 from orders.selectors import delivered_summary
 from scoring.selectors import score_for_customer
 
-
 _UNREAD: Any = object()
 
 

@@ -149,7 +149,9 @@ def _conditions_sql(spec: Rule) -> tuple[str, list[Any]]:
     customers = Customer._meta.db_table
     merged_column = Customer._meta.get_field("merged_into").column
     channel_column = Customer._meta.get_field("channel").column
-    where = [f"NOT EXISTS (SELECT 1 FROM {customers} m WHERE m.id = s.customer_id AND m.{merged_column} IS NOT NULL)"]
+    # Table and column names come from the models; every value below is a parameter.
+    merged = f"SELECT 1 FROM {customers} m WHERE m.id = s.customer_id AND m.{merged_column} IS NOT NULL"  # noqa: S608
+    where = [f"NOT EXISTS ({merged})"]
     params: list[Any] = []
     if c.segments:
         where.append("s.segment = ANY(%s)")
@@ -158,7 +160,8 @@ def _conditions_sql(spec: Rule) -> tuple[str, list[Any]]:
         where.append("s.tier = ANY(%s)")
         params.append(sorted(c.tiers))
     if c.channels:
-        where.append(f"EXISTS (SELECT 1 FROM {customers} h WHERE h.id = s.customer_id AND h.{channel_column} = ANY(%s))")
+        channel = f"SELECT 1 FROM {customers} h WHERE h.id = s.customer_id AND h.{channel_column} = ANY(%s)"  # noqa: S608
+        where.append(f"EXISTS ({channel})")
         params.append(sorted(c.channels))
     if c.churn_min is not None:
         where.append("s.churn_risk >= %s")

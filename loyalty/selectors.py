@@ -249,9 +249,14 @@ def customer_offers_now(customer: Customer, *, score: Any = None, now: datetime 
     facts = customer_facts(customer, score=score)
     offers = [
         OfferNow(
-            kind=offer.kind, rule_id=offer.rule_id, rule_name=names[offer.rule_id], value_kind=offer.value_kind,
-            value=offer.value, reason=reason_text(offer.reason), perk=offer.perk,
-        )  # fmt: skip
+            kind=offer.kind,
+            rule_id=offer.rule_id,
+            rule_name=names[offer.rule_id],
+            value_kind=offer.value_kind,
+            value=offer.value,
+            reason=reason_text(offer.reason),
+            perk=offer.perk,
+        )
         for offer in standing_offers(facts, [engine_rule(rule) for rule in rules], today)
     ]
     credit = _credit_now(customer.pk, moment)
@@ -259,9 +264,15 @@ def customer_offers_now(customer: Customer, *, score: Any = None, now: datetime 
         offers.append(OfferNow("credit", None, "", "fixed", credit, _("Credit balance the customer may spend")))
     offers += [
         OfferNow(
-            "coupon", coupon.rule_id, coupon.rule.name if coupon.rule else "", coupon.value_kind, coupon.value,
-            _("Coupon %(code)s") % {"code": coupon.code}, code=coupon.code, valid_until=coupon.valid_until,
-        )  # fmt: skip
+            "coupon",
+            coupon.rule_id,
+            coupon.rule.name if coupon.rule else "",
+            coupon.value_kind,
+            coupon.value,
+            _("Coupon %(code)s") % {"code": coupon.code},
+            code=coupon.code,
+            valid_until=coupon.valid_until,
+        )
         for coupon in Coupon.objects.filter(
             customer_id=customer.pk, used_at__isnull=True, revoked_at__isnull=True, valid_until__gt=moment
         )
