@@ -94,7 +94,7 @@ def recommended_action(*, has_complaints: bool, offers: list[Offer], orders_coun
     customer offered a discount before an apology hears that the shop was not listening); a customer slipping
     away is won back before a loyal one is pleased; what costs the shop nothing new (credit and coupons already
     given) comes before the tier discount."""
-    first = {}
+    first: dict[str, Offer] = {}
     for offer in offers:
         first.setdefault(offer.code, offer)
     if has_complaints:
