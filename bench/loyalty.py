@@ -5,7 +5,7 @@
     # a quote through gunicorn (2 workers, loopback) with 50 active rules; writes rules and a token
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_loyaltybench .venv/bin/python bench/loyalty.py quote \
         [--requests 2000] [--threads 2]
-    # accrual for 10,000 delivered orders through one real Celery worker
+    # accrual for 10,000 delivered orders through one real Celery worker (switches the database's other rules off)
     DATABASE_URL=…/retain_loyaltybench REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/loyalty.py accrual
     # the nightly expiry over N balances, each with one lot past its date; then run again (must expire nothing)
     DATABASE_URL=…/retain_loyaltybench .venv/bin/python bench/loyalty.py expiry [--balances 1000000]
@@ -246,7 +246,7 @@ def accrual(args: argparse.Namespace) -> None:
         started = time.monotonic()
         for start in range(0, len(order_ids), 1000):
             loyalty_accrue_task.apply_async((order_ids[start : start + 1000],), queue=queue)
-        finished = started + 600
+        finished, done = started + args.seconds, 0
         while time.monotonic() < finished:
             done = LedgerEntry.objects.filter(rule=credit).count()
             if done >= len(order_ids):
@@ -258,8 +258,8 @@ def accrual(args: argparse.Namespace) -> None:
         worker.wait(timeout=30)
     coupons = Coupon.objects.filter(rule=coupon).count()
     print(
-        f"accrual of {len(order_ids):,} delivered orders through one solo worker: {seconds:.1f} s "
-        f"({done:,} credit rows, {coupons:,} coupons); before: {before}; after: {load_average()}"
+        f"accrual of {len(order_ids):,} delivered orders through one solo worker: {done:,} accrued in {seconds:.1f} s "
+        f"({done / seconds:,.0f} orders/s; {coupons:,} coupons); before: {before}; after: {load_average()}"
     )
 
 
@@ -317,7 +317,9 @@ def main() -> None:
     quote_parser.add_argument("--threads", type=int, default=2)
     quote_parser.add_argument("--workers", type=int, default=2)
     quote_parser.add_argument("--rules", type=int, default=50)
-    sub.add_parser("accrual").add_argument("--orders", type=int, default=10000)
+    accrual_parser = sub.add_parser("accrual")
+    accrual_parser.add_argument("--orders", type=int, default=10000)
+    accrual_parser.add_argument("--seconds", type=int, default=300, help="stop waiting after this long")
     sub.add_parser("expiry").add_argument("--balances", type=int, default=1000000)
     args = parser.parse_args()
     import django
