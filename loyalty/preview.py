@@ -182,30 +182,29 @@ def rule_preview(rule: LoyaltyRule) -> Preview:
     where, where_params = _conditions_sql(spec)
     qualifies, per_order, qualifies_params, per_order_params = _offer_sql(spec)
     control, control_params = control_group_sql(rule.pk, spec.control_share, "s.customer_id")
+    # Grouped by whether the control group holds the customer out, so the hash is computed once a row (as a
+    # grouping key), not once for every aggregate that would filter on it.
     sql = f"""
-        SELECT q.segment, q.tier, count(*), count(*) FILTER (WHERE q.held_out),
-               sum(q.per_order * q.expected_30) FILTER (WHERE NOT q.held_out),
-               sum(q.per_order * q.expected_90) FILTER (WHERE NOT q.held_out)
-        FROM (
-            SELECT s.segment, s.tier, COALESCE(({per_order})::float8, 0) AS per_order,
-                   COALESCE(s.expected_30, 0) AS expected_30, COALESCE(s.expected_90, 0) AS expected_90,
-                   {control} AS held_out
-            FROM {CustomerScore._meta.db_table} s
-            WHERE {where} AND ({qualifies})
-        ) q
-        GROUP BY q.segment, q.tier
+        SELECT s.segment, s.tier, {control} AS held_out, count(*),
+               sum(COALESCE(({per_order})::float8, 0) * COALESCE(s.expected_30, 0)),
+               sum(COALESCE(({per_order})::float8, 0) * COALESCE(s.expected_90, 0))
+        FROM {CustomerScore._meta.db_table} s
+        WHERE {where} AND ({qualifies})
+        GROUP BY 1, 2, 3
     """  # noqa: S608 -- table and column names come from the models, every value is a parameter
     preview = Preview()
     cost_30 = cost_90 = 0.0
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*per_order_params, *control_params, *where_params, *qualifies_params])
-        for segment, tier, count, held_out, cost30, cost90 in cursor.fetchall():
+        cursor.execute(sql, [*control_params, *per_order_params, *per_order_params, *where_params, *qualifies_params])
+        for segment, tier, held_out, count, cost30, cost90 in cursor.fetchall():
             preview.qualifying += count
-            preview.control += held_out
             preview.by_segment[segment] += count
             preview.by_tier[tier] += count
-            cost_30 += cost30 or 0.0
-            cost_90 += cost90 or 0.0
+            if held_out:
+                preview.control += count
+            else:
+                cost_30 += cost30 or 0.0
+                cost_90 += cost90 or 0.0
     preview.estimated_cost, preview.estimated_cost_90 = _money(cost_30), _money(cost_90)
     if spec.conditions.order_kind != "any":
         preview.decided_at_checkout.append("order_kind")
