@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 
 def bonuses_panel(customer: Customer, user: Any) -> dict[str, Any]:
-    """Four small queries: the account, its dated lots, the coupons, the referral code."""
+    """Four small queries: the account, its dated lots, the coupons, the referral code. The quote form is shown
+    to whoever may quote (operators included); its answer is fetched when asked, so the card pays nothing for it."""
     return {
         "balance": customer_balance(customer.pk),
         "coupons": customer_active_coupons(customer.pk),
@@ -25,6 +26,7 @@ def bonuses_panel(customer: Customer, user: Any) -> dict[str, Any]:
         "currency": ShopSettings.load().currency,
         "customer_id": customer.pk,
         "can_adjust": user_can(user, Capability.CONFIGURE),
+        "can_quote": user_can(user, Capability.QUOTE),
     }
 
 

@@ -2,6 +2,8 @@
 ``scoring.selectors`` (``churn_risk`` used as the stored figure, whatever the model behind it), the delivered orders
 from ``orders.selectors``."""
 
+from typing import Any
+
 from django.utils import timezone
 
 from customers.models import Customer
@@ -9,11 +11,15 @@ from loyalty.engine.evaluate import Facts
 from orders.selectors import delivered_summary
 from scoring.selectors import score_for_customer
 
+_UNREAD: Any = object()
 
-def customer_facts(customer: Customer) -> Facts:
-    """Two queries: the delivered-orders aggregate and the score row."""
+
+def customer_facts(customer: Customer, *, score: Any = _UNREAD) -> Facts:
+    """Two queries: the delivered-orders aggregate and the score row (one, when the caller already read the score
+    and passes it, ``None`` for a customer not scored yet)."""
     summary = delivered_summary(customer.pk)
-    score = score_for_customer(customer.pk)
+    if score is _UNREAD:
+        score = score_for_customer(customer.pk)
     last = summary.last_placed_at or customer.last_order_at
     return Facts(
         customer_id=customer.pk,

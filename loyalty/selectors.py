@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.contacts import normalize_email
 from customers.models import Customer, CustomerEmail
@@ -199,3 +200,83 @@ def customer_for_checkout(*, customer_id: int | None = None, phone: str = "", em
             "customer_not_found", "No customer matches the id, phone or email given.", field="customer", status=404
         )
     return survivor_of(customer)
+
+
+@dataclass(frozen=True)
+class OfferNow:
+    """One thing the shop offers this customer now, in words: a rule's offer (``rule_id`` set), the credit
+    balance (``kind="credit"``) or a coupon the customer holds (``kind="coupon"``, ``code`` set). ``value_kind`` is
+    ``percent``, ``fixed`` (money) or empty for a perk without a money value."""
+
+    kind: str
+    rule_id: int | None
+    rule_name: str
+    value_kind: str
+    value: Decimal
+    reason: str
+    perk: str = ""
+    code: str = ""
+    valid_until: datetime | None = None
+
+
+def _credit_now(customer_id: int, moment: datetime) -> Decimal:
+    """Spendable credit in one aggregate: open lots not past their date (the nightly expiry may not have run)."""
+    from django.db.models import Q, Sum
+
+    total = (
+        LedgerEntry.objects.filter(customer_id=customer_id, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
+        .aggregate(total=Sum("remaining"))["total"]
+    )
+    return total or Decimal("0.00")
+
+
+def customer_offers_now(customer: Customer, *, score: Any = None, now: datetime | None = None) -> list[OfferNow]:
+    """What loyalty's active rules give ``customer`` right now, before any cart, with each offer's value and
+    reason: the rules' standing offers (tiers, win-back by churn risk, VIP perks, control group and budgets
+    respected), then the spendable credit balance, then the active coupons. ``score`` is the customer's score row
+    when the caller has read it already (``None``: not scored). Four queries: delivered orders, active rules,
+    credit, coupons."""
+    from loyalty.engine.standing import standing_offers
+    from loyalty.facts import customer_facts
+    from loyalty.reasons import reason_text
+    from loyalty.rulebook import active_rules, engine_rule
+
+    moment = now or timezone.now()
+    today = timezone.localdate(moment)
+    rules = active_rules(today)
+    names = {rule.pk: rule.name for rule in rules}
+    facts = customer_facts(customer, score=score)
+    offers = [
+        OfferNow(
+            kind=offer.kind,
+            rule_id=offer.rule_id,
+            rule_name=names[offer.rule_id],
+            value_kind=offer.value_kind,
+            value=offer.value,
+            reason=reason_text(offer.reason),
+            perk=offer.perk,
+        )
+        for offer in standing_offers(facts, [engine_rule(rule) for rule in rules], today)
+    ]
+    credit = _credit_now(customer.pk, moment)
+    if credit > 0:
+        offers.append(OfferNow("credit", None, "", "fixed", credit, _("Credit balance the customer may spend")))
+    offers += [
+        OfferNow(
+            "coupon",
+            coupon.rule_id,
+            coupon.rule.name if coupon.rule else "",
+            coupon.value_kind,
+            coupon.value,
+            _("Coupon %(code)s") % {"code": coupon.code},
+            code=coupon.code,
+            valid_until=coupon.valid_until,
+        )
+        for coupon in Coupon.objects.filter(
+            customer_id=customer.pk, used_at__isnull=True, revoked_at__isnull=True, valid_until__gt=moment
+        )
+        .select_related("rule")
+        .order_by("valid_until", "pk")
+    ]
+    return offers

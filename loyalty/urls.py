@@ -13,4 +13,5 @@ urlpatterns = [
     path("promo/<int:pk>/codes.csv", views_promo.batch_export, name="batch_export"),
     path("promo/<int:pk>/deactivate/", views_promo.batch_deactivate, name="batch_deactivate"),
     path("customers/<int:pk>/adjust/", views_credit.credit_adjust_view, name="credit_adjust"),
+    path("customers/<int:pk>/quote/", views.customer_quote, name="customer_quote"),
 ]

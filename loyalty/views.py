@@ -11,14 +11,18 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
+from customers.selectors import customer_for_user, survivor_of
 from loyalty import selectors
+from loyalty.engine.evaluate import Cart
+from loyalty.errors import LoyaltyError
 from loyalty.forms import PARAM_EXAMPLES, RuleForm
 from loyalty.models import LoyaltyRule, RuleKind
 from loyalty.preview import rule_preview
+from loyalty.quoting import QuoteForm, quote_lines
 from loyalty.results import rule_groups, rule_results
-from loyalty.services import rule_create, rule_update
+from loyalty.services import loyalty_quote, rule_create, rule_update
 from shop.models import ShopSettings
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
@@ -91,3 +95,23 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             messages.success(request, _("Rule “%(name)s” saved.") % {"name": saved.name})
             return redirect("loyalty:rule", pk=saved.pk)
     return render(request, "loyalty/rule_edit.html", {"form": form, "rule": rule, "kinds": RuleKind.choices})
+
+
+@require_GET
+@capability_required(Capability.QUOTE)
+def customer_quote(request: HttpRequest, pk: int) -> HttpResponse:
+    """The quote for one customer's cart, as a fragment the card and the caller's screen-pop show under their
+    form. A GET because it changes nothing; the customer is reached through the one scoped accessor."""
+    customer = survivor_of(customer_for_user(request.user, pk))
+    form = QuoteForm(request.GET)
+    context: dict[str, Any] = {"form": form, "currency": ShopSettings.load().currency}
+    if form.is_valid():
+        try:
+            result = loyalty_quote(
+                customer=customer, cart=Cart(total=form.cleaned_data["total"]), code=form.cleaned_data["code"]
+            )
+        except LoyaltyError as error:
+            context["error"] = error.message
+        else:
+            context.update(quote=result.quote, lines=quote_lines(result), balance=result.balance)
+    return render(request, "loyalty/_quote_result.html", context)

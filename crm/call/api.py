@@ -27,6 +27,8 @@ class CallerLookupApi(APIView):
         code = serializers.CharField()
         title = serializers.CharField()
         reason = serializers.CharField()
+        value = serializers.CharField(help_text="What the offer is worth: “10%”, “500 ₽”; empty for a perk.")
+        rule = serializers.CharField(help_text="The loyalty rule that gives it; empty for credit and coupons.")
 
     class OrderSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -128,6 +130,9 @@ def lookup_payload(card: CallerCard, number: str) -> dict[str, Any]:
             "total": str(last.total),
         },
         "complaints": [dict(c) for c in card.complaints],
-        "offers": [{"code": o.code, "title": o.title, "reason": o.reason} for o in card.offers],
+        "offers": [
+            {"code": o.code, "title": o.title, "reason": o.reason, "value": o.value, "rule": o.rule}
+            for o in card.offers
+        ],
         "recommended_action": card.recommended_action,
     }

@@ -67,7 +67,7 @@ def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
         card.notes = notes_for_customer(customer, limit=RECENT_NOTES)
         card.calls = calls_for_customer(customer.pk, limit=RECENT_CALLS)
     card.complaints = complaints_of(customer)
-    card.offers = offers_for(card.score)
+    card.offers = offers_for(customer, score=card.score, currency=ShopSettings.load().currency)
     card.recommended_action = recommended_action(
         has_complaints=bool(card.complaints), offers=card.offers, orders_count=customer.orders_count
     )

@@ -1,70 +1,125 @@
-"""What the operator may offer a caller, and what to do first: the rules the console and the lookup API show.
+"""What the operator may offer a caller, worth how much, and what to do first.
 
-Until loyalty's rules reach the phone, the offers follow the importance score alone: priority delivery for the most
-valuable customers, and a win-back discount for valuable customers the model thinks are slipping away (DESIGN: the
-best customers who are not at risk need none, and a Low customer is not worth a discount to keep). Pure functions
-of the score and the card's facts, so each rule is pinned by a test of its own.
+The offers are loyalty's: whatever the owner's active rules give this customer right now (VIP perks, the win-back
+offer at the customer's churn risk, a loyalty tier's discount), the credit the customer may spend and the coupons
+they hold, read through ``loyalty.selectors.customer_offers_now``. Nothing here decides who gets what — a rule the
+owner changes changes what the operator says — only how it is put to the operator: a title, the value and the
+reason, and one recommended action.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from scoring.models import Tier
+from loyalty.selectors import customer_offers_now
+from shop.money import format_money
 
 if TYPE_CHECKING:
-    from scoring.models import CustomerScore
+    from customers.models import Customer
+    from loyalty.selectors import OfferNow
 
-# Tiers valuable enough to jump the delivery queue.
-PRIORITY_DELIVERY_TIERS = frozenset({Tier.VIP, Tier.HIGH})
-# From this churn risk on, a customer above the Low tier is offered a win-back discount.
-WIN_BACK_RISK = 0.5
 PRIORITY_DELIVERY = "priority_delivery"
+FREE_DELIVERY = "free_delivery"
+SPECIAL_TERMS = "special_terms"
 WIN_BACK = "win_back"
+TIER_DISCOUNT = "tier_discount"
+CREDIT = "credit"
+COUPON = "coupon"
 
 
 @dataclass(frozen=True)
 class Offer:
-    """Something the operator may offer now, with the reason it applies."""
+    """Something the operator may offer now: what it is, what it is worth (empty for a perk without a money
+    value), why it applies, and the rule that gives it."""
 
     code: str
     title: str
     reason: str
+    value: str = ""
+    rule: str = ""
+    coupon: str = ""
 
 
-def offers_for(score: CustomerScore | None) -> list[Offer]:
-    """The offers a customer with ``score`` qualifies for, priority delivery first; none without a score."""
-    if score is None:
-        return []
-    offers: list[Offer] = []
-    if score.tier in PRIORITY_DELIVERY_TIERS:
-        reason = _("%(tier)s customer, importance %(importance)s") % {
-            "tier": Tier(score.tier).label,
-            "importance": score.importance,
+def _value(kind: str, value: Decimal, currency: str) -> str:
+    if kind == "percent":
+        return f"{value.normalize():f}%" if value == value.to_integral() else f"{value:f}%"
+    if kind == "fixed":
+        return format_money(value, currency)
+    return ""
+
+
+def _code_and_title(offer: OfferNow) -> tuple[str, str]:
+    if offer.perk:
+        titles = {
+            PRIORITY_DELIVERY: _("Priority delivery"),
+            FREE_DELIVERY: _("Free delivery"),
+            SPECIAL_TERMS: _("Special terms"),
         }
-        offers.append(Offer(code=PRIORITY_DELIVERY, title=_("Priority delivery"), reason=reason))
-    if score.churn_risk is not None and score.churn_risk >= WIN_BACK_RISK and score.tier != Tier.LOW:
-        reason = _("Churn risk %(percent)s%%, last purchase %(days)s days ago") % {
-            "percent": score.churn_percent,
-            "days": score.recency_days,
-        }
-        offers.append(Offer(code=WIN_BACK, title=_("Win-back discount"), reason=reason))
-    return offers
+        return offer.perk, titles.get(offer.perk, offer.perk)
+    if offer.kind == WIN_BACK:
+        return WIN_BACK, _("Win-back discount")
+    if offer.kind == "cumulative":
+        return TIER_DISCOUNT, _("Loyalty tier discount")
+    if offer.kind == CREDIT:
+        return CREDIT, _("Credit balance")
+    return COUPON, _("Coupon %(code)s") % {"code": offer.code}
+
+
+def operator_offer(offer: OfferNow, currency: str) -> Offer:
+    code, title = _code_and_title(offer)
+    return Offer(
+        code=code,
+        title=title,
+        reason=offer.reason,
+        value=_value(offer.value_kind, offer.value, currency),
+        rule=offer.rule_name,
+        coupon=offer.code,
+    )
+
+
+def offers_for(customer: Customer, *, score: Any, currency: str) -> list[Offer]:
+    """What loyalty gives ``customer`` now, as the operator reads it: perks first (they cost nothing to promise),
+    then the win-back offer, the tier discount, the credit balance and the coupons."""
+    order = [PRIORITY_DELIVERY, FREE_DELIVERY, SPECIAL_TERMS, WIN_BACK, TIER_DISCOUNT, CREDIT, COUPON]
+    offers = [operator_offer(offer, currency) for offer in customer_offers_now(customer, score=score)]
+    return sorted(offers, key=lambda offer: order.index(offer.code))
 
 
 def recommended_action(*, has_complaints: bool, offers: list[Offer], orders_count: int) -> str:
     """One sentence: what to do with this caller first. An open complaint comes before any offer (an unhappy
-    customer offered a discount before an apology hears that the shop was not listening)."""
-    codes = {offer.code for offer in offers}
+    customer offered a discount before an apology hears that the shop was not listening); a customer slipping
+    away is won back before a loyal one is pleased; what costs the shop nothing new (credit and coupons already
+    given) comes before the tier discount."""
+    first: dict[str, Offer] = {}
+    for offer in offers:
+        first.setdefault(offer.code, offer)
     if has_complaints:
         return _("Apologise for the open complaint first, then help.")
-    if WIN_BACK in codes:
-        return _("A valued customer who has not bought for a while: offer the win-back discount.")
-    if PRIORITY_DELIVERY in codes:
-        return _("An important customer: offer priority delivery with the next order.")
+    if WIN_BACK in first:
+        return _("A valued customer who has not bought for a while: offer the win-back discount of %(value)s.") % {
+            "value": first[WIN_BACK].value
+        }
+    for perk, sentence in (
+        (PRIORITY_DELIVERY, _("An important customer: offer priority delivery with the next order.")),
+        (FREE_DELIVERY, _("An important customer: offer free delivery with the next order.")),
+    ):
+        if perk in first:
+            return sentence
+    if CREDIT in first:
+        return _("Remind the customer of the %(value)s credit they can spend on the next order.") % {
+            "value": first[CREDIT].value
+        }
+    if COUPON in first:
+        return _("Remind the customer of coupon %(coupon)s: %(value)s off.") % {
+            "coupon": first[COUPON].coupon,
+            "value": first[COUPON].value,
+        }
+    if TIER_DISCOUNT in first:
+        return _("Mention the loyalty discount of %(value)s on the next order.") % {"value": first[TIER_DISCOUNT].value}
     if orders_count == 0:
         return _("No orders yet: help with the first one.")
     return _("Help with the question and log the call.")

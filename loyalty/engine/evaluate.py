@@ -166,11 +166,13 @@ class Quote:
 
 
 def in_control_group(rule_id: int, customer_id: int, share: Decimal) -> bool:
-    """Stable per (rule, customer): the first 8 bytes of SHA-256 as a fraction of 2⁶⁴ against the share."""
+    """Stable per (rule, customer): the first 8 bytes of SHA-256 as a fraction of 2⁶⁴ against the share, compared
+    exactly (the share times 2⁶⁴ needs 23 digits, within Decimal's 28), so the rule preview's SQL twin
+    (``loyalty.preview.control_group_sql``) picks the very same customers."""
     if share <= 0:
         return False
     digest = hashlib.sha256(f"{rule_id}:{customer_id}".encode()).digest()
-    return Decimal(int.from_bytes(digest[:8], "big")) / Decimal(2**64) < share
+    return Decimal(int.from_bytes(digest[:8], "big")) < share * Decimal(2**64)
 
 
 def failed_condition(conditions: Conditions, facts: Facts, subtotal: Decimal, today: date) -> Reason | None:

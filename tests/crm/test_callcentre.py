@@ -24,7 +24,7 @@ from orders.services import OrderData, order_upsert
 from scoring.models import ScoringRun
 from scoring.services import scoring_full_run
 from shop.roles import Capability, Role
-from tests.factories import make_user
+from tests.factories import LoyaltyRuleFactory, make_user
 
 SECRET = "telephony-test-secret"
 LOOKUP = reverse("api:caller_lookup")
@@ -79,6 +79,7 @@ def test_every_way_of_writing_the_number_finds_the_same_customer(api_client_for,
 
 @pytest.mark.django_db
 def test_lookup_answer_carries_the_score_orders_last_order_and_offers(api_client_for):
+    LoyaltyRuleFactory.create(name="VIP delivery", kind="vip_perk", params={"perk": "priority_delivery"}, tiers=["vip"])
     make_customer(orders=5, total="12000.00")
     for n in range(11):  # a small shop around the caller, so the caller ranks at its top
         make_customer(phone=f"+7916000{n:04d}", orders=1, total="500.00")
@@ -89,7 +90,7 @@ def test_lookup_answer_carries_the_score_orders_last_order_and_offers(api_client
     assert body["last_order"]["status"] == "delivered"
     assert body["tier"] == "vip" and body["importance"] >= 95 and body["segment"]
     assert body["explanation"].startswith("Top") or body["explanation"].startswith("Топ")
-    assert {offer["code"] for offer in body["offers"]} >= {"priority_delivery"}
+    assert [(o["code"], o["rule"]) for o in body["offers"]] == [("priority_delivery", "VIP delivery")]
     assert body["recommended_action"]
 
 
@@ -133,7 +134,8 @@ def test_lookup_query_count_does_not_grow_with_the_history(api_client_for, djang
     client = api_client_for(Capability.LOOKUP)
     make_customer(phone="+79991234567", orders=1)
     make_customer(phone="+79997654321", orders=12)
-    with django_assert_max_num_queries(9) as few:
+    # The offers are loyalty's: its delivered-orders aggregate, active rules, credit and coupons are four of these.
+    with django_assert_max_num_queries(10) as few:
         client.get(LOOKUP, {"phone": "89991234567"})
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(LOOKUP, {"phone": "89997654321"})

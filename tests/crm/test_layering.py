@@ -32,7 +32,6 @@ SHARED_MODELS = {"shop.models"}
 # Imports of another app's models that stay, each with its reason. (module, imported module).
 ALLOWED_MODEL_IMPORTS: dict[tuple[str, str], str] = {
     ("crm/call/forms.py", "customers.models"): "the call form's outcome and direction choices (TextChoices)",
-    ("crm/call/offers.py", "scoring.models"): "the tiers the offers name (Tier, TextChoices)",
 }
 
 
