@@ -31,6 +31,7 @@ from pytest_django.live_server_helper import LiveServer
 from customers.models import Call, CallState, Customer
 from feedback.links import token_sign
 from feedback.models import FollowUp, Invitation
+from loyalty.services import promo_batch_generate
 from messaging.links import unsubscribe_token
 from messaging.models import Message
 from orders.models import ImportJob, ImportKind, ImportState, Order, WebhookSource
@@ -193,6 +194,8 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
     )
     backtest = Backtest.objects.create(cutoff=date.today() - timedelta(days=180), state=Backtest.State.PENDING)
     rule = LoyaltyRuleFactory.create()
+    promo_rule = LoyaltyRuleFactory.create(kind="promo_batch", params={"value_kind": "percent", "value": "15"})
+    batch = promo_batch_generate(user=owner, rule=promo_rule, name="Весна", count=3)
     follow_up = FollowUp.objects.order_by("pk").first()
     invitation = Invitation.objects.filter(response__isnull=True).order_by("pk").first()
     message = Message.objects.order_by("pk").first()
@@ -234,6 +237,10 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
         "scoring:backtest_status": {"pk": backtest.pk},
         "loyalty:rule": {"pk": rule.pk},
         "loyalty:rule_edit": {"pk": rule.pk},
+        "loyalty:batch_export": {"pk": batch.pk},
+        "loyalty:batch_deactivate": {"pk": batch.pk},
+        "loyalty:credit_adjust": card,
+        "loyalty:customer_quote": card,
     }
 
 

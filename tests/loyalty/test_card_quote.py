@@ -40,8 +40,8 @@ def test_an_operator_quotes_the_win_back_rule_with_its_rule_reason_and_final_tot
     assert status == 200
     assert "Win back the slipping" in page
     assert "Win-back offer at churn risk 85%" in page
-    assert "−1\u00a0000\u00a0₽" in page
-    assert 'data-testid="quote-total">4\u00a0000\u00a0₽<' in page
+    assert "−1,000\u00a0₽" in page
+    assert 'data-testid="quote-total">4,000\u00a0₽<' in page
 
 
 def test_the_credit_balance_pays_part_of_the_quoted_total():
