@@ -9,17 +9,13 @@ for the customers the rule finds eligible now, in one query on the score table, 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from fractions import Fraction
-from math import ceil
 from typing import Any
 
-from django.db import connection
 from django.db.models import BooleanField, Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from loyalty.engine.evaluate import in_control_group
 from loyalty.engine.params import CumulativeParams, WinBackParams, parse_params
 from loyalty.models import (
     Coupon,
@@ -31,6 +27,7 @@ from loyalty.models import (
     RedemptionOffer,
     RedemptionState,
 )
+from loyalty.preview import control_group_sql
 from scoring.models import CustomerScore
 
 ZERO = Decimal("0.00")
@@ -190,35 +187,19 @@ def eligible_scores(rule: LoyaltyRule) -> QuerySet[CustomerScore]:
     return scores
 
 
-def control_threshold(share: Decimal) -> str:
-    """The hash's first 8 bytes, as 16 hex digits, fall in the control group when below this: ⌈share × 2⁶⁴⌉, the
-    exact form of the engine's ``int / 2⁶⁴ < share``."""
-    return f"{ceil(Fraction(share) * 2**64):016x}"
-
-
-# The engine's hash, ``sha256("<rule>:<customer>")``, its first 8 bytes as 16 hex digits compared byte-wise with
-# the threshold: the rule id and threshold are parameters, the column name is the model's own.
-IN_CONTROL_SQL = (
-    "substr(encode(sha256(convert_to(%s || ':' || {table}.customer_id::text, 'UTF8')), 'hex'), 1, 16) "
-    'COLLATE "C" < %s'
-)
-
-
 def _in_control_sql(rule_id: int, share: Decimal) -> RawSQL:
-    sql = IN_CONTROL_SQL.format(table=CustomerScore._meta.db_table)
-    return RawSQL(sql, (str(rule_id), control_threshold(share)), output_field=BooleanField())  # noqa: S611
+    """The engine's control-group hash for the score rows, written once in :func:`loyalty.preview.control_group_sql`."""
+    sql, params = control_group_sql(rule_id, share, f"{CustomerScore._meta.db_table}.customer_id")
+    return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
 
 
 def rule_groups(rule: LoyaltyRule) -> Groups:
-    """Eligible, control and treated now: one aggregate query on PostgreSQL (the hash in SQL, so a million scores
-    never leave the database); elsewhere (the SQLite development default) the ids are read and hashed in Python."""
+    """Eligible, control and treated now: one aggregate query (the hash in SQL, so a million scores never leave the
+    database)."""
     share = Decimal(rule.control_share)
     scores = eligible_scores(rule)
     if share <= 0:
         return Groups(eligible=scores.count(), control=0)
-    if connection.vendor != "postgresql":
-        ids = list(scores.values_list("customer_id", flat=True))
-        return Groups(len(ids), sum(in_control_group(rule.pk, pk, share) for pk in ids))
     counts = scores.annotate(in_control=_in_control_sql(rule.pk, share)).aggregate(
         eligible=Count("pk"), control=Count("pk", filter=Q(in_control=True))
     )
