@@ -22,7 +22,7 @@ from scoring.backtest_requests import backtest_start_unless_active
 from scoring.backtests import default_cutoff
 from scoring.explain import horizon_sentence
 from scoring.forms import BacktestForm, ScoringSettingsForm
-from scoring.models import ScoringRun, ScoringSettings
+from scoring.models import Backtest, ScoringRun, ScoringSettings
 from scoring.services import scoring_run_start_unless_active, scoring_settings_update
 from shop.models import ShopSettings
 from shop.permissions import capability_required, user_can
@@ -210,6 +210,18 @@ def model(request: HttpRequest) -> HttpResponse:
     return _model_page(request, form=form, status=400)
 
 
+def _refuse_while_active(request: HttpRequest, sentence: str, job: ScoringRun | Backtest) -> None:
+    """Tell the owner that a run or backtest of the same kind is already waiting or running, and since when."""
+    messages.error(
+        request,
+        sentence
+        % {
+            "state": job.get_state_display().lower(),
+            "when": date_format(timezone.localtime(job.created_at), "SHORT_DATETIME_FORMAT"),
+        },
+    )
+
+
 @require_POST
 @capability_required(Capability.CONFIGURE)
 def backtest_now(request: HttpRequest) -> HttpResponse:
@@ -219,13 +231,8 @@ def backtest_now(request: HttpRequest) -> HttpResponse:
         return _model_page(request, backtest_form=form, status=400)
     backtest, started = backtest_start_unless_active(cutoff=form.cleaned_data["cutoff"], user=request.user)
     if not started:
-        messages.error(
-            request,
-            _("A backtest is already %(state)s (started %(when)s); wait for it to finish.")
-            % {
-                "state": backtest.get_state_display().lower(),
-                "when": date_format(timezone.localtime(backtest.created_at), "SHORT_DATETIME_FORMAT"),
-            },
+        _refuse_while_active(
+            request, _("A backtest is already %(state)s (started %(when)s); wait for it to finish."), backtest
         )
     else:
         messages.success(
@@ -258,13 +265,8 @@ def run_start(request: HttpRequest) -> HttpResponse:
     """Start a full run now, unless one is already waiting or running."""
     run, started = scoring_run_start_unless_active(user=request.user)
     if not started:
-        messages.error(
-            request,
-            _("A scoring run is already %(state)s (started %(when)s); wait for it to finish.")
-            % {
-                "state": run.get_state_display().lower(),
-                "when": date_format(timezone.localtime(run.created_at), "SHORT_DATETIME_FORMAT"),
-            },
+        _refuse_while_active(
+            request, _("A scoring run is already %(state)s (started %(when)s); wait for it to finish."), run
         )
     else:
         messages.success(request, _("Scoring run %(id)s started.") % {"id": run.pk})

@@ -14,12 +14,12 @@ from django.utils import timezone, translation
 
 from customers.merging import customer_merge
 from customers.models import Customer
-from customers.services import CustomerData
-from orders.models import ChangeOrigin, Order, OrderStatus
-from orders.services import OrderData, order_change_status, order_upsert
+from orders.models import OrderStatus
+from orders.services import order_change_status
 from scoring import storage
 from scoring.models import CustomerScore, ScoringRun
 from scoring.services import score_customers, scoring_full_run, scoring_run_start
+from tests.scoring.runs import buy, run_now
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +48,6 @@ SCORE_FIELDS = (
 )
 
 
-def run_now() -> ScoringRun:
-    run = ScoringRun.objects.create()
-    result = scoring_full_run(run_id=run.pk)
-    assert result is not None
-    return result
-
-
 def snapshot() -> dict[int, tuple]:
     return {s.customer_id: tuple(getattr(s, f) for f in SCORE_FIELDS) for s in CustomerScore.objects.all()}
 
@@ -62,23 +55,6 @@ def snapshot() -> dict[int, tuple]:
 @pytest.fixture
 def shop_base() -> None:
     call_command("seed_demo", customers=400, seed=21, stdout=StringIO())
-
-
-def buy(
-    phone: str, external_id: str, day: datetime, total: str = "1000.00", status: str = OrderStatus.DELIVERED
-) -> Order:
-    order_upsert(
-        data=OrderData(
-            source="web",
-            external_id=external_id,
-            customer=CustomerData(source="web", phones=(phone,)),
-            placed_at=day,
-            status=status,
-            total=Decimal(total),
-        ),
-        origin=ChangeOrigin.API,
-    )
-    return Order.objects.get(external_id=external_id)
 
 
 def test_a_full_run_fits_the_model_and_records_parameters_and_timings(shop_base):
