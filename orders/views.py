@@ -1,7 +1,7 @@
 """Order pages: the list and one order with its history and the manual status change."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -9,28 +9,9 @@ from orders import selectors
 from orders.forms import OrderFilterForm, OrderStatusForm
 from orders.models import ChangeOrigin
 from orders.services import TransitionError, order_change_status
+from shop.paging import page_links, page_size
 from shop.permissions import capability_required
 from shop.roles import Capability
-
-PAGE_SIZE = 50
-PAGE_SIZES = (25, 50, 100, 200)
-
-
-def _query(request: HttpRequest, **changes: str | None) -> str:
-    query: QueryDict = request.GET.copy()
-    for key, value in changes.items():
-        query.pop(key, None)
-        if value is not None:
-            query[key] = value
-    return "?" + query.urlencode()
-
-
-def _page_size(request: HttpRequest) -> int:
-    try:
-        size = int(request.GET.get("size", PAGE_SIZE))
-    except ValueError:
-        return PAGE_SIZE
-    return size if size in PAGE_SIZES else PAGE_SIZE
 
 
 @capability_required(Capability.BROWSE)
@@ -38,12 +19,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
     if form.is_bound:
         form.is_valid()
-    page = selectors.order_list(form.filters(), request.GET.get("cursor"), _page_size(request))
+    page = selectors.order_list(form.filters(), request.GET.get("cursor"), page_size(request))
     context = {
         "form": form,
         "page": page,
-        "next_url": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
-        "previous_url": _query(request, cursor=page.previous_cursor) if page.previous_cursor else None,
+        **page_links(request, next_cursor=page.next_cursor, previous_cursor=page.previous_cursor),
     }
     return render(request, "orders/order_list.html", context)
 

@@ -1,5 +1,5 @@
 """The early-warning list: customers whose churn risk rose since last month's snapshot, the most valuable first,
-paged by keyset (value at stake, customer id) so a deep page costs what the first one does."""
+paged by keyset (value at stake, customer id; ``shop.paging``) so a deep page costs what the first one does."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core import signing
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +14,7 @@ from analytics.models import EarlyWarning
 from customers.selectors import customers_by_ids
 from feedback.selectors import open_complaints_for_customers
 from scoring.selectors import last_succeeded_run, scores_for_customers
+from shop.paging import keyset_page
 
 PAGE_SIZE = 50
 CURSOR_SALT = "analytics.warnings.cursor"
@@ -40,17 +39,6 @@ class WarningPage:
     horizon_days: int | None
 
 
-def _after(cursor: str | None) -> Q:
-    if not cursor:
-        return Q()
-    try:
-        value, customer_id = signing.loads(cursor, salt=CURSOR_SALT)
-        value = Decimal(value)
-    except (signing.BadSignature, ValueError, TypeError, ArithmeticError):
-        return Q()
-    return Q(value_at_stake__lt=value) | Q(value_at_stake=value, customer_id__lt=int(customer_id))
-
-
 def _reasons(score: Any, horizon_days: int | None, days_silent: int) -> list[str]:
     reasons = list(score.churn_reason_lines) if score is not None else []
     if horizon_days is not None and days_silent > horizon_days:
@@ -71,9 +59,17 @@ def warning_rows(*, limit: int | None = None) -> list[EarlyWarning]:
 
 def warning_page(*, cursor: str | None = None, size: int = PAGE_SIZE) -> WarningPage:
     """A page of warnings with each customer, the reasons in the reader's language and an open follow-up if any."""
-    warnings = list(EarlyWarning.objects.filter(_after(cursor)).order_by("-value_at_stake", "-customer_id")[: size + 1])
-    more = len(warnings) > size
-    warnings = warnings[:size]
+    page = keyset_page(
+        EarlyWarning.objects.all(),
+        column="value_at_stake",
+        descending=True,
+        cursor=cursor,
+        salt=CURSOR_SALT,
+        decode=Decimal,
+        limit=size,
+        tiebreak="customer_id",
+    )
+    warnings = page.rows
     ids = [warning.customer_id for warning in warnings]
     customers, scores = customers_by_ids(ids), scores_for_customers(ids)
     complaints = open_complaints_for_customers(ids)
@@ -89,7 +85,4 @@ def warning_page(*, cursor: str | None = None, size: int = PAGE_SIZE) -> Warning
         )
         for warning in warnings
     ]
-    next_cursor = (
-        signing.dumps([str(warnings[-1].value_at_stake), warnings[-1].customer_id], salt=CURSOR_SALT) if more else None
-    )
-    return WarningPage(rows=rows, next_cursor=next_cursor, horizon_days=horizon)
+    return WarningPage(rows=rows, next_cursor=page.next_cursor, horizon_days=horizon)
