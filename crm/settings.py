@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "feedback",
     "analytics",
     "crm",
+    "demo",
 ]
 
 MIDDLEWARE = [

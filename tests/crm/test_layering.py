@@ -23,6 +23,9 @@ LAYERS: dict[str, int] = {
     "feedback": 5,
     "analytics": 6,
     "crm": 7,
+    # The demo shop's data generators sit above the whole house: they write through every app's models and
+    # services, and no app imports them, so none of it is on a request's path (issue #11).
+    "demo": 8,
 }
 
 # shop is the bottom of the house and its models are its shared helpers: ShopSettings.load() is how every app reads
@@ -120,6 +123,19 @@ def test_no_app_imports_a_higher_or_sibling_app() -> None:
                 if other != app and other in LAYERS and LAYERS[other] >= level:
                     found.append(f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}")
     assert sorted(set(found)) == []
+
+
+def test_no_app_imports_the_demo_data() -> None:
+    """The rule above, said on its own so a failure names it: domain apps (and crm) never import ``demo``."""
+    found = []
+    for app in LAYERS:
+        if app == "demo" or not (ROOT / app).is_dir():
+            continue
+        for path in _python_files(ROOT / app):
+            for line, module in _imports(path, with_type_checking=True):
+                if _app_of(module) == "demo":
+                    found.append(f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}")
+    assert found == []
 
 
 def test_the_allow_list_names_only_imports_that_exist() -> None:

@@ -1,6 +1,6 @@
 """The words and numbers of the demo shop: Russian names and cities, channels with their UTM tags, a catalogue.
 
-Nothing here is random; ``orders.seed.people`` and ``orders.seed.purchases`` draw from these lists. No string
+Nothing here is random; ``demo.seed.people`` and ``demo.seed.purchases`` draw from these lists. No string
 holds a tab, a newline or a backslash, so the COPY writer can pass them through without escaping.
 """
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection, connections, transaction
 
-from orders.seed.shop import ChunkCounts, Period, seed_chunk
-from orders.seed.writers import Writer
+from demo.seed.shop import ChunkCounts, Period, seed_chunk
+from demo.seed.writers import Writer
 
 
 @dataclass(frozen=True)

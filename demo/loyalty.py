@@ -1,4 +1,4 @@
-"""``manage.py seed_loyalty``: a believable loyalty programme with a history on the demo shop.
+"""The demo's loyalty history (``manage.py seed_loyalty``): a believable loyalty programme with a history on the demo shop.
 
 The owner's six programmes (cumulative tiers, a win-back offer with a control group, store credit on delivery, a
 next-order coupon, referrals, a spring promo campaign with its codes), then the last months replayed in time order
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -26,7 +26,7 @@ from customers.models import Customer
 from customers.services import CustomerData
 from loyalty.engine.evaluate import Cart
 from loyalty.errors import LoyaltyError
-from loyalty.models import Coupon, EntryKind, LedgerEntry, LoyaltyRule, Purpose, Redemption
+from loyalty.models import Coupon, EntryKind, LedgerEntry, Purpose, Redemption
 from loyalty.services import (
     credit_adjust,
     credit_expire_due,
@@ -112,46 +112,30 @@ class _Run:
     promo_codes: list[str] = field(default_factory=list)
 
 
-class Command(BaseCommand):
-    help = "Create a believable loyalty programme with a history (rules, credit, coupons, codes) on the demo shop."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=45, help="replay the deliveries of the last N days")
-        parser.add_argument(
-            "--customers", type=int, default=200, help="members whose deliveries are replayed (a random sample)"
-        )
-        parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable history")
-        parser.add_argument("--if-empty", action="store_true", help="do nothing when any loyalty rule exists")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        if options["days"] < 1 or options["customers"] < 1:
-            raise CommandError("--days and --customers must be ≥ 1")
-        if options["if_empty"] and LoyaltyRule.objects.exists():
-            self.stdout.write("Loyalty rules exist already: the loyalty demo data is left as it is.")
-            return
-        owner = _owner()
-        started = time.monotonic()
-        run = _Run(owner=owner, rng=random.Random(options["seed"]), now=timezone.now(), totals=Counter())
-        rules = {spec["kind"]: rule_create(user=owner, is_active=True, **spec) for spec in RULES}
-        batch = promo_batch_generate(
-            user=owner, rule=rules["promo_batch"], name="Весна — рассылка", count=PROMO_CODES, prefix="SPRING",
-            uses_per_code=1, uses_per_customer=1, valid_until=run.now + timedelta(days=45),
-        )  # fmt: skip
-        run.promo_codes = list(batch.codes.order_by("code").values_list("code", flat=True))
-        _replay(run, run.now - timedelta(days=options["days"]), options["customers"])
-        _return_one(run)
-        _referral(run)
-        _adjust(run)
-        _date_rows()
-        t = run.totals
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded {len(rules)} loyalty rules, {PROMO_CODES} promo codes ({batch.name}); replayed "
-                f"{t['deliveries']:,} deliveries and {t['checkouts']:,} checkouts ({t['codes_used']:,} with a coupon or promo code, "
-                f"{t['credit_spends']:,} credit spends), {t['expired']:,} expired lots, {t['returns']} return, "
-                f"{t['referrals']} referral, {t['adjustments']} adjustment in {time.monotonic() - started:.1f} s."
-            )
-        )
+def loyalty_seed(*, days: int, members: int, seed: int | None) -> str:
+    """The owner's programmes, then the last ``days`` days replayed for ``members`` sampled customers; returns
+    the summary line. Needs an owner account (CommandError otherwise)."""
+    owner = _owner()
+    started = time.monotonic()
+    run = _Run(owner=owner, rng=random.Random(seed), now=timezone.now(), totals=Counter())
+    rules = {spec["kind"]: rule_create(user=owner, is_active=True, **spec) for spec in RULES}
+    batch = promo_batch_generate(
+        user=owner, rule=rules["promo_batch"], name="Весна — рассылка", count=PROMO_CODES, prefix="SPRING",
+        uses_per_code=1, uses_per_customer=1, valid_until=run.now + timedelta(days=45),
+    )  # fmt: skip
+    run.promo_codes = list(batch.codes.order_by("code").values_list("code", flat=True))
+    _replay(run, run.now - timedelta(days=days), members)
+    _return_one(run)
+    _referral(run)
+    _adjust(run)
+    _date_rows()
+    t = run.totals
+    return (
+        f"Seeded {len(rules)} loyalty rules, {PROMO_CODES} promo codes ({batch.name}); replayed "
+        f"{t['deliveries']:,} deliveries and {t['checkouts']:,} checkouts ({t['codes_used']:,} with a coupon or promo code, "
+        f"{t['credit_spends']:,} credit spends), {t['expired']:,} expired lots, {t['returns']} return, "
+        f"{t['referrals']} referral, {t['adjustments']} adjustment in {time.monotonic() - started:.1f} s."
+    )
 
 
 def _owner() -> User:

@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.models import Customer, Tag
-from orders.seed.runner import Plan, run_chunks
-from orders.seed.shop import ChunkCounts, Period
-from orders.seed.vocabulary import TAGS
+from demo.seed.runner import Plan, run_chunks
+from demo.seed.shop import ChunkCounts, Period
+from demo.seed.vocabulary import TAGS
 from shop.models import ShopSettings
 
 

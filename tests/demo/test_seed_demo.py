@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from customers.channels import classify_channel
 from customers.models import Channel, Customer, CustomerEmail, CustomerExternalId, CustomerPhone
+from demo.seed.shop import PHONE_MULTIPLIER, PHONE_OFFSET, PHONE_SPACE
+from demo.seed.vocabulary import FEMALE_FIRST, MALE_FIRST
 from orders.models import ALLOWED_TRANSITIONS, Order, OrderItem, OrderStatus, OrderStatusChange
-from orders.seed.shop import PHONE_MULTIPLIER, PHONE_OFFSET, PHONE_SPACE
-from orders.seed.vocabulary import FEMALE_FIRST, MALE_FIRST
 from orders.services import customer_summaries_refresh
 from shop.phones import normalize_phone
 

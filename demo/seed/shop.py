@@ -14,11 +14,11 @@ from django.db import models
 from numpy.typing import NDArray
 
 from customers.models import ConsentChange, Customer, CustomerEmail, CustomerExternalId, CustomerPhone, Note
+from demo.seed.people import Days, People, people_draw
+from demo.seed.purchases import CATEGORIES, ITEM_NAMES, PRICES, SKUS, Orders, orders_draw
+from demo.seed.vocabulary import NOTES, TAG_COMPLAINT, TAG_VIP, TAG_WHOLESALE, TAGS
+from demo.seed.writers import Money, Nullable, Writer, taken
 from orders.models import Order, OrderItem, OrderStatusChange
-from orders.seed.people import Days, People, people_draw
-from orders.seed.purchases import CATEGORIES, ITEM_NAMES, PRICES, SKUS, Orders, orders_draw
-from orders.seed.vocabulary import NOTES, TAG_COMPLAINT, TAG_VIP, TAG_WHOLESALE, TAGS
-from orders.seed.writers import Money, Nullable, Writer, taken
 
 SOURCE = "demo"
 # Phones are +79 and nine digits, a bijection of the customer id (the multiplier is prime to 10^9), so seeded

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from orders.seed.vocabulary import (
+from demo.seed.vocabulary import (
     CHANNELS,
     CITIES,
     CONSENT_SOURCES,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from orders.seed.people import Days, People, season_weight
-from orders.seed.vocabulary import (
+from demo.seed.people import Days, People, season_weight
+from demo.seed.vocabulary import (
     CATALOGUE,
     CHANNELS,
     DELIVERY_PRICES,
