@@ -20,6 +20,26 @@ SEARCH_ENGINES = {"yandex", "google", "bing", "mail.ru", "mail", "rambler"}
 PAID_MEDIUMS = {"cpc", "ppc", "paid", "paidsearch", "cpm", "cpa", "display", "retargeting"}
 
 
+# (channel, sources, mediums): the first rule whose source or medium matches wins, in this order. Paid mediums are
+# decided between the two lists, because a paid click is search or social by where it ran.
+_Rule = tuple[str, frozenset[str], frozenset[str]]
+_BEFORE_PAID: tuple[_Rule, ...] = (
+    (Channel.REFERRAL, frozenset(), frozenset({"referral", "ref", "invite"})),
+    (Channel.MARKETPLACE, frozenset(MARKETPLACES), frozenset({"marketplace"})),
+    (Channel.EMAIL, frozenset(), frozenset({"email", "e-mail", "newsletter"})),
+    (Channel.SOCIAL, frozenset(SOCIAL), frozenset({"social", "smm"})),
+)
+_AFTER_PAID: tuple[_Rule, ...] = (
+    (Channel.ORGANIC, frozenset(SEARCH_ENGINES), frozenset({"organic"})),
+    (Channel.OFFLINE, frozenset(), frozenset({"offline", "phone", "call"})),
+    (Channel.DIRECT, frozenset({"direct", "(direct)"}), frozenset({"none", "(none)"})),
+)
+
+
+def _first_match(rules: tuple[_Rule, ...], source: str, medium: str) -> str | None:
+    return next((channel for channel, sources, mediums in rules if source in sources or medium in mediums), None)
+
+
 def classify_channel(source: str = "", medium: str = "", referrer_customer: bool = False) -> str:
     """The Channel for a first touch; a referral code beats any UTM tag because the friend is why they came."""
     if referrer_customer:
@@ -28,20 +48,9 @@ def classify_channel(source: str = "", medium: str = "", referrer_customer: bool
     medium = (medium or "").strip().lower()
     if not source and not medium:
         return Channel.UNKNOWN
-    if medium in {"referral", "ref", "invite"}:
-        return Channel.REFERRAL
-    if source in MARKETPLACES or medium == "marketplace":
-        return Channel.MARKETPLACE
-    if medium in {"email", "e-mail", "newsletter"}:
-        return Channel.EMAIL
-    if source in SOCIAL or medium in {"social", "smm"}:
-        return Channel.SOCIAL
+    before = _first_match(_BEFORE_PAID, source, medium)
+    if before is not None:
+        return before
     if medium in PAID_MEDIUMS:
         return Channel.SEARCH_ADS if source in SEARCH_ENGINES or not source else Channel.SOCIAL
-    if medium == "organic" or source in SEARCH_ENGINES:
-        return Channel.ORGANIC
-    if medium in {"offline", "phone", "call"}:
-        return Channel.OFFLINE
-    if source in {"direct", "(direct)"} or medium in {"none", "(none)"}:
-        return Channel.DIRECT
-    return Channel.UNKNOWN
+    return _first_match(_AFTER_PAID, source, medium) or Channel.UNKNOWN

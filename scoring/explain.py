@@ -189,6 +189,51 @@ def verdict_sentences(verdict: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _owner_horizon(days: int, figures: dict[str, Any], observed: int | None) -> str:
+    """The owner set the horizon; the shop's own figure beside it when there is one."""
+    sentence = (
+        ngettext(
+            "Churn risk is the probability of no purchase within %(days)s day, a horizon set by the owner.",
+            "Churn risk is the probability of no purchase within %(days)s days, a horizon set by the owner.",
+            days,
+        )
+        % figures
+    )
+    if observed is None:
+        return sentence
+    by_history = ngettext(
+        "By this shop's own history it would be %(observed)s day.",
+        "By this shop's own history it would be %(observed)s days.",
+        observed,
+    ) % {"observed": observed}
+    return f"{sentence} {by_history}"
+
+
+def _learned_horizon(days: int, figures: dict[str, Any], observed: int | None) -> str:
+    """The horizon learned from the shop's gaps between purchases: rounded to the nearest horizon Retain uses when
+    the gaps' percentile fell between two."""
+    if observed is not None and observed != days:
+        return ngettext(
+            "Churn risk is the probability of no purchase within %(days)s day, the nearest horizon Retain "
+            "uses: %(percentile)s%% of this shop's repeat purchases came within %(observed)s days of the "
+            "previous one (%(seen)s repeat purchases seen).",
+            "Churn risk is the probability of no purchase within %(days)s days, the nearest horizon Retain "
+            "uses: %(percentile)s%% of this shop's repeat purchases came within %(observed)s days of the "
+            "previous one (%(seen)s repeat purchases seen).",
+            days,
+        ) % (figures | {"observed": observed})
+    return (
+        ngettext(
+            "Churn risk is the probability of no purchase within %(days)s day: %(percentile)s%% of this shop's "
+            "repeat purchases came within %(days)s day of the previous one (%(seen)s repeat purchases seen).",
+            "Churn risk is the probability of no purchase within %(days)s days: %(percentile)s%% of this shop's "
+            "repeat purchases came within %(days)s days of the previous one (%(seen)s repeat purchases seen).",
+            days,
+        )
+        % figures
+    )
+
+
 def horizon_sentence(params: dict[str, Any]) -> str:
     """What churn risk means for this run and where its horizon came from: the owner, the shop's own gaps between
     purchases, or the default when too few repeat purchases were seen. Empty for a run recorded before horizons."""
@@ -203,50 +248,11 @@ def horizon_sentence(params: dict[str, Any]) -> str:
         "seen": number_format(seen, force_grouping=True),
         "minimum": survival.MIN_GAPS,
     }
-    if source == "owner":
-        sentence = (
-            ngettext(
-                "Churn risk is the probability of no purchase within %(days)s day, a horizon set by the owner.",
-                "Churn risk is the probability of no purchase within %(days)s days, a horizon set by the owner.",
-                days,
-            )
-            % figures
-        )
-        observed = params.get("gap_percentile_days")
-        if observed is None:
-            return sentence
-        by_history = ngettext(
-            "By this shop's own history it would be %(observed)s day.",
-            "By this shop's own history it would be %(observed)s days.",
-            observed,
-        ) % {"observed": observed}
-        return f"{sentence} {by_history}"
     observed = params.get("gap_percentile_days")
-    if source == "gaps" and observed is not None and observed != days:
-        figures["observed"] = observed
-        return (
-            ngettext(
-                "Churn risk is the probability of no purchase within %(days)s day, the nearest horizon Retain "
-                "uses: %(percentile)s%% of this shop's repeat purchases came within %(observed)s days of the "
-                "previous one (%(seen)s repeat purchases seen).",
-                "Churn risk is the probability of no purchase within %(days)s days, the nearest horizon Retain "
-                "uses: %(percentile)s%% of this shop's repeat purchases came within %(observed)s days of the "
-                "previous one (%(seen)s repeat purchases seen).",
-                days,
-            )
-            % figures
-        )
+    if source == "owner":
+        return _owner_horizon(days, figures, observed)
     if source == "gaps":
-        return (
-            ngettext(
-                "Churn risk is the probability of no purchase within %(days)s day: %(percentile)s%% of this shop's "
-                "repeat purchases came within %(days)s day of the previous one (%(seen)s repeat purchases seen).",
-                "Churn risk is the probability of no purchase within %(days)s days: %(percentile)s%% of this shop's "
-                "repeat purchases came within %(days)s days of the previous one (%(seen)s repeat purchases seen).",
-                days,
-            )
-            % figures
-        )
+        return _learned_horizon(days, figures, observed)
     return (
         ngettext(
             "Churn risk is the probability of no purchase within %(days)s day, the default: too few repeat purchases "

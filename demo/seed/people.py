@@ -128,15 +128,9 @@ def arrivals(rng: np.random.Generator, n: int, horizon: float, start: np.datetim
     return np.sort(np.concatenate(found))
 
 
-def people_draw(rng: np.random.Generator, n: int, horizon: float, start: np.datetime64) -> People:
-    """``n`` customers who first bought within the ``horizon`` days after ``start``."""
-    arrival = arrivals(rng, n, horizon, start)
-    profile = rng.choice(len(CHANNELS), size=n, p=CHANNEL_P)
-    female = (rng.random(n) < 0.56).astype(np.int64)
-    first = rng.integers(0, _FIRST_COUNT, n)
-    surname = rng.integers(0, len(SURNAMES), n)
-    person = (female * _FIRST_COUNT + first) * len(SURNAMES) + surname
-
+def _utm_tags(rng: np.random.Generator, profile: NDArray[np.int64]) -> tuple[Bytes, Bytes, Bytes]:
+    """(source, medium, campaign) of each customer, drawn from the tags of their channel profile."""
+    n = profile.size
     utm_source = np.empty(n, dtype="S40")
     utm_medium = np.empty(n, dtype="S40")
     utm_campaign = np.empty(n, dtype="S40")
@@ -146,6 +140,40 @@ def people_draw(rng: np.random.Generator, n: int, horizon: float, start: np.date
         pick = rng.choice(len(channel.utm), size=rows.size, p=weights / weights.sum())
         sources, mediums, campaigns = UTM[index]
         utm_source[rows], utm_medium[rows], utm_campaign[rows] = sources[pick], mediums[pick], campaigns[pick]
+    return utm_source, utm_medium, utm_campaign
+
+
+def _addresses(rng: np.random.Generator, n: int) -> Bytes:
+    house = rng.integers(1, 120, n).astype("S4")
+    flat = rng.integers(1, 300, n).astype("S4")
+    address = np.strings.add(
+        np.strings.add(np.strings.add(STREET_NAMES[rng.integers(0, len(STREETS), n)], b" "), house),
+        np.strings.add(", кв. ".encode(), flat),
+    )
+    address[rng.random(n) < 0.35] = b""  # pick-up point customers never gave a street address
+    return address
+
+
+def _email_locals(rng: np.random.Generator, person: NDArray[np.int64]) -> Bytes:
+    """The part of each address before the customer id and the domain, in one of the usual patterns of a name."""
+    pattern = rng.integers(0, len(EMAIL_PATTERNS), person.size)
+    email_local = np.empty(person.size, dtype=EMAIL_PATTERNS[0].dtype)
+    for index, table in enumerate(EMAIL_PATTERNS):
+        rows = np.flatnonzero(pattern == index)
+        email_local[rows] = table[person[rows]]
+    return email_local
+
+
+def people_draw(rng: np.random.Generator, n: int, horizon: float, start: np.datetime64) -> People:
+    """``n`` customers who first bought within the ``horizon`` days after ``start``."""
+    arrival = arrivals(rng, n, horizon, start)
+    profile = rng.choice(len(CHANNELS), size=n, p=CHANNEL_P)
+    female = (rng.random(n) < 0.56).astype(np.int64)
+    first = rng.integers(0, _FIRST_COUNT, n)
+    surname = rng.integers(0, len(SURNAMES), n)
+    person = (female * _FIRST_COUNT + first) * len(SURNAMES) + surname
+
+    utm_source, utm_medium, utm_campaign = _utm_tags(rng, profile)
 
     # A friend who brought someone had bought before them: any earlier row of the (arrival-sorted) chunk.
     referral = (CHANNEL_NAMES[profile] == b"referral") & (rng.random(n) < REFERRER_KNOWN) & (np.arange(n) > 0)
@@ -156,18 +184,8 @@ def people_draw(rng: np.random.Generator, n: int, horizon: float, start: np.date
     sms_consent = rng.random(n) < 0.55
     email_source, email_at = _consent_moments(rng, arrival, horizon)
     sms_source, sms_at = _consent_moments(rng, arrival, horizon)
-    house = rng.integers(1, 120, n).astype("S4")
-    flat = rng.integers(1, 300, n).astype("S4")
-    address = np.strings.add(
-        np.strings.add(np.strings.add(STREET_NAMES[rng.integers(0, len(STREETS), n)], b" "), house),
-        np.strings.add(", кв. ".encode(), flat),
-    )
-    address[rng.random(n) < 0.35] = b""  # pick-up point customers never gave a street address
-    pattern = rng.integers(0, len(EMAIL_PATTERNS), n)
-    email_local = np.empty(n, dtype=EMAIL_PATTERNS[0].dtype)
-    for index, table in enumerate(EMAIL_PATTERNS):
-        rows = np.flatnonzero(pattern == index)
-        email_local[rows] = table[person[rows]]
+    address = _addresses(rng, n)
+    email_local = _email_locals(rng, person)
     return People(
         arrival=arrival,
         profile=profile,

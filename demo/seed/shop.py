@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from customers.models import ConsentChange, Customer, CustomerEmail, CustomerExternalId, CustomerPhone, Note
 from demo.seed.people import Days, People, people_draw
-from demo.seed.purchases import CATEGORIES, ITEM_NAMES, PRICES, SKUS, Orders, orders_draw
+from demo.seed.purchases import CATEGORIES, ITEM_NAMES, PRICES, SKUS, Items, Orders, StatusChanges, orders_draw
 from demo.seed.vocabulary import NOTES, TAG_COMPLAINT, TAG_VIP, TAG_WHOLESALE, TAGS
 from demo.seed.writers import Money, Nullable, Writer, taken
 from orders.models import Order, OrderItem, OrderStatusChange
@@ -55,17 +55,20 @@ class ChunkCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def seed_chunk(
-    writer: Writer, rng: np.random.Generator, n: int, period: Period, currency: str, tag_ids: dict[str, int]
-) -> ChunkCounts:
-    """Write ``n`` customers with their contacts, consents, tags, notes, orders, lines and status history."""
-    people = people_draw(rng, n, period.days, period.start)
-    orders, items, changes = orders_draw(rng, people, period.days, period.start)
-    created = period.moments(np.maximum(people.arrival - rng.uniform(0.0, 0.02, n), 0.0))
+@dataclass(frozen=True)
+class _Summaries:
+    """The order summary kept on each customer row, from the chunk's counted orders (cancellations aside)."""
+
+    orders_count: NDArray[np.int64]
+    total_spent: NDArray[np.int64]  # kopecks, summed as integers: money never passes through a float
+    first_order: Days
+    last_order: Days
+
+
+def _summaries(orders: Orders, n: int) -> _Summaries:
     counted = orders.status != b"cancelled"
     spent = counted & (orders.status != b"returned")
-    orders_count = np.bincount(orders.customer[counted], minlength=n)
-    total_spent = np.zeros(n, dtype=np.int64)  # kopecks, summed as integers: money never passes through a float
+    total_spent = np.zeros(n, dtype=np.int64)
     np.add.at(total_spent, orders.customer[spent], orders.total[spent])
     first_order, last_order = np.full(n, np.nan), np.full(n, np.nan)
     # Orders are sorted by customer then time: the first and last counted order of each customer.
@@ -75,9 +78,15 @@ def seed_chunk(
     ends = np.r_[starts[1:], owner.size] - 1
     first_order[owner[starts]] = orders.placed_at[rows[starts]]
     last_order[owner[ends]] = orders.placed_at[rows[ends]]
+    return _Summaries(np.bincount(orders.customer[counted], minlength=n), total_spent, first_order, last_order)
 
+
+def _customers(
+    writer: Writer, people: People, summary: _Summaries, created: NDArray[np.datetime64], period: Period
+) -> NDArray[np.int64]:
+    """The customer rows with their summaries; their new ids."""
     referrer = people.referrer
-    ids = writer.write(
+    return writer.write(
         Customer,
         {
             "name": people.name,
@@ -96,19 +105,21 @@ def seed_chunk(
             "sms_consent": people.sms_consent,
             "sms_consent_at": Nullable(period.moments(people.sms_consent_at), people.sms_consent),
             "sms_consent_source": np.where(people.sms_consent, people.sms_consent_source, b""),
-            "orders_count": orders_count,
-            "total_spent": Money(total_spent),
-            "first_order_at": period.moments(first_order),
-            "last_order_at": period.moments(last_order),
+            "orders_count": summary.orders_count,
+            "total_spent": Money(summary.total_spent),
+            "first_order_at": period.moments(summary.first_order),
+            "last_order_at": period.moments(summary.last_order),
             "created_at": created,
-            "updated_at": np.full(n, period.now),
+            "updated_at": np.full(len(people), period.now),
         },
-        n,
+        len(people),
         ids=True,
     )
-    _contacts(writer, rng, people, ids, created, period)
-    _marks(writer, rng, people, orders, ids, period, total_spent, tag_ids)
-    order_ids = _orders(writer, orders, ids, period, currency)
+
+
+def _lines_and_history(
+    writer: Writer, items: Items, changes: StatusChanges, order_ids: NDArray[np.int64], period: Period
+) -> None:
     writer.write(
         OrderItem,
         {
@@ -133,6 +144,22 @@ def seed_chunk(
         },
         int(changes.order.size),
     )
+
+
+def seed_chunk(
+    writer: Writer, rng: np.random.Generator, n: int, period: Period, currency: str, tag_ids: dict[str, int]
+) -> ChunkCounts:
+    """Write ``n`` customers with their contacts, consents, tags, notes, orders, lines and status history."""
+    people = people_draw(rng, n, period.days, period.start)
+    orders, items, changes = orders_draw(rng, people, period.days, period.start)
+    created = period.moments(np.maximum(people.arrival - rng.uniform(0.0, 0.02, n), 0.0))
+    summary = _summaries(orders, n)
+    ids = _customers(writer, people, summary, created, period)
+    _contacts(writer, rng, people, ids, created)
+    _consent_trail(writer, people, ids, period)
+    _marks(writer, rng, people, orders, ids, period, summary.total_spent, tag_ids)
+    order_ids = _orders(writer, orders, ids, period, currency)
+    _lines_and_history(writer, items, changes, order_ids, period)
     return ChunkCounts(n, len(orders), int(items.order.size), int(changes.order.size))
 
 
@@ -157,14 +184,9 @@ def _unique(
 
 
 def _contacts(
-    writer: Writer,
-    rng: np.random.Generator,
-    people: People,
-    ids: NDArray[np.int64],
-    created: NDArray[np.datetime64],
-    period: Period,
+    writer: Writer, rng: np.random.Generator, people: People, ids: NDArray[np.int64], created: NDArray[np.datetime64]
 ) -> None:
-    """A mobile number each, an e-mail address for most, the demo's own customer id, the consent trail."""
+    """A mobile number each, an e-mail address for most, the demo's own customer id."""
     n = len(people)
     digits = ((ids * PHONE_MULTIPLIER + PHONE_OFFSET) % PHONE_SPACE).astype("S9")
     phones = _unique(
@@ -204,6 +226,10 @@ def _contacts(
         },
         n,
     )
+
+
+def _consent_trail(writer: Writer, people: People, ids: NDArray[np.int64], period: Period) -> None:
+    """The ConsentChange row behind each consent the customer row holds."""
     for channel, granted, at, source in (
         ("email", people.email_consent, people.email_consent_at, people.email_consent_source),
         ("sms", people.sms_consent, people.sms_consent_at, people.sms_consent_source),

@@ -26,143 +26,68 @@ hand (coupon, promo, referral) is honoured.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import ROUND_DOWN, Decimal
 
 from loyalty.engine.params import (
     FIXED,
     HUNDRED,
     CumulativeParams,
     Kind,
-    Params,
     VipPerkParams,
     WinBackParams,
 )
+from loyalty.engine.terms import (
+    ANY,
+    BEST,
+    CENT,
+    FIRST,
+    REPEAT,
+    STACK,
+    ZERO,
+    Cart,
+    CartLine,
+    CodeOffer,
+    Conditions,
+    Declined,
+    Facts,
+    Offer,
+    Quote,
+    Reason,
+    Rule,
+    money,
+)
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-BEST, STACK = "best", "stack"
-FIRST, REPEAT, ANY = "first", "repeat", "any"
-
-
-def money(value: Decimal) -> Decimal:
-    """The one rounding of an amount: to the cent, half up."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class Facts:
-    customer_id: int
-    delivered_orders: int = 0
-    lifetime_spend: Decimal = ZERO
-    churn_risk: float | None = None
-    days_since_last_order: int | None = None
-    segment: str = ""
-    tier: str = ""
-    predicted_clv: Decimal | None = None
-    channel: str = ""
-
-    @property
-    def is_first_order(self) -> bool:
-        return self.delivered_orders == 0
-
-
-@dataclass(frozen=True)
-class CartLine:
-    key: str
-    amount: Decimal  # the line's total (price × quantity), in money
-
-
-@dataclass(frozen=True)
-class Cart:
-    """The subtotal is the sum of the lines when the cart has them, else ``total``."""
-
-    total: Decimal
-    lines: tuple[CartLine, ...] = ()
-
-    @property
-    def subtotal(self) -> Decimal:
-        return money(sum((line.amount for line in self.lines), ZERO)) if self.lines else money(self.total)
-
-
-@dataclass(frozen=True)
-class Conditions:
-    segments: frozenset[str] = frozenset()
-    tiers: frozenset[str] = frozenset()
-    channels: frozenset[str] = frozenset()
-    churn_min: float | None = None
-    churn_max: float | None = None
-    order_kind: str = ANY
-    min_order: Decimal | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: int
-    kind: str
-    params: Params
-    conditions: Conditions = Conditions()
-    stacking: str = BEST
-    max_total_percent: Decimal | None = None
-    control_share: Decimal = Decimal("0")
-    budget_left: Decimal | None = None  # None: no budget cap
-
-
-@dataclass(frozen=True)
-class CodeOffer:
-    """A code presented at checkout, already found valid for this customer by the caller."""
-
-    code: str
-    source: str  # coupon, promo, referral
-    value_kind: str
-    value: Decimal
-    rule: Rule | None = None
-    min_order: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why an offer applies or not: a key the Django layer turns into a sentence, and its figures."""
-
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Offer:
-    rule_id: int | None
-    kind: str
-    amount: Decimal
-    reason: Reason
-    percent: Decimal | None = None
-    code: str = ""
-    perk: str = ""
-    stacking: str = BEST
-    max_total_percent: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Declined:
-    rule_id: int | None
-    kind: str
-    reason: Reason
-    code: str = ""
-
-
-@dataclass(frozen=True)
-class Quote:
-    subtotal: Decimal
-    offers: tuple[Offer, ...]
-    declined: tuple[Declined, ...]
-    discount: Decimal
-    line_discounts: tuple[tuple[str, Decimal], ...]
-    credit_available: Decimal
-    credit_applied: Decimal
-    total: Decimal
+# The terms live in loyalty.engine.terms; callers import them from here, with the functions that use them.
+__all__ = [
+    "ANY",
+    "BEST",
+    "CENT",
+    "FIRST",
+    "REPEAT",
+    "STACK",
+    "ZERO",
+    "Cart",
+    "CartLine",
+    "CodeOffer",
+    "Conditions",
+    "Declined",
+    "Facts",
+    "Offer",
+    "Quote",
+    "Reason",
+    "Rule",
+    "candidate_offers",
+    "combine",
+    "cumulative_percent",
+    "evaluate",
+    "failed_condition",
+    "in_control_group",
+    "money",
+    "spread",
+    "win_back_qualifies",
+    "win_back_value",
+]
 
 
 def in_control_group(rule_id: int, customer_id: int, share: Decimal) -> bool:
@@ -175,27 +100,37 @@ def in_control_group(rule_id: int, customer_id: int, share: Decimal) -> bool:
     return Decimal(int.from_bytes(digest[:8], "big")) < share * Decimal(2**64)
 
 
-def failed_condition(conditions: Conditions, facts: Facts, subtotal: Decimal, today: date) -> Reason | None:
-    """The first condition the customer or cart does not meet, or ``None``."""
-    c = conditions
+def _failed_dates(c: Conditions, today: date) -> Reason | None:
     if c.starts_on is not None and today < c.starts_on:
         return Reason("not_started", {"date": c.starts_on})
     if c.ends_on is not None and today > c.ends_on:
         return Reason("ended", {"date": c.ends_on})
-    if c.segments and facts.segment not in c.segments:
-        return Reason("segment", {"segment": facts.segment})
-    if c.tiers and facts.tier not in c.tiers:
-        return Reason("tier", {"tier": facts.tier})
-    if c.channels and facts.channel not in c.channels:
-        return Reason("channel", {"channel": facts.channel})
-    if c.churn_min is not None or c.churn_max is not None:
-        risk = facts.churn_risk
-        if (
-            risk is None
-            or (c.churn_min is not None and risk < c.churn_min)
-            or (c.churn_max is not None and risk > c.churn_max)
-        ):
-            return Reason("churn_range", {"risk": risk})
+    return None
+
+
+def _failed_membership(c: Conditions, facts: Facts) -> Reason | None:
+    """The segment, tier and channel lists: an empty list admits everyone."""
+    for key, allowed, value in (
+        ("segment", c.segments, facts.segment),
+        ("tier", c.tiers, facts.tier),
+        ("channel", c.channels, facts.channel),
+    ):
+        if allowed and value not in allowed:
+            return Reason(key, {key: value})
+    return None
+
+
+def _failed_churn(c: Conditions, facts: Facts) -> Reason | None:
+    """A churn-risk range; a customer with no score yet is outside any range."""
+    if c.churn_min is None and c.churn_max is None:
+        return None
+    risk = facts.churn_risk
+    below = risk is None or (c.churn_min is not None and risk < c.churn_min)
+    above = risk is not None and c.churn_max is not None and risk > c.churn_max
+    return Reason("churn_range", {"risk": risk}) if below or above else None
+
+
+def _failed_order(c: Conditions, facts: Facts, subtotal: Decimal) -> Reason | None:
     if c.order_kind == FIRST and not facts.is_first_order:
         return Reason("not_first_order")
     if c.order_kind == REPEAT and facts.is_first_order:
@@ -203,6 +138,17 @@ def failed_condition(conditions: Conditions, facts: Facts, subtotal: Decimal, to
     if c.min_order is not None and subtotal < c.min_order:
         return Reason("min_order", {"min_order": c.min_order})
     return None
+
+
+def failed_condition(conditions: Conditions, facts: Facts, subtotal: Decimal, today: date) -> Reason | None:
+    """The first condition the customer or cart does not meet, or ``None``: dates, then who the customer is, then
+    churn risk, then the order."""
+    return (
+        _failed_dates(conditions, today)
+        or _failed_membership(conditions, facts)
+        or _failed_churn(conditions, facts)
+        or _failed_order(conditions, facts, subtotal)
+    )
 
 
 def cumulative_percent(params: CumulativeParams, facts: Facts) -> tuple[Decimal, Decimal] | None:
@@ -348,6 +294,22 @@ def _sort(outcome: Offer | Declined | None, offers: list[Offer], declined: list[
         declined.append(outcome)
 
 
+def _capped_stack(stackable: list[Offer], subtotal: Decimal) -> list[Offer]:
+    """The stackable offers, most valuable first, until the smallest ``max_total_percent`` among them (or the
+    subtotal) is used up; the last one is cut to fit. Empty unless at least two stack."""
+    if len(stackable) < 2:
+        return []
+    limits = [o.max_total_percent for o in stackable if o.max_total_percent is not None]
+    left = min(money(subtotal * min(limits) / HUNDRED) if limits else subtotal, subtotal)
+    stack: list[Offer] = []
+    for offer in stackable:
+        take = min(offer.amount, left)
+        if take > 0:
+            stack.append(offer if take == offer.amount else _with_amount(offer, take))
+            left -= take
+    return stack
+
+
 def combine(offers: list[Offer], subtotal: Decimal) -> tuple[list[Offer], list[Declined]]:
     """The stacking policy: the better of the best single offer and the capped stack (see the module's text)."""
     perks = [o for o in offers if o.amount <= 0]
@@ -355,17 +317,7 @@ def combine(offers: list[Offer], subtotal: Decimal) -> tuple[list[Offer], list[D
     if not valued:
         return perks, []
     best = valued[0]
-    stackable = [o for o in valued if o.stacking == STACK]
-    stack: list[Offer] = []
-    if len(stackable) > 1:
-        limits = [o.max_total_percent for o in stackable if o.max_total_percent is not None]
-        cap = min(money(subtotal * min(limits) / HUNDRED) if limits else subtotal, subtotal)
-        left = cap
-        for offer in stackable:
-            take = min(offer.amount, left)
-            if take > 0:
-                stack.append(offer if take == offer.amount else _with_amount(offer, take))
-                left -= take
+    stack = _capped_stack([o for o in valued if o.stacking == STACK], subtotal)
     chosen = stack if sum((o.amount for o in stack), ZERO) > best.amount else [best]
     chosen_keys = {(o.rule_id, o.code, o.kind) for o in chosen}
     left_out = [o for o in valued if (o.rule_id, o.code, o.kind) not in chosen_keys]

@@ -103,6 +103,31 @@ class CumulativeParams:
         return cls(basis=basis, tiers=tuple(tiers))
 
 
+def _win_back_steps(raw: dict[str, Any], high: Decimal | None) -> tuple[tuple[Decimal, Decimal], ...]:
+    """The step curve: pairs [risk_from, value], risk rising strictly from one to the next."""
+    rows = raw.get("steps")
+    if not isinstance(rows, list) or not rows:
+        raise ParamsError("steps", "at least one step [risk_from, value] is required")
+    steps: list[tuple[Decimal, Decimal]] = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, list | tuple) or len(row) != 2:
+            raise ParamsError("steps", f"step {index + 1} must be a pair [risk_from, value]")
+        pair = {"risk_from": row[0], "value": row[1]}
+        steps.append((_decimal(pair, "risk_from", high=Decimal(1)), _decimal(pair, "value", high=high)))
+    if any(b[0] <= a[0] for a, b in itertools.pairwise(steps)):
+        raise ParamsError("steps", "risk thresholds must rise strictly from one step to the next")
+    return tuple(steps)
+
+
+def _win_back_line(raw: dict[str, Any], high: Decimal | None) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """The linear curve: (risk_from, risk_to, value_from, value_to), the risk range not empty."""
+    risk_from = _decimal(raw, "risk_from", high=Decimal(1))
+    risk_to = _decimal(raw, "risk_to", high=Decimal(1))
+    if risk_to <= risk_from:
+        raise ParamsError("risk_to", "must be above risk_from")
+    return risk_from, risk_to, _decimal(raw, "value_from", high=high), _decimal(raw, "value_to", high=high)
+
+
 @dataclass(frozen=True)
 class WinBackParams:
     """Strategy (b): customers slipping away get an offer that grows with churn risk.
@@ -134,26 +159,12 @@ class WinBackParams:
         value_kind = _choice(raw, "value_kind", (PERCENT, FIXED))
         high = HUNDRED if value_kind == PERCENT else None
         curve = _choice(raw, "curve", ("steps", "linear"))
-        steps: list[tuple[Decimal, Decimal]] = []
+        steps: tuple[tuple[Decimal, Decimal], ...] = ()
+        risk_from = risk_to = value_from = value_to = Decimal("0")
         if curve == "steps":
-            rows = raw.get("steps")
-            if not isinstance(rows, list) or not rows:
-                raise ParamsError("steps", "at least one step [risk_from, value] is required")
-            for index, row in enumerate(rows):
-                if not isinstance(row, list | tuple) or len(row) != 2:
-                    raise ParamsError("steps", f"step {index + 1} must be a pair [risk_from, value]")
-                pair = {"risk_from": row[0], "value": row[1]}
-                steps.append((_decimal(pair, "risk_from", high=Decimal(1)), _decimal(pair, "value", high=high)))
-            if any(b[0] <= a[0] for a, b in itertools.pairwise(steps)):
-                raise ParamsError("steps", "risk thresholds must rise strictly from one step to the next")
-            risk_from = risk_to = value_from = value_to = Decimal("0")
+            steps = _win_back_steps(raw, high)
         else:
-            risk_from = _decimal(raw, "risk_from", high=Decimal(1))
-            risk_to = _decimal(raw, "risk_to", high=Decimal(1))
-            if risk_to <= risk_from:
-                raise ParamsError("risk_to", "must be above risk_from")
-            value_from = _decimal(raw, "value_from", high=high)
-            value_to = _decimal(raw, "value_to", high=high)
+            risk_from, risk_to, value_from, value_to = _win_back_line(raw, high)
         risk_threshold = _optional_decimal(raw, "risk_threshold", high=Decimal(1))
         days = raw.get("days_threshold")
         days_threshold = None if days in (None, "") else _int(raw, "days_threshold", low=1)
@@ -171,7 +182,7 @@ class WinBackParams:
         return cls(
             value_kind=value_kind,
             curve=curve,
-            steps=tuple(steps),
+            steps=steps,
             risk_from=risk_from,
             risk_to=risk_to,
             value_from=value_from,

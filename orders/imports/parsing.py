@@ -239,6 +239,20 @@ COLUMNS: tuple[_Column, ...] = (
 )
 
 
+def _read_columns(value: dict[str, str], context: _Context, result: RowResult) -> None:
+    """Each column of :data:`COLUMNS` typed into ``result.data``, or its reason into ``result.errors`` (keeping
+    what the reader could salvage, so the preview still shows it)."""
+    for column in COLUMNS:
+        text = value.get(column.target, "")
+        try:
+            parsed = column.read(text, column.target, context) if text else column.empty(context)
+        except _Invalid as invalid:
+            result.errors.append(str(invalid))
+            parsed = invalid.kept
+        if parsed is not _ABSENT:
+            result.data[column.into or column.target] = parsed
+
+
 def parse_row(
     line: int,
     row: dict[str, str],
@@ -254,19 +268,10 @@ def parse_row(
     value = {target: row.get(header, "") for target, header in mapping.items()}
     result = RowResult(line=line, filled=frozenset(t for t, text in value.items() if text), raw=row)
     required = REQUIRED[kind][:1] if continuation else REQUIRED[kind]
-    for target in required:
-        if not value.get(target):
-            result.errors.append(_("“%(field)s” is empty.") % {"field": label(target)})
-    context = _Context(kind=kind, zone=zone, region=region)
-    for column in COLUMNS:
-        text = value.get(column.target, "")
-        try:
-            parsed = column.read(text, column.target, context) if text else column.empty(context)
-        except _Invalid as invalid:
-            result.errors.append(str(invalid))
-            parsed = invalid.kept
-        if parsed is not _ABSENT:
-            result.data[column.into or column.target] = parsed
+    result.errors += [
+        _("“%(field)s” is empty.") % {"field": label(target)} for target in required if not value.get(target)
+    ]
+    _read_columns(value, _Context(kind=kind, zone=zone, region=region), result)
     data = result.data
     if data.get("last_name"):
         # A surname kept in its own column (WooCommerce's billing_last_name, "Фамилия") joins the name.

@@ -156,6 +156,36 @@ def captured(ranking: Array, revenue: Array, share: int) -> float:
     return float(revenue[top].sum() / total)
 
 
+def _conditional(split: Split, predicted_each: Array) -> list[dict[str, Any]]:
+    """Holdout purchases per customer, actual against predicted, by the number of calibration repeat purchases
+    (the last group holds everyone with more): Fader, Hardie & Lee's conditional expectations check."""
+    groups = np.minimum(split.x, CONDITIONAL_GROUPS - 1).astype(np.int64)
+    in_group = np.bincount(groups, minlength=CONDITIONAL_GROUPS)
+    actual_by_group = np.bincount(groups, weights=split.holdout_purchases, minlength=CONDITIONAL_GROUPS)
+    predicted_by_group = np.bincount(groups, weights=predicted_each, minlength=CONDITIONAL_GROUPS)
+    return [
+        {
+            "repeat_purchases": group,
+            "customers": int(in_group[group]),
+            "actual": round(float(actual_by_group[group] / in_group[group]), 3) if in_group[group] else None,
+            "predicted": round(float(predicted_by_group[group] / in_group[group]), 3) if in_group[group] else None,
+        }
+        for group in range(CONDITIONAL_GROUPS)
+    ]
+
+
+def _churn(split: Split, no_purchase: Array) -> dict[str, Any]:
+    did_not_buy = split.holdout_purchases == 0
+    return {
+        # None where it is undefined (everybody in the cohort bought again, or nobody did).
+        "auc": _finite(roc_auc(no_purchase, did_not_buy)),
+        "recency_auc": _finite(roc_auc(split.T - split.t_x, did_not_buy)),
+        "predicted_share": round(float(no_purchase.mean()), 4),
+        "actual_share": round(float(did_not_buy.mean()), 4),
+        "roc": roc_curve(no_purchase, did_not_buy),
+    }
+
+
 def backtest(split: Split, *, margin: float, monthly_discount: float) -> dict[str, Any]:
     """Fit on the split's calibration summaries and compare with its holdout; the figures as plain numbers
     (JSON-ready). Raises ``ValueError`` when :func:`refusal` has a reason."""
@@ -187,31 +217,16 @@ def backtest(split: Split, *, margin: float, monthly_discount: float) -> dict[st
     no_purchase = bgnbd.probability_no_purchase(fit.params, float(split.holdout_days), split.x, split.t_x, split.T)
     if not all(np.all(np.isfinite(v)) for v in (cumulative, worth, no_purchase)):
         raise Refused("predictions_not_finite", {})
-    did_not_buy = split.holdout_purchases == 0
-    groups = np.minimum(split.x, CONDITIONAL_GROUPS - 1).astype(np.int64)
-    in_group = np.bincount(groups, minlength=CONDITIONAL_GROUPS)
-    actual_by_group = np.bincount(groups, weights=split.holdout_purchases, minlength=CONDITIONAL_GROUPS)
-    predicted_by_group = np.bincount(groups, weights=predicted_each, minlength=CONDITIONAL_GROUPS)
-    actual_total, predicted_total = float(split.holdout_purchases.sum()), float(predicted_each.sum())
-    auc = roc_auc(no_purchase, did_not_buy)
     figures: dict[str, Any] = {
         "customers": int(split.x.size),
         "holdout_days": split.holdout_days,
         "params": fit.params.as_dict(),
-        "repeat_purchases": {"actual": actual_total, "predicted": round(predicted_total, 2)},
-        "weekly": {
-            "actual": split.weekly.tolist(),
-            "predicted": [round(float(v), 2) for v in predicted_weekly],
+        "repeat_purchases": {
+            "actual": float(split.holdout_purchases.sum()),
+            "predicted": round(float(predicted_each.sum()), 2),
         },
-        "conditional": [
-            {
-                "repeat_purchases": group,
-                "customers": int(in_group[group]),
-                "actual": round(float(actual_by_group[group] / in_group[group]), 3) if in_group[group] else None,
-                "predicted": round(float(predicted_by_group[group] / in_group[group]), 3) if in_group[group] else None,
-            }
-            for group in range(CONDITIONAL_GROUPS)
-        ],
+        "weekly": {"actual": split.weekly.tolist(), "predicted": [round(float(v), 2) for v in predicted_weekly]},
+        "conditional": _conditional(split, predicted_each),
         "capture": [
             {
                 "share": share,
@@ -221,14 +236,7 @@ def backtest(split: Split, *, margin: float, monthly_discount: float) -> dict[st
             }
             for share in TOP_SHARES
         ],
-        "churn": {
-            # None where it is undefined (everybody in the cohort bought again, or nobody did).
-            "auc": _finite(auc),
-            "recency_auc": _finite(roc_auc(split.T - split.t_x, did_not_buy)),
-            "predicted_share": round(float(no_purchase.mean()), 4),
-            "actual_share": round(float(did_not_buy.mean()), 4),
-            "roc": roc_curve(no_purchase, did_not_buy),
-        },
+        "churn": _churn(split, no_purchase),
     }
     figures["verdict"] = verdict(figures)
     return figures
