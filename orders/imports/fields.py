@@ -4,6 +4,7 @@ in the manager's language, which fields belong to the order rather than an item,
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy
 
 from orders.models import ImportKind, OrderStatus
@@ -34,6 +35,7 @@ ORDER_FIELDS: dict[str, tuple[str, ...]] = {
         "создан",
     ),
     "status": ("status", "order status", "статус", "статус заказа"),
+    "payment_status": ("payment status", "financial status", "статус оплаты"),
     "total": ("total", "sum", "amount", "order total", "сумма", "итого", "сумма заказа", "итоговая сумма"),
     "delivery_cost": ("delivery", "shipping", "delivery cost", "доставка", "стоимость доставки"),
     "discount_total": ("discount", "скидка", "сумма скидки"),
@@ -95,6 +97,7 @@ FIELD_LABELS: dict[str, Any] = {
     "external_id": gettext_lazy("Order number"),
     "placed_at": gettext_lazy("Order date"),
     "status": gettext_lazy("Status"),
+    "payment_status": gettext_lazy("Payment status"),
     "total": gettext_lazy("Order total"),
     "delivery_cost": gettext_lazy("Delivery cost"),
     "discount_total": gettext_lazy("Discount"),
@@ -128,6 +131,7 @@ FIELD_LABELS: dict[str, Any] = {
 ORDER_LEVEL = (
     "placed_at",
     "status",
+    "payment_status",
     "total",
     "delivery_cost",
     "discount_total",
@@ -233,6 +237,63 @@ STATUS_WORDS = {
     OrderStatus.RETURNED: ("returned", "возврат", "возвращён", "возвращен", "refunded", "возврат средств"),
 }
 STATUS_BY_WORD = {word: status for status, words in STATUS_WORDS.items() for word in words}
+
+
+class Payment(TextChoices):
+    """What a separate payment-status column says (Shopify's ``Financial Status``, InSales' "Статус оплаты"):
+    money, not delivery. It never makes an order delivered; see :func:`combined_status`."""
+
+    PAID = "paid", gettext_lazy("Paid")
+    UNPAID = "unpaid", gettext_lazy("Not paid")
+    REFUNDED = "refunded", gettext_lazy("Refunded")
+    VOIDED = "voided", gettext_lazy("Voided")
+
+
+PAYMENT_WORDS = {
+    Payment.PAID: ("paid", "partially_refunded", "partially refunded", "оплачен", "оплачено", "полностью оплачен"),
+    Payment.UNPAID: (
+        "pending",
+        "authorized",
+        "partially_paid",
+        "partially paid",
+        "unpaid",
+        "expired",
+        "не оплачен",
+        "не оплачено",
+        "ожидает оплаты",
+        "частично оплачен",
+    ),
+    Payment.REFUNDED: ("refunded", "возврат", "возврат средств", "возвращён", "возвращен", "деньги возвращены"),
+    Payment.VOIDED: ("voided", "отменён", "отменен", "аннулирован"),
+}
+PAYMENT_BY_WORD = {word: payment for payment, words in PAYMENT_WORDS.items() for word in words}
+_SENT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+
+
+def status_label(target: str, value: object) -> str | None:
+    """The name a reader sees for a status or payment code, in their language; None for any other value."""
+    if target == "status" and value in OrderStatus.values:
+        return str(OrderStatus(value).label)
+    if target == "payment_status" and value in Payment.values:
+        return str(Payment(value).label)
+    return None
+
+
+def combined_status(status: str | None, payment: str) -> str:
+    """The order's status from its delivery status (``None`` when the file has no such cell) and its payment.
+
+    Paid is not delivered: an order counts as delivered only when its delivery status says so (Shopify:
+    ``Fulfillment Status`` fulfilled). Money returned after the goods went out is a return; before, or an
+    authorisation voided, the order was cancelled. Paid lifts a new order to paid and changes nothing later."""
+    if payment == Payment.REFUNDED:
+        return OrderStatus.RETURNED if status in _SENT else OrderStatus.CANCELLED
+    if payment == Payment.VOIDED:
+        return OrderStatus.CANCELLED
+    if status is None:
+        return OrderStatus.PAID if payment == Payment.PAID else OrderStatus.NEW
+    if payment == Payment.PAID and status == OrderStatus.NEW:
+        return OrderStatus.PAID
+    return status
 
 
 def fields_for(kind: str) -> dict[str, tuple[str, ...]]:

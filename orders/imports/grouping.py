@@ -10,9 +10,8 @@ from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
 from customers.services import CustomerData
-from orders.imports.fields import ORDER_LEVEL, label
+from orders.imports.fields import ORDER_LEVEL, label, status_label
 from orders.imports.parsing import RowResult
-from orders.models import OrderStatus
 from orders.services import ItemData, OrderData
 
 CENT = Decimal("0.01")
@@ -35,9 +34,7 @@ def group_orders(rows: Iterable[RowResult]) -> list[list[RowResult]]:
 def _shown(target: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
-    if target == "status" and value in OrderStatus.values:
-        return str(OrderStatus(value).label)
-    return str(localize(value))
+    return status_label(target, value) or str(localize(value))
 
 
 def _disagreements(rows: list[RowResult]) -> list[tuple[RowResult, str]]:

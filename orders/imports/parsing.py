@@ -19,8 +19,10 @@ from orders.imports.fields import (
     MAX_QUANTITY,
     ORDER_FIELDS,
     ORDER_LEVEL,
+    PAYMENT_BY_WORD,
     REQUIRED,
     STATUS_BY_WORD,
+    combined_status,
     fields_for,
     label,
 )
@@ -188,6 +190,13 @@ def _yes(text: str, name: str, context: _Context) -> bool:
     return text.lower() in TRUE_WORDS
 
 
+def _payment(text: str, name: str, context: _Context) -> str:
+    payment = PAYMENT_BY_WORD.get(text.lower())
+    if payment is None:
+        raise _Invalid(_("Unknown payment status “%(value)s”.") % {"value": text[:60]}, "")
+    return payment
+
+
 def _empty_status(context: _Context) -> str:
     # An order history without statuses is one of completed orders.
     return OrderStatus.DELIVERED if context.kind == ImportKind.ORDERS else ""
@@ -225,6 +234,7 @@ COLUMNS: tuple[_Column, ...] = (
     *(_Column(target, _text, lambda context: "") for target in TEXT_FIELDS),
     _Column("placed_at", _date, lambda context: _ABSENT),
     _Column("status", _status, _empty_status),
+    _Column("payment_status", _payment, lambda context: ""),
     *(
         _Column(target, _money, lambda context: None)
         for target in ("total", "delivery_cost", "discount_total", "tax", "price", "line_total")
@@ -273,6 +283,8 @@ def parse_row(
     ]
     _read_columns(value, _Context(kind=kind, zone=zone, region=region), result)
     data = result.data
+    if data.get("payment_status"):
+        data["status"] = combined_status(data["status"] if "status" in result.filled else None, data["payment_status"])
     if data.get("last_name"):
         # A surname kept in its own column (WooCommerce's billing_last_name, "Фамилия") joins the name.
         data["name"] = " ".join(part for part in (data["name"], data["last_name"]) if part)

@@ -4,14 +4,23 @@ Each preset lists, per target field, the header (or the alternative spellings) t
 lower-cased; a preset is recognised when every header of one of its signatures is in the file, and the preset
 whose signature matches most headers wins. Where the files come from:
 
-- **Shopify** — Admin → Orders → Export, "CSV for Excel". The columns are those Shopify's export writes and the
-  order-migration tools document against it (matrixify.app/documentation/orders, "Orders template column headers";
-  webtoffee.com, "Shopify orders – available columns"): one row per line item, the order's ``Name`` (``#1001``) on
-  every row and used as the key of a multi-row order, the order-level columns (``Created at``, ``Total``,
-  ``Shipping``, ``Taxes``, ``Discount Amount``, ``Discount Code``, ``Financial Status``, ``Billing *``) on its
-  first row only, and ``Lineitem name`` / ``quantity`` / ``price`` / ``sku`` on each. The numeric ``Id`` is written
-  on the first row only, so it cannot group the rows. The status is read from ``Financial Status`` (paid, pending,
-  refunded, voided, …); choose ``Fulfillment Status`` by hand to import fulfilment instead.
+- **Shopify** — Admin → Orders → Export, "CSV for Excel". The header row is Shopify's own, checked column by
+  column against exports kept in public code that reads them (``Name, Email, Financial Status, Paid at,
+  Fulfillment Status, Fulfilled at, Accepts Marketing, Currency, Subtotal, Shipping, Taxes, Total, Discount Code,
+  Discount Amount, Shipping Method, Created at, Lineitem quantity, Lineitem name, Lineitem price, Lineitem compare
+  at price, Lineitem sku, Lineitem requires shipping, Lineitem taxable, Lineitem fulfillment status, Billing Name,
+  Billing Street, Billing Address1, Billing Address2, Billing Company, Billing City, Billing Zip, Billing Province,
+  Billing Country, Billing Phone, Shipping Name, … Shipping Phone, Notes, Note Attributes, Cancelled at, Payment
+  Method, Payment Reference, Refunded Amount, Vendor, Outstanding Balance, Employee, Location, Device ID, Id, Tags,
+  Risk Level, Source, Lineitem discount, Tax 1 Name … Tax 5 Value, Phone, Receipt Number, Duties, …``) and the
+  migration tools' column references (matrixify.app/documentation/orders; webtoffee.com, "Shopify orders –
+  available columns"): one row per line item, the order's ``Name`` (``#1001``) on every row and used as the key of
+  a multi-row order, the order-level columns on its first row only, ``Lineitem *`` on each. The numeric ``Id`` is
+  written on the first row only, so it cannot group the rows. Two columns make the status: ``Fulfillment Status``
+  (fulfilled, partial, unfulfilled) says whether the goods went out and ``Financial Status`` (paid, pending,
+  authorized, partially_paid, partially_refunded, refunded, voided) says what happened to the money; paid alone is
+  never delivered, and refunded is a return after a fulfilment, a cancellation before
+  (``orders.imports.fields.combined_status``).
 - **WooCommerce** — the order columns documented on woocommerce.com ("Import and Export of WooCommerce Orders":
   ``order_id``, ``order_number``, ``order_date``, ``status``, ``shipping_total``, ``tax_total``, ``discount_total``,
   ``order_total``, ``order_currency``, ``customer_email``, ``billing_first_name``, ``billing_last_name``, …) in the
@@ -21,8 +30,8 @@ whose signature matches most headers wins. Where the files come from:
   (docs.ocstore.com, "Заказы": "№ заказа", "Покупатель", "Статус", "Итого", with the default statuses listed there)
   as the usual export modules write them in Russian ("Итого (цена):", "Дата покупки", "Модель" for the SKU) and in
   English ("Order ID", "Date Added", "Total").
-- **InSales** — the admin's order export (insales.ru help, "Работа с заказами"): "Номер заказа", "Дата создания",
-  "Статус", "Статус оплаты", "Сумма заказа", "Стоимость доставки", "Скидка", one row per item ("Название товара",
+- **InSales** — the admin's order export (insales.ru help, "Работа с заказами", "Карточка заказа"): "Номер заказа",
+  "Дата создания", "Статус" (the order's progress), "Статус оплаты" (read as the payment, like Shopify's), "Сумма заказа", "Стоимость доставки", "Скидка", one row per item ("Название товара",
   "Артикул", "Количество", "Цена").
 - **1C-Bitrix** — the online store's order list exported to Excel/CSV, titled as the admin list titles the
   ``sale`` module's order fields (``ID``, ``DATE_INSERT``, ``STATUS_ID``, ``PRICE``, ``PRICE_DELIVERY``,
@@ -66,7 +75,8 @@ PRESETS: tuple[Preset, ...] = (
         {
             "external_id": ("name",),
             "placed_at": ("created at",),
-            "status": ("financial status",),
+            "status": ("fulfillment status",),
+            "payment_status": ("financial status",),
             "total": ("total",),
             "delivery_cost": ("shipping",),
             "discount_total": ("discount amount",),
@@ -144,6 +154,7 @@ PRESETS: tuple[Preset, ...] = (
             "external_id": ("номер заказа",),
             "placed_at": ("дата создания",),
             "status": ("статус",),
+            "payment_status": ("статус оплаты",),
             "total": ("сумма заказа",),
             "delivery_cost": ("стоимость доставки",),
             "discount_total": ("скидка",),

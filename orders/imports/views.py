@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from orders.imports import services
-from orders.imports.fields import REQUIRED, fields_for, label
+from orders.imports.fields import REQUIRED, fields_for, label, status_label
 from orders.imports.parsing import RowResult
-from orders.models import ImportJob, ImportKind, ImportState, OrderStatus
+from orders.models import ImportJob, ImportKind, ImportState
 from shop.permissions import capability_required
 from shop.roles import Capability
 
@@ -57,8 +57,9 @@ def _cell(row: RowResult, target: str) -> str:
         return ""
     if isinstance(value, list):
         return ", ".join(value)
-    if target == "status" and value in OrderStatus.values:
-        return str(OrderStatus(value).label)
+    named = status_label(target, value)
+    if named is not None:
+        return named
     if isinstance(value, datetime):
         return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
     if isinstance(value, bool):

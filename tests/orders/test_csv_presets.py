@@ -15,7 +15,7 @@ from orders.models import ImportState, Order
 SAMPLES = Path(__file__).parent / "csv_samples"
 # preset key → (the multi-item order's number, its items, its total, its status)
 EXPECTED = {
-    "shopify": ("#1001", 2, Decimal("1250.00"), "paid"),
+    "shopify": ("#1001", 2, Decimal("1250.00"), "delivered"),
     "woocommerce": ("4993", 2, Decimal("1500.50"), "delivered"),
     "opencart": ("57", 2, Decimal("4090.00"), "delivered"),
     "insales": ("1201", 3, Decimal("7338.00"), "delivered"),

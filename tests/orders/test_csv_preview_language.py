@@ -32,7 +32,8 @@ def test_the_russian_preview_labels_columns_and_statuses_in_russian_and_names_th
     page = preview_page(client_for(Role.MANAGER), "shopify.csv", "ru")
     assert 'data-testid="preset"' in page and "Распознана выгрузка заказов из Shopify" in page
     assert "Номер заказа" in page and "Дата заказа" in page and "Цена за единицу" in page
-    assert "<td>Оплачен</td>" in page and "<td>Возвращён</td>" in page
+    # Shopify #1001 paid and fulfilled is delivered, #1002 refunded after its fulfilment is a return.
+    assert "<td>Доставлен</td>" in page and "<td>Возвращён</td>" in page and "<td>Оплачен</td>" in page
     assert ">external_id" not in page and ">placed_at" not in page
     assert "<td>paid</td>" not in page
 
