@@ -8,10 +8,13 @@ an address a role may not open (403, or the sign-in page) is skipped for that ro
 (``seed_demo``, a scoring run, ``seed_feedback``), so the pages show the figures and charts a newcomer sees.
 
 One browser, one page per role and language, reused for every address; the width is changed on the loaded page
-rather than loading it twice. A failing page leaves its screenshot in var/screens.
+rather than loading it twice. Every page is photographed at every width on every run, failing or not, into
+``var/screenshots/every-page/<role>-<language>/<width>/<page>.png`` (emptied at the start of a run, so the folder
+is always one run's pictures): a reviewer can look through the whole product without starting it.
 """
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -39,7 +42,6 @@ from scoring.models import Backtest, ScoringRun
 from scoring.services import scoring_full_run
 from shop.roles import Role
 from shop.services import token_issue
-from tests.browser.conftest import SCREENS
 from tests.factories import LoyaltyRuleFactory, NoteFactory, TagFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,6 +54,7 @@ ROLES = (Role.OWNER, Role.MANAGER, Role.OPERATOR)
 OUTSIDE = ("admin/", "api/")
 # Addresses whose GET is an action rather than a page: signing out.
 ACTIONS = frozenset({"logout"})
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "every-page"
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "ru" / "LC_MESSAGES" / "django.po"
 PLACEHOLDER = re.compile(r"%(\(\w+\))?[sd]|\{\w*\}")
 
@@ -266,8 +269,14 @@ def open_as(browser: Browser, live_server: LiveServer, client: Client, language:
     return context.new_page()
 
 
-def problems_of(page: Page, language: str, english: frozenset[str]) -> list[str]:
-    """What is wrong with the page just loaded, at each width."""
+def shot_path(role: str, language: str, width: int, name: str, path: str) -> Path:
+    """The page's picture: the address's name, and its path when the name is visited with other arguments too."""
+    slug = re.sub(r"[^\w.-]+", "_", f"{name} {path}").strip("_")
+    return SCREENSHOTS / f"{role}-{language}".lower() / str(width) / f"{slug}.png"
+
+
+def problems_of(page: Page, language: str, english: frozenset[str], shots: dict[int, Path]) -> list[str]:
+    """What is wrong with the page just loaded, at each width; its picture at each width goes to ``shots``."""
     found = []
     if language == "ru":
         untranslated = sorted({text for text in page.evaluate(VISIBLE_TEXT) if text in english})
@@ -277,6 +286,8 @@ def problems_of(page: Page, language: str, english: frozenset[str]) -> list[str]
         page.set_viewport_size({"width": width, "height": 800})
         # Charts follow the window's size on the next frames (a ResizeObserver), as they would for a person.
         page.evaluate(SETTLED)
+        shots[width].parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots[width]), full_page=True, animations="disabled")
         if page.evaluate(OVERFLOW):
             wide = page.evaluate("() => document.documentElement.scrollWidth")
             found.append(f"{wide}px wide at {width}px ({', '.join(page.evaluate(STICKING_OUT))})")
@@ -304,7 +315,9 @@ def test_every_page_opens_fits_and_speaks_the_readers_language(
     settings.RETAIN_DEMO = True
     urls = page_urls(the_demo_shop())
     english = translated_msgids()
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     failures: list[str] = []
+    taken: set[Path] = set()
     visited = 0
     for role in ROLES:
         for language in LANGUAGES:
@@ -321,12 +334,15 @@ def test_every_page_opens_fits_and_speaks_the_readers_language(
                     failures.append(f"{role} {language} {name} {path}: answered {status}")
                     continue
                 page.goto(path, wait_until="load")
-                problems = problems_of(page, language, english)
+                shots = {width: shot_path(role, language, width, name, path) for width in WIDTHS}
+                taken.update(shots.values())
+                problems = problems_of(page, language, english, shots)
                 if problems:
-                    failures.append(f"{role} {language} {name} {path}: {'; '.join(problems)}")
-                    SCREENS.mkdir(parents=True, exist_ok=True)
-                    shot = re.sub(r"[^\w.-]+", "_", f"{role}-{language}-{name}")
-                    page.screenshot(path=str(SCREENS / f"{shot}.png"), full_page=True)
+                    pictures = ", ".join(str(shot.relative_to(settings.BASE_DIR)) for shot in shots.values())
+                    failures.append(f"{role} {language} {name} {path}: {'; '.join(problems)} (see {pictures})")
             page.context.close()
     assert visited > 60, f"only {visited} pages were visited: the sign-in or the data set-up is broken"
+    # A picture of every page visited, at every width: the folder is the whole product as each reader sees it.
+    assert len(taken) == visited * len(WIDTHS)
+    assert {shot for shot in SCREENSHOTS.rglob("*.png")} == taken
     assert not failures, "\n".join(failures)
