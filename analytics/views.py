@@ -21,8 +21,9 @@ from analytics.selectors.cohorts import cohort_rows, repeat_revenue_share
 from analytics.selectors.segments import segment_flows, segment_labels, segments_over_time
 from analytics.selectors.warnings import warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
+from shop.audit import audit_record
 from shop.csv_safety import csv_lines
-from shop.models import ShopSettings
+from shop.models import AuditKind, ShopSettings
 from shop.permissions import capability_required
 from shop.queueing import task_queue_on_commit
 from shop.roles import Capability
@@ -31,7 +32,9 @@ REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings"})
 Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 
 
-def _csv(name: str, table: Table) -> StreamingHttpResponse:
+def _csv(request: HttpRequest, name: str, table: Table) -> StreamingHttpResponse:
+    """A report's table as CSV; the download is recorded in the audit log."""
+    audit_record(kind=AuditKind.EXPORT, user=request.user, request=request, detail={"what": name})
     header, rows = table
     response = StreamingHttpResponse(csv_lines([header, *rows]), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.csv"'
@@ -69,7 +72,7 @@ def channels(request: HttpRequest) -> HttpResponseBase:
         ),
     }  # fmt: skip
     if request.GET.get("export") in tables:
-        return _csv(f"analytics-{request.GET['export']}", tables[request.GET["export"]])
+        return _csv(request, f"analytics-{request.GET['export']}", tables[request.GET["export"]])
     longest = max((len(row.curve) for row in rows), default=0)
     chart = {
         "offsets": list(range(longest)),
@@ -107,7 +110,7 @@ def cohorts(request: HttpRequest) -> HttpResponseBase:
         ),
     }
     if request.GET.get("export") in tables:
-        return _csv(f"analytics-cohorts-{request.GET['export']}", tables[request.GET["export"]])
+        return _csv(request, f"analytics-cohorts-{request.GET['export']}", tables[request.GET["export"]])
     chart = {"months": [_month_label(row.month) for row in shares], "share": [row.share for row in shares]}
     context = {"rows": rows, "offsets": offsets, "shares": shares, "chart": chart, "refresh": last_refresh()}
     return render(request, "analytics/cohorts.html", context)
@@ -141,7 +144,7 @@ def segments(request: HttpRequest) -> HttpResponseBase:
         ),
     }
     if request.GET.get("export") in tables:
-        return _csv(f"analytics-segments-{request.GET['export']}", tables[request.GET["export"]])
+        return _csv(request, f"analytics-segments-{request.GET['export']}", tables[request.GET["export"]])
     matrix = [
         (labels[source], [flows.matrix.get(source, {}).get(target, 0) for target in segments_by_value])
         for source in segment_order
@@ -172,7 +175,7 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
             [[row.customer_id, round(row.churn_risk * 100), round(row.previous_churn_risk * 100),
               round(row.rise * 100), row.value_at_stake, row.last_purchase.isoformat()] for row in warning_rows()],
         )  # fmt: skip
-        return _csv("analytics-early-warnings", table)
+        return _csv(request, "analytics-early-warnings", table)
     page = warning_page(cursor=request.GET.get("cursor"))
     context = {"page": page, "refresh": last_refresh(), "shop": ShopSettings.load()}
     return render(request, "analytics/warnings.html", context)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from crm.call.access import card_opening_check, card_opening_record, card_url
 from customers import selectors as customer_selectors
 from customers.contrib import TIMELINE_LENGTH, CardPanel, TimelineEntry, card_panels, timeline_sources
 from customers.forms import NoteForm
@@ -36,8 +37,13 @@ class RenderedSection:
 
 @login_required
 def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
-    """The whole customer on one page. Operators see it read-only (they reach it through lookup and search);
-    every edit form posts to a view that requires BROWSE."""
+    """The whole customer on one page, every opening recorded with its reason. Operators open only the cards a
+    call, a missed call or a console search brought up (``crm.call.access``), under the owner's hourly limit, and
+    see them read-only without what a call does not need (emails, the address, exports); every edit form posts to
+    a view that requires BROWSE."""
+    opening = card_opening_check(request, pk)
+    if opening.refusal is not None:
+        return opening.refusal
     customer = customer_selectors.customer_for_user(request.user, pk)
     if customer.merged_into_id is not None:
         survivor = customer_selectors.survivor_of(customer)
@@ -46,7 +52,10 @@ def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
             _("Customer #%(old)s was merged into this customer; you are seeing the merged card.")
             % {"old": customer.pk},
         )
-        return redirect("customer_card", pk=survivor.pk)
+        if user_can(request.user, Capability.BROWSE):
+            return redirect("customer_card", pk=survivor.pk)
+        return redirect(card_url(survivor.pk, opening.reason, request.user))
+    card_opening_record(request, customer.pk, opening.reason)
     sections = [RenderedSection(panel, panel.read(customer, request.user)) for panel in card_panels()]
     context = {
         "customer": customer,

@@ -10,15 +10,18 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from crm.health import check_broker, check_database
-from shop.permissions import capability_required
+from shop.audit import limit_alerts
+from shop.permissions import capability_required, user_can
 from shop.roles import Capability
 from shop.schedules import schedule_title, schedule_when
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: each role's starting points; later capabilities add their panels here."""
-    return render(request, "crm/home.html", {})
+    """The dashboard: each role's starting points; later capabilities add their panels here. The owner sees the
+    alerts of staff who reached the hourly card limit this week."""
+    alerts = limit_alerts() if user_can(request.user, Capability.CONFIGURE) else []
+    return render(request, "crm/home.html", {"alerts": alerts})
 
 
 @never_cache

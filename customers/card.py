@@ -12,13 +12,19 @@ from customers.calls import calls_for_customer
 from customers.contrib import CardPanel, TimelineEntry, TimelineSource
 from customers.forms import EmailAddForm, PhoneAddForm, TagAddForm
 from customers.models import ConsentChannel, Customer
+from shop.permissions import user_can
+from shop.roles import Capability
 
 
 def _contacts(customer: Customer, user: Any) -> dict[str, Any]:
+    """Phones for everyone; emails and the street address only for staff who browse customers. An operator on a
+    call needs the number, not the means to reach the customer elsewhere (the common leak through call centres)."""
     phones, emails = selectors.customer_contacts(customer)
+    full = user_can(user, Capability.BROWSE)
     return {
         "phones": phones,
-        "emails": emails,
+        "emails": emails if full else [],
+        "address": customer.address if full else "",
         "phone_form": PhoneAddForm(action=reverse("customers:phone_add", kwargs={"pk": customer.pk})),
         "email_form": EmailAddForm(action=reverse("customers:email_add", kwargs={"pk": customer.pk})),
     }

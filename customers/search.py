@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Reverse
 
 from customers.contrib import list_extensions
@@ -85,3 +85,22 @@ def search_condition(kind: str, text: str) -> Q:
     if len(words) == 1 and any(ch.isdigit() for ch in text):
         return _any_of([Customer.objects.filter(by_name).values("pk"), *_numbers_found(text)])
     return by_name
+
+
+def customers_named(text: str, limit: int = 10) -> list[Customer]:
+    """Customers whose whole name is ``text``, in any case and with the first and last words swapped ("Иванова
+    Мария" finds "Мария Иванова"): the operator console's search by name, which must find the caller and nobody
+    else. An equality on ``UPPER(name)``, answered by the trigram index (migration 0002), never a scan. Merged and
+    erased records are left out; the most recent buyers first."""
+    words = text.split()
+    if not words:
+        return []
+    wanted = {" ".join(words), " ".join([*words[1:], words[0]]), " ".join([words[-1], *words[:-1]])}
+    condition = Q()
+    for name in wanted:
+        condition |= Q(name__iexact=name)
+    return list(
+        Customer.objects.filter(condition, merged_into__isnull=True, erased_at__isnull=True).order_by(
+            F("last_order_at").desc(nulls_last=True), "-pk"
+        )[:limit]
+    )

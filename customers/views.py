@@ -19,7 +19,9 @@ from customers.forms import (
 )
 from customers.models import Channel
 from customers.selectors import CustomerFilters, parse_sort
+from shop.audit import audit_record
 from shop.csv_safety import SEPARATORS, csv_lines
+from shop.models import AuditKind
 from shop.paging import page_links, page_size, query_with
 from shop.permissions import capability_required
 from shop.roles import Capability
@@ -150,6 +152,12 @@ def customer_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV, streamed batch by batch so a million rows never sit in memory. Semicolons by
     default (what Russian Excel expects, with decimal commas); ``?sep=comma`` for everything else."""
     _form, filters, sort = _filters_and_sort(request)
+    audit_record(
+        kind=AuditKind.EXPORT,
+        user=request.user,
+        request=request,
+        detail={"what": "customers", "filters": request.GET.urlencode()[:500]},
+    )
     delimiter = SEPARATORS["comma"] if request.GET.get("sep") == "comma" else SEPARATORS["semicolon"]
     lines = csv_lines(_export_rows(filters, sort, decimal_comma=delimiter == ";"), delimiter=delimiter)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

@@ -6,6 +6,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,8 @@ from feedback import selectors, services
 from feedback.forms import FeedbackSettingsForm, FollowUpForm, SurveyForm
 from feedback.links import token_unsign
 from feedback.models import FeedbackSettings, FollowUp, FollowUpState, Invitation, Response
-from shop.models import ShopSettings, User
+from shop.audit import audit_changes
+from shop.models import AuditKind, ShopSettings, User
 from shop.permissions import capability_required
 from shop.roles import Capability, Role
 
@@ -126,7 +128,10 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def settings_edit(request: HttpRequest) -> HttpResponse:
     form = FeedbackSettingsForm(request.POST or None, instance=FeedbackSettings.load())
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            if form.changed_data:
+                audit_changes(request, AuditKind.SETTINGS, form, target="surveys")
         messages.success(request, _("Survey settings saved."))
         return redirect("feedback:settings")
     return render(request, "feedback/settings.html", {"form": form})

@@ -14,7 +14,9 @@ from loyalty import selectors
 from loyalty.forms import PromoBatchForm
 from loyalty.services import promo_batch_deactivate, promo_batch_generate
 from loyalty.views import _signed_in
+from shop.audit import audit_record
 from shop.csv_safety import SEPARATORS, csv_lines
+from shop.models import AuditKind
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
 
@@ -65,6 +67,9 @@ def batch_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     a BOM for Excel), streamed in code order. Semicolons by default, ``?sep=comma`` otherwise, as the customer
     export."""
     batch = selectors.promo_batch_for_user(request.user, pk)
+    audit_record(
+        kind=AuditKind.EXPORT, user=request.user, request=request, detail={"what": "promo codes", "batch": batch.name}
+    )
     delimiter = SEPARATORS["comma"] if request.GET.get("sep") == "comma" else SEPARATORS["semicolon"]
     valid_until = "" if batch.valid_until is None else f"{timezone.localtime(batch.valid_until):%Y-%m-%d %H:%M}"
     header = [

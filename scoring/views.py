@@ -24,7 +24,8 @@ from scoring.explain import horizon_sentence
 from scoring.forms import BacktestForm, ScoringSettingsForm
 from scoring.models import Backtest, ScoringRun, ScoringSettings
 from scoring.services import scoring_run_start_unless_active, scoring_settings_update
-from shop.models import ShopSettings
+from shop.audit import audit_changes
+from shop.models import AuditKind, ShopSettings
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
 
@@ -205,6 +206,8 @@ def model(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            if form.changed_data:
+                audit_changes(request, AuditKind.SETTINGS, form, target="scoring")
             _settings_saved(request, before.churn_horizon_days, form.cleaned_data["churn_horizon_days"])
             return redirect("scoring:model")
     return _model_page(request, form=form, status=400)

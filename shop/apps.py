@@ -34,7 +34,17 @@ class ShopConfig(AppConfig):
         post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="shop.sync_role_groups")
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="shop.sync_schedules")
 
+        from shop.audit import audit_signals_connect
         from shop.schedules import Schedule, schedule_register
+
+        audit_signals_connect()
+        schedule_register(
+            Schedule(
+                name=_("Delete audit log entries older than the shop keeps them"),
+                task="shop.audit_prune",
+                crontab=("20", "3"),
+            )
+        )
 
         schedule_register(
             Schedule(

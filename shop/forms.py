@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from shop.models import ShopSettings, User
+from shop.models import IntegrationToken, ShopSettings, User
 from shop.roles import TOKEN_SCOPES, Capability, Role
 
 
@@ -30,6 +30,8 @@ class ShopSettingsForm(CrispyMixin, forms.ModelForm):
             "gross_margin_percent",
             "monthly_discount_rate_percent",
             "language",
+            "operator_cards_per_hour",
+            "audit_retention_days",
         )
 
 
@@ -64,6 +66,24 @@ class TokenCreateForm(CrispyMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         choices=[(c.value, c.label) for c in Capability if c.value in TOKEN_SCOPES],
     )
+    lookup_rate_per_second = forms.IntegerField(
+        label=_("Lookups a second"),
+        min_value=1,
+        max_value=10000,
+        initial=10,
+        required=False,
+        help_text=_("More caller lookups within one second are answered 429 with Retry-After."),
+    )
+
+    def clean_lookup_rate_per_second(self) -> int:
+        # Left empty: the default every token starts with.
+        return self.cleaned_data.get("lookup_rate_per_second") or 10
+
+
+class TokenRateForm(forms.ModelForm):
+    class Meta:
+        model = IntegrationToken
+        fields = ("lookup_rate_per_second",)
 
 
 class LanguageForm(forms.Form):

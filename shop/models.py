@@ -134,6 +134,21 @@ class ShopSettings(models.Model):
     language = models.CharField(
         _("default language"), max_length=8, choices=[("ru", "Русский"), ("en", "English")], default="ru"
     )
+    operator_cards_per_hour = models.PositiveIntegerField(
+        _("cards an operator may open an hour"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text=_(
+            "Openings of customers' cards and console searches by one operator within any hour; the next one is "
+            "refused and you are alerted."
+        ),
+    )
+    audit_retention_days = models.PositiveIntegerField(
+        _("keep the audit log, days"),
+        default=365,
+        validators=[MinValueValidator(30), MaxValueValidator(3650)],
+        help_text=_("Older entries are deleted every night."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -194,6 +209,12 @@ class IntegrationToken(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    lookup_rate_per_second = models.PositiveIntegerField(
+        _("lookups a second"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text=_("More caller lookups within one second are answered 429 with Retry-After."),
+    )
 
     objects = IntegrationTokenQuerySet.as_manager()
 
@@ -252,3 +273,73 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+class AuditKind(models.TextChoices):
+    LOGIN = "login", _("Signed in")
+    LOGIN_FAILED = "login_failed", _("Failed sign-in")
+    LOOKUP = "lookup", _("Caller looked up")
+    CARD_VIEW = "card_view", _("Card opened")
+    CARD_REFUSED = "card_refused", _("Card refused")
+    CARD_LIMIT = "card_limit", _("Card limit reached")
+    EXPORT = "export", _("Export")
+    ERASURE = "erasure", _("Personal data erased")
+    SETTINGS = "settings", _("Settings changed")
+    USER = "user", _("User changed")
+    TOKEN = "token", _("Token changed")
+    RULE = "rule", _("Loyalty rule changed")
+    MONEY = "money", _("Credit adjusted")
+
+
+class AuditReason(models.TextChoices):
+    """Why a customer was looked at: what brought the card to the screen."""
+
+    CALL = "call", _("call")
+    MISSED_CALL = "missed_call", _("missed call")
+    SEARCH = "search", _("search")
+    BROWSE = "browse", _("customer list")
+    API = "api", _("API")
+    NO_LINK = "no_link", _("not from a call or a search")
+    LIMIT = "limit", _("over the hourly limit")
+
+
+class AuditEntry(models.Model):
+    """One thing a person or a token did that the owner may need to account for: who, what, to whom, when, why.
+
+    Append-only and written with one INSERT (``shop.audit.audit_record``) on the paths it watches, lookups included,
+    so it must stay narrow. ``customer_id`` is a plain number: the shop layer knows no customer table, and an entry
+    must outlive an erasure without holding any personal data itself. The actor's name is copied into ``actor`` and
+    the foreign keys carry no constraint, so deleting an account or a token neither blocks on nor rewrites its
+    history."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("what"), max_length=20, choices=AuditKind.choices)
+    reason = models.CharField(_("why"), max_length=16, choices=AuditReason.choices, blank=True)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    token = models.ForeignKey(
+        IntegrationToken, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    actor = models.CharField(_("who"), max_length=150, blank=True)
+    customer_id = models.BigIntegerField(_("customer"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    detail = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes: ClassVar = [
+            # Each filter of the owner's page is a range of one index read newest first (keyset on (at, id)), and
+            # the nightly pruning deletes a range of the first.
+            models.Index(fields=["at", "id"], name="audit_at"),
+            models.Index(fields=["kind", "at", "id"], name="audit_kind_at"),
+            models.Index(fields=["user", "at", "id"], name="audit_user_at", condition=models.Q(user__isnull=False)),
+            models.Index(fields=["token", "at", "id"], name="audit_token_at", condition=models.Q(token__isnull=False)),
+            models.Index(
+                fields=["customer_id", "at"], name="audit_customer_at", condition=models.Q(customer_id__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.kind}"

@@ -99,7 +99,9 @@ def user_update(*, user: User, acting_user: User, role: str, fields: dict[str, o
     return user
 
 
-def token_issue(*, name: str, scopes: list[str], created_by: User | None) -> IssuedToken:
+def token_issue(
+    *, name: str, scopes: list[str], created_by: User | None, lookup_rate_per_second: int = 10
+) -> IssuedToken:
     """Create an integration token; the returned key is the only time the secret exists in clear."""
     unknown = set(scopes) - TOKEN_SCOPES
     if unknown:
@@ -111,6 +113,7 @@ def token_issue(*, name: str, scopes: list[str], created_by: User | None) -> Iss
         secret_hash=IntegrationToken.hash_secret(secret),
         scopes=sorted(set(scopes)),
         created_by=created_by,
+        lookup_rate_per_second=lookup_rate_per_second,
     )
     return IssuedToken(token=token, key=key)
 
@@ -118,6 +121,11 @@ def token_issue(*, name: str, scopes: list[str], created_by: User | None) -> Iss
 def token_revoke(*, token: IntegrationToken) -> None:
     """Revoke a token at once; idempotent (a revoked token keeps its first revocation time)."""
     IntegrationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def token_set_rate(*, token: IntegrationToken, lookup_rate_per_second: int) -> None:
+    """The token's caller lookups a second; the next request counts against the new figure."""
+    IntegrationToken.objects.filter(pk=token.pk).update(lookup_rate_per_second=lookup_rate_per_second)
 
 
 def shop_settings_update(*, settings: ShopSettings) -> ShopSettings:

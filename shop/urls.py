@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop import views
+from shop import views, views_audit
 
 app_name = "shop"
 urlpatterns = [
@@ -10,5 +10,8 @@ urlpatterns = [
     path("users/<int:pk>/", views.user_edit, name="user_edit"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("tokens/<int:pk>/rate/", views.token_rate, name="token_rate"),
+    path("audit/", views_audit.audit_log, name="audit"),
+    path("audit/export.csv", views_audit.audit_export, name="audit_export"),
     path("language/", views.language_set, name="language"),
 ]

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,8 +10,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shop import selectors, services
-from shop.forms import LanguageForm, ShopSettingsForm, TokenCreateForm, UserChangeForm, UserCreateForm
-from shop.models import ShopSettings, User
+from shop.audit import audit_changes, audit_record
+from shop.forms import (
+    LanguageForm,
+    ShopSettingsForm,
+    TokenCreateForm,
+    TokenRateForm,
+    UserChangeForm,
+    UserCreateForm,
+)
+from shop.models import AuditKind, ShopSettings, User
 from shop.permissions import capability_required
 from shop.roles import Capability
 
@@ -22,7 +30,10 @@ CONFIGURE = Capability.CONFIGURE
 def settings_edit(request: HttpRequest) -> HttpResponse:
     form = ShopSettingsForm(request.POST or None, instance=ShopSettings.load())
     if request.method == "POST" and form.is_valid():
-        services.shop_settings_update(settings=form.save(commit=False))
+        with transaction.atomic():
+            services.shop_settings_update(settings=form.save(commit=False))
+            if form.changed_data:
+                audit_changes(request, AuditKind.SETTINGS, form, target="shop")
         messages.success(request, _("Shop settings saved."))
         return redirect("shop:settings")
     return render(request, "shop/settings.html", {"form": form})
@@ -39,7 +50,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.user_create(
+            created = services.user_create(
                 username=data["username"],
                 password=data["password"],
                 role=data["role"],
@@ -52,6 +63,12 @@ def user_create(request: HttpRequest) -> HttpResponse:
         except IntegrityError:
             form.add_error("username", _("This username is taken."))
         else:
+            audit_record(
+                kind=AuditKind.USER,
+                user=request.user,
+                request=request,
+                detail={"action": "created", "username": created.username, "role": data["role"]},
+            )
             messages.success(request, _("User %(name)s created.") % {"name": data["username"]})
             return redirect("shop:users")
     return render(request, "shop/user_form.html", {"form": form, "title": _("New user")})
@@ -64,11 +81,22 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         assert isinstance(request.user, User)
         fields = {name: form.cleaned_data[name] for name in UserChangeForm.Meta.fields}
+        role_before = member.role
         try:
             services.user_update(user=member, acting_user=request.user, role=form.cleaned_data["role"], fields=fields)
         except services.SelfLockoutError:
             form.add_error(None, _("You cannot deactivate yourself or change your own role."))
         else:
+            changed = {name: form.cleaned_data[name] for name in form.changed_data if name != "role"}
+            if role_before != form.cleaned_data["role"]:
+                changed["role"] = form.cleaned_data["role"]
+            if changed:
+                audit_record(
+                    kind=AuditKind.USER,
+                    user=request.user,
+                    request=request,
+                    detail={"action": "changed", "username": member.username, "changes": changed},
+                )
             messages.success(request, _("User %(name)s saved.") % {"name": member.username})
             return redirect("shop:users")
     return render(request, "shop/user_form.html", {"form": form, "title": member.username, "member": member})
@@ -82,7 +110,21 @@ def token_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         assert isinstance(request.user, User)
         issued = services.token_issue(
-            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            created_by=request.user,
+            lookup_rate_per_second=form.cleaned_data["lookup_rate_per_second"],
+        )
+        audit_record(
+            kind=AuditKind.TOKEN,
+            user=request.user,
+            request=request,
+            detail={
+                "action": "issued",
+                "token": str(issued.token),
+                "scopes": issued.token.scopes,
+                "lookup_rate_per_second": issued.token.lookup_rate_per_second,
+            },
         )
         form = TokenCreateForm()
     return render(request, "shop/token_list.html", {"tokens": selectors.token_list(), "form": form, "issued": issued})
@@ -90,9 +132,37 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(CONFIGURE)
+def token_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    token = selectors.token_for_owner(pk)
+    form = TokenRateForm(request.POST, instance=token)
+    before = token.lookup_rate_per_second
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("shop:tokens")
+    rate = form.cleaned_data["lookup_rate_per_second"]
+    services.token_set_rate(token=token, lookup_rate_per_second=rate)
+    if rate != before:
+        audit_record(
+            kind=AuditKind.TOKEN,
+            user=request.user,
+            request=request,
+            detail={"action": "rate", "token": str(token), "changes": {"lookup_rate_per_second": [before, rate]}},
+        )
+    messages.success(
+        request, _("Token “%(name)s” may now look up %(rate)s callers a second.") % {"name": token.name, "rate": rate}
+    )
+    return redirect("shop:tokens")
+
+
+@require_POST
+@capability_required(CONFIGURE)
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = selectors.token_for_owner(pk)
-    services.token_revoke(token=token)
+    if token.is_active:
+        services.token_revoke(token=token)
+        audit_record(
+            kind=AuditKind.TOKEN, user=request.user, request=request, detail={"action": "revoked", "token": str(token)}
+        )
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("shop:tokens")
 

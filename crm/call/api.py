@@ -2,18 +2,22 @@
 
 from typing import Any
 
-from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.call.access import card_url
 from crm.call.card import CallerCard, caller_card, lookup_number
 from customers.selectors import phone_owner
-from shop.models import ShopSettings
-from shop.permissions import HasCapability
+from shop.audit import audit_record, card_opening_allowed
+from shop.models import AuditKind, AuditReason, IntegrationToken, ShopSettings, User
+from shop.permissions import HasCapability, user_can
 from shop.phones import PhoneError
+from shop.ratelimit import TokenLookupThrottle
 from shop.roles import Capability
 
 
@@ -21,6 +25,7 @@ class CallerLookupApi(APIView):
     """Who is calling: the card an operator needs when the phone rings."""
 
     permission_classes = [HasCapability]
+    throttle_classes = [TokenLookupThrottle]
     capability = Capability.LOOKUP
 
     class OfferSerializer(serializers.Serializer):
@@ -70,6 +75,10 @@ class CallerLookupApi(APIView):
             200: OutputSerializer,
             400: OpenApiResponse(description="The number cannot be read; the message says why."),
             404: OpenApiResponse(description="No customer has this number; `fields.phone` carries it normalised."),
+            429: OpenApiResponse(
+                description="The token's lookups per second (10 unless the owner set another) or an operator's "
+                "hourly card limit are used up; `Retry-After` says how many seconds to wait."
+            ),
         },
         examples=[
             OpenApiExample(
@@ -96,21 +105,42 @@ class CallerLookupApi(APIView):
                 status=400,
             )
         customer = phone_owner(number)
+        token = request.auth if isinstance(request.auth, IntegrationToken) else None
+        user = None if token is not None else request.user
+        # An operator's session reads the same cards as the console, under the same hourly limit.
+        if (
+            isinstance(user, User)
+            and not user_can(user, Capability.BROWSE)
+            and not card_opening_allowed(user=user, request=request, customer_id=customer.pk if customer else None)
+        ):
+            raise Throttled(wait=3600, detail=_("Your hourly limit of customer cards is used up."))
+        audit_record(
+            kind=AuditKind.LOOKUP,
+            token=token,
+            user=user,
+            customer_id=customer.pk if customer else None,
+            reason=AuditReason.API,
+            request=request,
+            detail={} if customer else {"found": False},
+        )
         if customer is None:
             message = f"No customer has the number {number}."
             return Response(
                 {"error": {"code": "not_found", "message": message, "fields": {"phone": number}}}, status=404
             )
-        return Response(self.OutputSerializer(lookup_payload(caller_card(customer, with_history=False), number)).data)
+        payload = lookup_payload(caller_card(customer, with_history=False), number, user=user)
+        return Response(self.OutputSerializer(payload).data)
 
 
-def lookup_payload(card: CallerCard, number: str) -> dict[str, Any]:
+def lookup_payload(card: CallerCard, number: str, user: Any = None) -> dict[str, Any]:
+    """The lookup's answer. ``card_url`` is signed as a call for ``user`` (``None``: any operator, the link the
+    telephony opens in the console's browser), so it opens the card for an operator too."""
     customer, score, last = card.customer, card.score, card.last_order
     return {
         "customer_id": customer.pk,
         "name": customer.display_name,
         "phone": number,
-        "card_url": reverse("customer_card", args=[customer.pk]),
+        "card_url": card_url(customer.pk, AuditReason.CALL, user),
         "importance": getattr(score, "importance", None),
         "tier": getattr(score, "tier", None),
         "churn_risk": getattr(score, "churn_risk", None),

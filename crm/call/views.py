@@ -12,26 +12,66 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from crm.call.access import call_reason, card_url
 from crm.call.card import caller_card, lookup_number
 from crm.call.forms import CallerCreateForm, CallLogForm, PhoneSearchForm
 from customers import calls as call_services
+from customers.search import customers_named
 from customers.selectors import customer_for_user, phone_owner
 from customers.services import CustomerData, customer_resolve
-from shop.permissions import capability_required
+from shop.audit import audit_record, card_opening_allowed
+from shop.models import AuditKind, AuditReason, ShopSettings
+from shop.permissions import capability_required, user_can
 from shop.phones import PhoneError, format_phone
 from shop.roles import Capability
 
 if TYPE_CHECKING:
-    from customers.models import Call
+    from customers.models import Call, Customer
 
 LOOKUP = Capability.LOOKUP
+# Namesakes shown for a search by a whole name: enough to pick the caller by city and last order, too few to page
+# through a common name.
+NAME_MATCHES = 10
 
 
-def _card_context(raw_phone: str, call: "Call | None") -> dict[str, Any]:
-    """What the card area shows for a number: the customer's card, a create form, or why the number is wrong."""
+def _found(request: HttpRequest, customer: "Customer", number: str, call: "Call | None") -> dict[str, Any]:
+    """The card of a caller the console found, recorded as a lookup; a search by hand counts against the
+    operator's hourly limit and is refused over it."""
+    reason = call_reason(call, request.user) if call is not None else AuditReason.SEARCH
+    counted = reason != AuditReason.CALL and not user_can(request.user, Capability.BROWSE)
+    if counted and not card_opening_allowed(user=request.user, request=request, customer_id=customer.pk):  # type: ignore[arg-type]
+        return {"over_limit": ShopSettings.load().operator_cards_per_hour, "call": call}
+    audit_record(kind=AuditKind.LOOKUP, user=request.user, customer_id=customer.pk, reason=reason, request=request)
+    return {
+        "card": caller_card(customer),
+        "card_url": card_url(customer.pk, reason, request.user),
+        "number": number,
+        "call": call,
+        "log_form": CallLogForm(),
+    }
+
+
+def _by_name(request: HttpRequest, text: str) -> dict[str, Any]:
+    """Customers whose whole name is the text typed (any case, surname first or last): the operator chooses the
+    caller among them, each link signed as a search."""
+    audit_record(
+        kind=AuditKind.LOOKUP, user=request.user, reason=AuditReason.SEARCH, request=request, detail={"by": "name"}
+    )
+    found = customers_named(text, limit=NAME_MATCHES)
+    return {
+        "name_query": text,
+        "name_matches": [(customer, card_url(customer.pk, AuditReason.SEARCH, request.user)) for customer in found],
+    }
+
+
+def _card_context(request: HttpRequest, raw_phone: str, call: "Call | None") -> dict[str, Any]:
+    """What the card area shows for a number: the customer's card, a create form, or why the number is wrong; for a
+    text with letters, the customers of exactly that name."""
     try:
         number = lookup_number(raw_phone)
     except PhoneError as error:
+        if call is None and any(ch.isalpha() for ch in raw_phone):
+            return _by_name(request, raw_phone)
         return {"phone_error": str(error), "raw_phone": raw_phone, "call": call}
     customer = phone_owner(number)
     if customer is None:
@@ -40,7 +80,7 @@ def _card_context(raw_phone: str, call: "Call | None") -> dict[str, Any]:
             "create_form": CallerCreateForm(initial={"phone": number}),
             "call": call,
         }
-    return {"card": caller_card(customer), "number": number, "call": call, "log_form": CallLogForm()}
+    return _found(request, customer, number, call)
 
 
 @capability_required(LOOKUP)
@@ -51,9 +91,9 @@ def console(request: HttpRequest) -> HttpResponse:
     live = call_services.live_call_for_operator(request.user)
     context: dict[str, Any] = {"form": PhoneSearchForm(initial={"phone": phone}), "live_call": live}
     if phone:
-        context.update(_card_context(phone, None))
+        context.update(_card_context(request, phone, None))
     elif live is not None:
-        context.update(_card_context(live.phone, live))
+        context.update(_card_context(request, live.phone, live))
     return render(request, "crm/call/console.html", context)
 
 
@@ -88,7 +128,7 @@ def card(request: HttpRequest) -> HttpResponse:
         phone = call.phone
     else:
         phone = request.GET.get("phone", "")
-    return render(request, "crm/call/_card_area.html", _card_context(phone, call))
+    return render(request, "crm/call/_card_area.html", _card_context(request, phone, call))
 
 
 @require_POST

@@ -17,6 +17,8 @@ from crm.privacy.erasure import customer_erase_personal_data
 from crm.privacy.export import customer_personal_data, personal_data_json
 from customers import selectors as customer_selectors
 from customers.contrib import CardPanel
+from shop.audit import audit_record
+from shop.models import AuditKind
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
 
@@ -30,6 +32,13 @@ def customer_personal_data_download(request: HttpRequest, pk: int) -> HttpRespon
     customer = customer_selectors.customer_for_user(request.user, pk)
     if customer.merged_into_id is not None:
         return redirect("customer_personal_data", pk=customer_selectors.survivor_of(customer).pk)
+    audit_record(
+        kind=AuditKind.EXPORT,
+        user=request.user,
+        customer_id=customer.pk,
+        request=request,
+        detail={"what": "personal data"},
+    )
     response = HttpResponse(
         personal_data_json(customer_personal_data(customer)), content_type="application/json; charset=utf-8"
     )
@@ -66,6 +75,7 @@ def customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = customer_erase_personal_data(customer=customer, user=request.user)
         if result.changed:
+            audit_record(kind=AuditKind.ERASURE, user=request.user, customer_id=customer.pk, request=request)
             messages.success(request, _("Personal data of customer #%(id)s was erased.") % {"id": customer.pk})
         else:
             messages.info(request, _("Nothing left to erase: this customer's personal data was already erased."))

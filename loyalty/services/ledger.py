@@ -19,6 +19,8 @@ from customers.models import Customer
 from loyalty.errors import BalanceError, LoyaltyError
 from loyalty.models import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyRule, Purpose, Redemption
 from orders.models import Order
+from shop.audit import audit_record
+from shop.models import AuditKind
 from shop.money import format_money
 from shop.permissions import user_can
 from shop.roles import Capability
@@ -184,10 +186,17 @@ def credit_adjust(
                     field="amount",
                 )
             _consume(account, -amount, timezone.now())
-        return post(
+        entry = post(
             account, kind=EntryKind.ADJUSTMENT, purpose=Purpose.OWNER, amount=amount, reason=reason.strip()[:300],
             created_by=_staff(user), expires_at=expires_at if amount > 0 else None,
         )  # fmt: skip
+        audit_record(
+            kind=AuditKind.MONEY,
+            user=user,
+            customer_id=customer_id,
+            detail={"amount": str(amount), "reason": reason.strip()[:300], "balance": str(account.balance)},
+        )
+        return entry
 
 
 EXPIRY_BATCH = 1000

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from loyalty.engine.params import params_to_json, parse_params
 from loyalty.models import LoyaltyRule, LoyaltyRuleChange
+from shop.audit import audit_record
+from shop.models import AuditKind
 from shop.permissions import user_can
 from shop.roles import Capability
 
@@ -48,6 +50,16 @@ def _save(rule: LoyaltyRule, user: Any, before: dict[str, Any] | None) -> Loyalt
     if before != after:
         LoyaltyRuleChange.objects.create(
             rule=rule, changed_by=user, before=before, after=after, changed_at=timezone.now()
+        )
+        changed = {name: [None if before is None else before.get(name), value] for name, value in after.items()}
+        audit_record(
+            kind=AuditKind.RULE,
+            user=user,
+            detail={
+                "rule": rule.name,
+                "action": "created" if before is None else "changed",
+                "changes": {name: pair for name, pair in changed.items() if pair[0] != pair[1]},
+            },
         )
     return rule
 

@@ -17,6 +17,8 @@ from orders.imports import services
 from orders.imports.fields import REQUIRED, fields_for, label, status_label
 from orders.imports.parsing import RowResult
 from orders.models import ImportJob, ImportKind, ImportState
+from shop.audit import audit_record
+from shop.models import AuditKind
 from shop.permissions import capability_required
 from shop.roles import Capability
 
@@ -154,6 +156,12 @@ def job_errors(request: HttpRequest, pk: int) -> FileResponse:
     job = job_for_user(request.user, pk)
     if not job.error_report:
         raise Http404
+    audit_record(
+        kind=AuditKind.EXPORT,
+        user=request.user,
+        request=request,
+        detail={"what": "skipped import rows", "import": job.pk},
+    )
     return FileResponse(
         job.error_report.open("rb"),
         as_attachment=True,

@@ -29,6 +29,8 @@ def settings_form(**overrides: str) -> dict[str, Any]:
         "gross_margin_percent": "30.00",
         "monthly_discount_rate_percent": "1.00",
         "language": "ru",
+        "operator_cards_per_hour": "60",
+        "audit_retention_days": "365",
         **overrides,
     }
 

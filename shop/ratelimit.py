@@ -1,0 +1,84 @@
+"""Rate limits counted in Redis: a fixed one-second window per key, one round trip per request.
+
+The caller lookup of an integration token is limited (``IntegrationToken.lookup_rate_per_second``), so a leaked or
+misused token cannot read the customer base at hundreds of numbers a second. INCR and EXPIRE go in one pipeline
+(one round trip): the first request of a second creates the counter, which disappears two seconds later.
+
+Without ``REDIS_URL`` (the demo) the counters live in Django's cache, per process. If Redis does not answer, the
+request is let through and the failure logged: a lookup must not fail because a counter is away, and every lookup
+is still recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+from shop.models import IntegrationToken
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 1
+
+
+@lru_cache(maxsize=1)
+def _client(url: str) -> redis.Redis:
+    # Short timeouts: a Redis that hangs must cost a lookup milliseconds, not the telephony's whole patience.
+    return redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
+
+
+def _count(key: str, window: int) -> int:
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        cache.add(key, 0, timeout=window * 2)
+        return int(cache.incr(key))
+    pipe = _client(url).pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, window * 2)
+    count, _expired = pipe.execute()
+    return int(count)
+
+
+def rate_limit_retry_after(name: str, limit: int, *, now: float | None = None, window: int = WINDOW_SECONDS) -> int:
+    """Count one request against ``limit`` per ``window`` seconds for ``name``. Returns 0 when it is allowed, else
+    the whole seconds to wait until the window turns (at least 1), the value of ``Retry-After``."""
+    moment = time.time() if now is None else now
+    slot = int(moment // window)
+    try:
+        count = _count(f"ratelimit:{name}:{slot}", window)
+    except (redis.RedisError, OSError) as error:
+        logger.warning("rate limit for %s not counted, Redis failed: %s", name, error)
+        return 0
+    if count <= limit:
+        return 0
+    return max(1, math.ceil((slot + 1) * window - moment))
+
+
+class TokenLookupThrottle(BaseThrottle):
+    """DRF throttle of the caller lookup: each integration token at most its own lookups per second. Staff signed
+    in with a session are limited by the card rule of the console instead (``shop.audit``)."""
+
+    def __init__(self) -> None:
+        self.retry_after = 0
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        token = request.auth
+        if not isinstance(token, IntegrationToken):
+            return True
+        self.retry_after = rate_limit_retry_after(f"lookup:token:{token.pk}", token.lookup_rate_per_second)
+        return self.retry_after == 0
+
+    def wait(self) -> float | None:
+        return float(self.retry_after) if self.retry_after else None
