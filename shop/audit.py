@@ -51,9 +51,34 @@ def audit_record(
     """Write one entry: a single INSERT, no read. ``user`` may be anonymous (then only ``actor`` names who tried).
 
     Inside a caller's transaction the entry commits or rolls back with the change it records, so the log never
-    claims a change that did not happen."""
+    claims a change that did not happen. Outside one (a lookup, a card view, a sign-in: reads that change nothing
+    else) it commits without waiting for the disk: on this 2-core machine the flush cost 7–9 ms a lookup against
+    2–3 ms without it, and what a database crash could lose is the last fraction of a second of read records, never
+    a change (PostgreSQL's asynchronous commit keeps the log consistent, only not yet durable)."""
+    entry = _entry(kind, user, token, customer_id, reason, detail, request, actor, at)
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        entry.save(force_insert=True)
+        return entry
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        entry.save(force_insert=True)
+    return entry
+
+
+def _entry(
+    kind: str,
+    user: Any,
+    token: IntegrationToken | None,
+    customer_id: int | None,
+    reason: str,
+    detail: Mapping[str, Any] | None,
+    request: HttpRequest | None,
+    actor: str,
+    at: datetime | None,
+) -> AuditEntry:
     staff = user if user is not None and getattr(user, "is_authenticated", False) else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         at=at or timezone.now(),
         kind=kind,
         reason=reason,

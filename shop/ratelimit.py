@@ -56,8 +56,10 @@ def rate_limit_retry_after(name: str, limit: int, *, now: float | None = None, w
     the whole seconds to wait until the window turns (at least 1), the value of ``Retry-After``."""
     moment = time.time() if now is None else now
     slot = int(moment // window)
+    # The database's name keeps two shops (or two test runs) sharing one Redis from counting each other's tokens.
+    database = settings.DATABASES["default"].get("NAME", "")
     try:
-        count = _count(f"ratelimit:{name}:{slot}", window)
+        count = _count(f"ratelimit:{database}:{name}:{slot}", window)
     except (redis.RedisError, OSError) as error:
         logger.warning("rate limit for %s not counted, Redis failed: %s", name, error)
         return 0
