@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Generic, TypeVar
 
 from django.core import signing
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, QueryDict
+from django.utils import timezone
 
 RowT = TypeVar("RowT")
 ModelT = TypeVar("ModelT", bound=Model)
@@ -192,3 +193,8 @@ def page_links(request: HttpRequest, *, next_cursor: str | None, previous_cursor
         "next_url": query_with(request, cursor=next_cursor) if next_cursor else None,
         "previous_url": query_with(request, cursor=previous_cursor) if previous_cursor else None,
     }
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of ``day`` in the current time zone (a filter's "from" day, or the day after its "to")."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())

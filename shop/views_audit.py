@@ -2,11 +2,11 @@
 keyset, downloadable as a spreadsheet-safe CSV (which is itself recorded)."""
 
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from shop.audit import audit_record, limit_alerts
 from shop.csv_safety import csv_lines
 from shop.models import AuditEntry, AuditKind, IntegrationToken, User
+from shop.paging import day_start, query_with
 from shop.permissions import capability_required
 from shop.roles import Capability
 from shop.selectors import AuditFilters, audit_entries_after, audit_page, audit_queryset
@@ -62,13 +63,9 @@ class AuditFilterForm(forms.Form):
             token_id=data["token"].pk if data.get("token") else None,
             kind=data.get("kind") or "",
             customer_id=data.get("customer"),
-            since=_day_start(data["since"]) if data.get("since") else None,
-            until=_day_start(data["until"] + timedelta(days=1)) if data.get("until") else None,
+            since=day_start(data["since"]) if data.get("since") else None,
+            until=day_start(data["until"] + timedelta(days=1)) if data.get("until") else None,
         )
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
 def audit_detail_text(entry: AuditEntry) -> str:
@@ -86,16 +83,6 @@ def audit_detail_text(entry: AuditEntry) -> str:
     return "; ".join(parts)
 
 
-def _query(request: HttpRequest, **changes: str | None) -> str:
-    query: QueryDict = request.GET.copy()
-    for key, value in changes.items():
-        query.pop(key, None)
-        if value is not None:
-            query[key] = value
-    encoded = query.urlencode()
-    return "?" + encoded if encoded else ""
-
-
 @never_cache
 @capability_required(Capability.CONFIGURE)
 def audit_log(request: HttpRequest) -> HttpResponse:
@@ -106,9 +93,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "form": form,
         "rows": rows,
         "alerts": limit_alerts(),
-        "next_url": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
-        "first_url": _query(request, cursor=None) if request.GET.get("cursor") else None,
-        "export_url": reverse("shop:audit_export") + _query(request, cursor=None),
+        "next_url": query_with(request, cursor=page.next_cursor) if page.next_cursor else None,
+        "first_url": query_with(request, cursor=None) if request.GET.get("cursor") else None,
+        "export_url": reverse("shop:audit_export") + query_with(request, cursor=None),
     }
     return render(request, "shop/audit.html", context)
 

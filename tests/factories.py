@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
@@ -216,3 +217,17 @@ class MessageFactory(factory.django.DjangoModelFactory[Message]):
     subject = "Скидка 10 %"
     body = "Только до воскресенья."
     due_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
+
+
+def operator_opens_card(customer_id: int, **user_fields: object) -> Any:
+    """An operator's view of a card, opened the way the console offers it (a link signed as a search), since an
+    operator cannot open a card by its bare address (crm.call.access)."""
+    from django.test import Client
+
+    from crm.call.access import card_url
+    from shop.models import AuditReason
+
+    operator = make_operator(**user_fields)
+    client = Client()
+    client.force_login(operator)
+    return client.get(card_url(customer_id, AuditReason.SEARCH, operator))

@@ -210,6 +210,7 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
     return {
         "shop:user_edit": {"pk": owner.pk},
         "shop:token_revoke": {"pk": token.pk},
+        "shop:token_rate": {"pk": token.pk},
         "call:called_back": {"pk": call.pk},
         "demo:call_advance": {"pk": call.pk},
         "webhooks:rotate": {"pk": source.pk},

@@ -11,7 +11,7 @@ from django.urls import reverse
 from customers.models import Customer
 from scoring.card import HISTORY_MONTHS, score_history
 from scoring.models import ScoreSnapshot
-from tests.factories import CustomerFactory, CustomerScoreFactory, OrderFactory, make_manager
+from tests.factories import CustomerFactory, CustomerScoreFactory, OrderFactory, make_manager, operator_opens_card
 
 
 def card(customer: Customer) -> str:
@@ -121,5 +121,5 @@ def test_a_single_point_draws_no_chart(english_manager):
 
 def test_operator_sees_the_score_on_a_card_found_by_lookup(client_for):
     score = CustomerScoreFactory.create(importance=88, tier="high")
-    content = client_for("Operator").get(card(score.customer)).content.decode()
+    content = operator_opens_card(score.customer_id).content.decode()
     assert 'data-testid="card-importance">88<' in content

@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import Customer
 from feedback.models import FollowUp, FollowUpOutcome, FollowUpState, Invitation, Response
 from orders.models import Order
-from tests.factories import CustomerFactory, OrderFactory, make_manager
+from tests.factories import CustomerFactory, OrderFactory, make_manager, operator_opens_card
 
 
 def card(customer: Customer) -> str:
@@ -123,7 +123,7 @@ def test_a_customer_without_complaints_has_no_complaint_panel(english_manager, c
 
 def test_operator_sees_complaints_without_links_to_the_task_list(client_for, customer):
     follow_up = complaint(answer(customer, recommend=3))
-    content = client_for("Operator").get(card(customer)).content.decode()
+    content = operator_opens_card(customer.pk).content.decode()
     assert f'data-follow-up="{follow_up.pk}"' in content
     assert reverse("feedback:follow_up", kwargs={"pk": follow_up.pk}) not in content
 

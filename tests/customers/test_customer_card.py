@@ -9,10 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.call.access import card_url
 from customers.models import ConsentChange, Customer, CustomerEmail, CustomerMerge, CustomerPhone, Note, Tag
 from orders.services import customer_summaries_refresh
-from shop.models import AuditReason
 from tests.factories import (
     CustomerEmailFactory,
     CustomerFactory,
@@ -21,6 +19,7 @@ from tests.factories import (
     OrderFactory,
     TagFactory,
     make_manager,
+    operator_opens_card,
 )
 
 
@@ -58,9 +57,7 @@ def test_unknown_customer_is_404(client_for, db):
 
 
 def test_operator_sees_the_card_without_edit_forms(client_for, customer):
-    operator = client_for("Operator")
-    user = operator.get(reverse("home")).wsgi_request.user
-    content = operator.get(card_url(customer.pk, AuditReason.SEARCH, user)).content.decode()
+    content = operator_opens_card(customer.pk).content.decode()
     assert "Анна Петрова" in content
     assert action("phone_add", customer) not in content
     assert action("note_add", customer) not in content

@@ -11,7 +11,14 @@ from django.urls import reverse
 from loyalty.models import Coupon, LedgerEntry, LoyaltyAccount, Redemption
 from loyalty.services import credit_accrue
 from shop.roles import Role
-from tests.factories import CouponFactory, CustomerPhoneFactory, CustomerScoreFactory, LoyaltyRuleFactory, make_user
+from tests.factories import (
+    CouponFactory,
+    CustomerPhoneFactory,
+    CustomerScoreFactory,
+    LoyaltyRuleFactory,
+    make_user,
+    operator_opens_card,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +120,7 @@ def test_the_quote_reads_in_russian():
 
 def test_the_customer_card_offers_the_quote_form_to_an_operator():
     customer_id = CustomerScoreFactory.create().customer_id
-    page = signed_in(Role.OPERATOR).get(reverse("customer_card", args=[customer_id])).content.decode()
+    page = operator_opens_card(customer_id).content.decode()
     assert 'data-testid="quote-form"' in page
     assert reverse("loyalty:customer_quote", args=[customer_id]) in page
 

@@ -20,6 +20,7 @@ from shop.audit import audit_prune, audit_record
 from shop.models import AuditEntry, AuditKind, AuditReason, ShopSettings, User
 from shop.roles import Role
 from tests.factories import TEST_PASSWORD, CustomerFactory, LoyaltyRuleFactory
+from tests.shop.test_shop_settings import settings_form
 
 pytestmark = pytest.mark.django_db
 AUDIT = reverse("shop:audit")
@@ -136,20 +137,7 @@ def test_the_pruning_runs_every_night_from_the_beat_schedule(db: None) -> None:
 
 def test_a_settings_change_is_recorded_with_before_and_after(owner: User) -> None:
     ShopSettings.load()
-    signed_in(owner).post(
-        reverse("shop:settings"),
-        {
-            "name": "Чайная лавка",
-            "currency": "RUB",
-            "time_zone": "Europe/Moscow",
-            "phone_region": "RU",
-            "gross_margin_percent": "30.00",
-            "monthly_discount_rate_percent": "1.00",
-            "language": "ru",
-            "operator_cards_per_hour": "20",
-            "audit_retention_days": "365",
-        },
-    )
+    signed_in(owner).post(reverse("shop:settings"), settings_form(operator_cards_per_hour="20"))
     entry = AuditEntry.objects.get(kind=AuditKind.SETTINGS)
     assert entry.user == owner
     assert entry.detail["changes"]["operator_cards_per_hour"] == [60, 20]
