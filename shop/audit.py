@@ -7,13 +7,16 @@ the audit page (``shop.views_audit``); the nightly :func:`audit_prune` keeps onl
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db import connection, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -54,16 +57,37 @@ def audit_record(
     claims a change that did not happen. Outside one (a lookup, a card view, a sign-in: reads that change nothing
     else) it commits without waiting for the disk: on this 2-core machine the flush cost 7–9 ms a lookup against
     2–3 ms without it, and what a database crash could lose is the last fraction of a second of read records, never
-    a change (PostgreSQL's asynchronous commit keeps the log consistent, only not yet durable)."""
+    a change (PostgreSQL's asynchronous commit keeps the log consistent, only not yet durable). Such an entry is
+    returned without its ``pk``."""
     entry = _entry(kind, user, token, customer_id, reason, detail, request, actor, at)
     if connection.in_atomic_block or connection.vendor != "postgresql":
         entry.save(force_insert=True)
-        return entry
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        entry.save(force_insert=True)
+    else:
+        _insert_without_waiting(entry)
     return entry
+
+
+def _insert_without_waiting(entry: AuditEntry) -> None:
+    """The INSERT in its own transaction with ``synchronous_commit`` off, sent as one string: one round trip
+    instead of four (BEGIN, SET, INSERT, COMMIT), which under load is most of what the entry costs. The entry's
+    ``pk`` stays unset: no caller of a read record needs it."""
+    columns = ("at", "kind", "reason", "user_id", "token_id", "actor", "customer_id", "ip", "detail")
+    values = [getattr(entry, column) for column in columns[:-1]]
+    values.append(json.dumps(entry.detail, cls=DjangoJSONEncoder))
+    sql = (
+        f"BEGIN; SET LOCAL synchronous_commit TO OFF; "  # noqa: S608 (the names are ours, the values parameters)
+        f"INSERT INTO {AuditEntry._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}); "
+        f"COMMIT"
+    )
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, values)
+        except DatabaseError:
+            # The failed statement left the session inside the aborted transaction: end it, so the next query of
+            # this connection does not fail for a reason of ours.
+            with contextlib.suppress(DatabaseError):
+                cursor.execute("ROLLBACK")
+            raise
 
 
 def _entry(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -201,9 +201,18 @@ def test_nothing_is_recorded_when_the_change_is_refused(manager: User) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_read_record_commits_on_its_own_and_leaves_the_connection_waiting_for_the_disk_again() -> None:
-    entry = audit_record(kind=AuditKind.LOOKUP, customer_id=5, reason=AuditReason.API)
+    audit_record(kind=AuditKind.LOOKUP, customer_id=5, reason=AuditReason.API, detail={"found": False})
 
-    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+    entry = AuditEntry.objects.get(customer_id=5)
+    assert (entry.kind, entry.reason, entry.detail) == (AuditKind.LOOKUP, AuditReason.API, {"found": False})
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_record_that_fails_leaves_the_connection_usable() -> None:
+    with pytest.raises(DatabaseError):
+        audit_record(kind="x" * 40, customer_id=6)
+
+    assert AuditEntry.objects.count() == 0
