@@ -2,12 +2,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import Group
-from django.core import signing
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 
 from shop.models import AuditEntry, IntegrationToken, User
+from shop.paging import KeysetPage, after, keyset_page, ordering
 
 
 def staff_list() -> QuerySet[User]:
@@ -42,12 +42,6 @@ class AuditFilters:
     until: datetime | None = None
 
 
-@dataclass
-class AuditPage:
-    rows: list[AuditEntry]
-    next_cursor: str | None
-
-
 def audit_queryset(filters: AuditFilters) -> QuerySet[AuditEntry]:
     queryset = AuditEntry.objects.all()
     if filters.user_id is not None:
@@ -65,34 +59,29 @@ def audit_queryset(filters: AuditFilters) -> QuerySet[AuditEntry]:
     return queryset
 
 
-def _audit_position(cursor: str | None) -> tuple[datetime, int] | None:
-    if not cursor:
-        return None
-    try:
-        payload = signing.loads(cursor, salt=AUDIT_CURSOR_SALT)
-        moment = parse_datetime(str(payload["t"]))
-        pk = int(payload["i"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
-    return (moment, pk) if moment is not None else None
-
-
 def audit_entries_after(queryset: QuerySet[AuditEntry], position: tuple[datetime, int] | None) -> QuerySet[AuditEntry]:
-    """Newest first from ``position`` on: ``at <= t AND (at < t OR id < pk)`` starts every filter's index at the
-    cursor, so the thousandth page costs what the first does."""
+    """Newest first from ``position`` on, on the same ``(at, id)`` index range as the page (the CSV's batches)."""
     if position is not None:
-        moment, pk = position
-        queryset = queryset.filter(Q(at__lte=moment) & (Q(at__lt=moment) | Q(id__lt=pk)))
-    return queryset.order_by("-at", "-id")
+        queryset = queryset.filter(after("at", position[0], position[1], descending=True))
+    return queryset.order_by(*ordering("at", descending=True))
 
 
-def audit_page(filters: AuditFilters, cursor: str | None = None, limit: int = 100) -> AuditPage:
-    """One page of the audit log, newest first, keyset on ``(at, id)``; one query whatever the page."""
-    rows = list(audit_entries_after(audit_queryset(filters), _audit_position(cursor))[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if has_more and rows:
-        last = rows[-1]
-        next_cursor = signing.dumps({"t": last.at.isoformat(), "i": last.pk}, salt=AUDIT_CURSOR_SALT)
-    return AuditPage(rows=rows, next_cursor=next_cursor)
+def _moment(value: str) -> datetime:
+    moment = parse_datetime(value)
+    if moment is None:
+        raise ValueError(value)
+    return moment
+
+
+def audit_page(filters: AuditFilters, cursor: str | None = None, limit: int = 100) -> KeysetPage[AuditEntry]:
+    """One page of the audit log, newest first, keyset on ``(at, id)`` (shop.paging): every filter's index starts at
+    the cursor, so the thousandth page costs what the first does; one query whatever the page."""
+    return keyset_page(
+        audit_queryset(filters),
+        column="at",
+        descending=True,
+        cursor=cursor,
+        salt=AUDIT_CURSOR_SALT,
+        decode=_moment,
+        limit=limit,
+    )

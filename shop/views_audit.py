@@ -94,6 +94,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "alerts": limit_alerts(),
         "next_url": query_with(request, cursor=page.next_cursor) if page.next_cursor else None,
+        "previous_url": query_with(request, cursor=page.previous_cursor) if page.previous_cursor else None,
         "first_url": query_with(request, cursor=None) if request.GET.get("cursor") else None,
         "export_url": reverse("shop:audit_export") + query_with(request, cursor=None),
     }

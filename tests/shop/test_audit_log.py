@@ -83,13 +83,17 @@ def test_pages_follow_each_other_by_keyset_without_repeats_or_gaps(owner: User, 
     ids = [audit_record(kind=AuditKind.EXPORT, user=owner, at=moment).pk for _ in range(5)]
     client = signed_in(owner)
     seen: list[int] = []
+    pages: list[list[int]] = []
     url = AUDIT + "?kind=export"
     for _page in range(3):
         response = client.get(url)
-        seen += [row["entry"].pk for row in response.context["rows"]]
+        pages.append([row["entry"].pk for row in response.context["rows"]])
+        seen += pages[-1]
         url = AUDIT + (response.context["next_url"] or "")
     assert seen == sorted(ids, reverse=True)
     assert response.context["next_url"] is None
+    back = client.get(AUDIT + response.context["previous_url"])
+    assert [row["entry"].pk for row in back.context["rows"]] == pages[1]
 
 
 def test_the_page_reads_the_same_queries_on_any_page(owner: User, django_assert_num_queries) -> None:
