@@ -17,6 +17,7 @@ from crm.call.forms import CallerCreateForm, CallLogForm, PhoneSearchForm
 from customers import calls as call_services
 from customers.selectors import customer_for_user, phone_owner
 from customers.services import CustomerData, customer_resolve
+from shop.http import same_site_path
 from shop.permissions import capability_required
 from shop.phones import PhoneError, format_phone
 from shop.roles import Capability
@@ -127,9 +128,7 @@ def caller_create(request: HttpRequest) -> HttpResponse:
 def call_log(request: HttpRequest) -> HttpResponse:
     """Record what came of a call: the live one from the telephony, or one logged by hand for a customer."""
     form = CallLogForm(request.POST)
-    back = request.POST.get("next") or reverse("call:console")
-    if not back.startswith("/"):
-        back = reverse("call:console")
+    back = same_site_path(request, request.POST.get("next"), reverse("call:console"))
     if not form.is_valid():
         messages.error(request, form.errors.as_text())
         return redirect(back)
