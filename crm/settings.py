@@ -184,6 +184,13 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"
+# Days an uploaded import file (and its error report) is kept before the nightly task deletes it: the rows are in
+# the database by then, and a file full of names and phones must not outlive an erasure (docs/operations.md).
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
+if IMPORT_FILE_RETENTION_DAYS <= 0:
+    raise ImproperlyConfigured(
+        f"IMPORT_FILE_RETENTION_DAYS must be a positive number of days, not {IMPORT_FILE_RETENTION_DAYS}"
+    )
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
