@@ -25,6 +25,7 @@ class SignedInStaff(BasePermission):
 
 
 class ApiSchemaView(SpectacularAPIView):
+    schema = None  # the reference pages are not operations of the API they describe
     authentication_classes = [SessionAuthentication]
     permission_classes = [SignedInStaff]
 
@@ -32,11 +33,14 @@ class ApiSchemaView(SpectacularAPIView):
 class ApiSwaggerView(SpectacularSwaggerSplitView):
     """Swagger UI with its start-up script served as a file (the split view), so no inline script is needed."""
 
+    schema = None
+
     authentication_classes = [SessionAuthentication]
     permission_classes = [SignedInStaff]
 
 
 class ApiRedocView(SpectacularRedocView):
+    schema = None  # the reference pages are not operations of the API they describe
     authentication_classes = [SessionAuthentication]
     permission_classes = [SignedInStaff]
 
