@@ -76,13 +76,14 @@ def _has_nul(request: HttpRequest) -> bool:
         return True
     if request.method != "POST":
         return False
-    if request.content_type == "application/x-www-form-urlencoded":
-        # Read the raw body first: parsing the form from the stream would leave a signed webhook (Zadarma posts a
-        # form) unable to read the bytes its signature covers. The body is small (DATA_UPLOAD_MAX_MEMORY_SIZE).
-        if b"\x00" in request.body:
-            return True
-    elif request.content_type != "multipart/form-data":
+    if request.content_type not in {"application/x-www-form-urlencoded", "multipart/form-data"}:
         return False
+    # Read a small body whole first: parsing the form from the stream would leave a signed webhook (Zadarma posts a
+    # form) unable to read the bytes its signature covers. A large upload is parsed from the stream (its files go
+    # to disk), as Django would; the views that take one never read the raw body.
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) <= (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0):
+        _cached = request.body  # kept on the request: the form below is parsed from it, and the view may read it
     # Uploaded files are the importer's to judge (it refuses binary files with its own message).
     return any(NUL in text for key, values in request.POST.lists() for text in (key, *values))
 

@@ -47,7 +47,10 @@ class RetainAutoSchema(AutoSchema):
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A stable machine-readable code, e.g. `invalid`, `not_authenticated`.")
     message = serializers.CharField(help_text="A sentence a developer can act on.")
-    fields = serializers.DictField(help_text="Per field, what is wrong with it (empty when no field is to blame).")
+    # Named as in the answer; DRF's metaclass keeps the serializer's own ``fields`` property apart from it.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        help_text="Per field, what is wrong with it (empty when no field is to blame)."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Generic input hygiene: a NUL byte anywhere and JSON nested too deep answer 400 with a reason, never 500, and
 redirects after a form go only to paths on this site."""
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -86,3 +87,22 @@ def test_the_call_log_form_goes_back_to_a_path_on_the_site(client_for: Callable[
     response = client_for(Role.OPERATOR).post("/call/log/", {"next": "/call/?phone=1", "outcome": "nonsense"})
 
     assert response["Location"] == "/call/?phone=1"
+
+
+def test_every_page_sends_a_content_security_policy_whose_nonce_its_inline_script_carries(
+    client_for: Callable[..., Client],
+) -> None:
+    response = client_for(Role.OWNER).get("/feedback/reports/")
+
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    assert nonce and f'<script nonce="{nonce.group(1)}">' in response.content.decode()
+    assert "script-src 'self' 'nonce-" in policy and "'unsafe-inline'" not in policy.split("style-src-attr")[0]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert ' onclick="' not in response.content.decode() and ' onchange="' not in response.content.decode()
+
+
+def test_each_response_gets_its_own_nonce(client_for: Callable[..., Client]) -> None:
+    client = client_for(Role.OWNER)
+
+    assert client.get("/").get("Content-Security-Policy") != client.get("/").get("Content-Security-Policy")
