@@ -38,6 +38,10 @@ def _invitation_from_link(request: HttpRequest, signed: str) -> Invitation | Htt
     return invitation
 
 
+# The signed token in the address is the whole authority, as for the unsubscribe: a forged cross-site post would need
+# the token, and a second answer is refused anyway. CSRF's origin check cannot work here: the page sends no Referer
+# (no-referrer keeps the token from leaking), so browsers post its form with "Origin: null".
+@csrf_exempt
 @public_link_page
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, signed: str) -> HttpResponse:

@@ -125,6 +125,17 @@ def test_the_public_pages_are_not_stored_and_send_no_referrer(
     assert response["Referrer-Policy"] == "no-referrer"
 
 
+def test_the_survey_form_posts_from_a_page_that_sends_no_referrer(invitation: Invitation) -> None:
+    # Under Referrer-Policy: no-referrer a browser posts the page's form with "Origin: null" and no Referer.
+    client = Client(enforce_csrf_checks=True)
+    answer = {"product_score": 5, "service_score": 5, "recommend_score": 10}
+
+    response = client.post(survey_path(invitation), answer, HTTP_ORIGIN="null")
+
+    assert response.status_code == 200
+    assert Response.objects.filter(invitation=invitation).exists()
+
+
 def test_confirming_the_unsubscribe_stops_further_invitations(client: Client, invitation: Invitation) -> None:
     response = client.post(unsubscribe_path(invitation))
     assert response.status_code == 200

@@ -77,10 +77,10 @@ def test_gunicorns_access_log_holds_no_phone_or_email_from_a_query_string(tmp_pa
     )
     try:
         paths = ["/customers/?q=%2B79997776655", "/call/?phone=8+(999)+777-66-55", "/customers/?q=zoya%40example.com"]
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
                 break
             except urllib.error.HTTPError:
                 break  # it answers (503 only says the broker is away, which this test does not need)
@@ -92,7 +92,7 @@ def test_gunicorns_access_log_holds_no_phone_or_email_from_a_query_string(tmp_pa
             request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
             # The anonymous visitor is sent to sign in; only the log line matters.
             with contextlib.suppress(OSError):
-                urllib.request.urlopen(request, timeout=5)  # noqa: S310
+                urllib.request.urlopen(request, timeout=60)  # noqa: S310
     finally:
         _stop_process(server)
 
