@@ -29,6 +29,7 @@ RUN DJANGO_ENV=production \
     ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgres://build@build.invalid:5432/build \
     REDIS_URL=redis://build.invalid:6379/0 \
+    PUBLIC_BASE_URL=https://build.invalid \
     python manage.py collectstatic --no-input --verbosity 0
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin retain \

@@ -45,6 +45,7 @@ messages: install
 
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=crm.example.com \
+		PUBLIC_BASE_URL=https://crm.example.com \
 		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -102,7 +102,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shop.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "shop.input_hygiene.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,6 +184,13 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"
+# Days an uploaded import file (and its error report) is kept before the nightly task deletes it: the rows are in
+# the database by then, and a file full of names and phones must not outlive an erasure (docs/operations.md).
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
+if IMPORT_FILE_RETENTION_DAYS <= 0:
+    raise ImproperlyConfigured(
+        f"IMPORT_FILE_RETENTION_DAYS must be a positive number of days, not {IMPORT_FILE_RETENTION_DAYS}"
+    )
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -250,6 +259,12 @@ REST_FRAMEWORK: dict[str, object] = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["shop.permissions.DenyAll"],
+    # DRF's own form parsers, and its JSON parser with a depth limit and no NUL bytes (shop.input_hygiene).
+    "DEFAULT_PARSER_CLASSES": [
+        "shop.input_hygiene.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "shop.schema.RetainAutoSchema",
     "EXCEPTION_HANDLER": "shop.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
@@ -274,7 +289,7 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"  # the public pages reached from a message send none (shop.http)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -302,8 +317,16 @@ LOGGING: dict[str, Any] = {
 RETAIN_DEMO = env.bool("RETAIN_DEMO", default=False)
 if PRODUCTION and RETAIN_DEMO:
     raise ImproperlyConfigured("RETAIN_DEMO must not be set when DJANGO_ENV=production")
-# Where the links in survey emails and SMS point (the demo sets its own host and port).
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+# Where every link in a message points (surveys, unsubscribes): the address customers reach the site at. Production
+# has no sensible default (a localhost link in a real SMS is dead on arrival), so it refuses to start without one.
+if PRODUCTION:
+    PUBLIC_BASE_URL = _required("PUBLIC_BASE_URL")
+    if not PUBLIC_BASE_URL.startswith("https://"):
+        raise ImproperlyConfigured(f"PUBLIC_BASE_URL must start with https:// in production, not {PUBLIC_BASE_URL!r}")
+else:
+    # The demo sets its own host and port.
+    PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+PUBLIC_BASE_URL = PUBLIC_BASE_URL.rstrip("/")
 
 # --- Telephony -----------------------------------------------------------------------------------------------------
 # Secrets that sign incoming-call webhooks; a format whose secret is empty is switched off (503).

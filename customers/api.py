@@ -18,6 +18,7 @@ from shop.models import ShopSettings
 from shop.permissions import HasCapability
 from shop.phones import PhoneError, normalize_phone
 from shop.roles import Capability
+from shop.schema import results_of
 
 
 class CustomerInputSerializer(serializers.Serializer):
@@ -84,7 +85,7 @@ class CustomerUpsertApi(APIView):
             "format are stored in E.164. A batch with an invalid row is refused whole (400)."
         ),
         request=CustomerInputSerializer,
-        responses={200: CustomerResultSerializer(many=True)},
+        responses={200: results_of(CustomerResultSerializer, "CustomerUpsertResults")},
     )
     @idempotent
     def post(self, request: Request) -> Response:

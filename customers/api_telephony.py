@@ -28,6 +28,9 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response({"error": {"code": code, "message": message, "fields": {}}}, status=status)
 
 
+SWITCHED_OFF = OpenApiResponse(description="switched off: its secret is not set in the environment")
+
+
 class _TelephonyApi(APIView):
     # The HMAC signature is the authentication: a PBX has no token and no session.
     authentication_classes: list[Any] = []
@@ -72,6 +75,7 @@ class TelephonyEventApi(_TelephonyApi):
             200: _Result,
             400: OpenApiResponse(description="unreadable event"),
             401: OpenApiResponse(description="forged or stale signature"),
+            503: SWITCHED_OFF,
         },
         auth=[],
     )
@@ -86,7 +90,7 @@ class ZadarmaEventApi(_TelephonyApi):
         description="Signed by the PBX: `Signature: base64(HMAC-SHA1(ZADARMA_API_SECRET, fields))`. See docs/telephony.md.",
         parameters=[OpenApiParameter("zd_echo", str, description="The PBX's address check, answered as sent.")],
         request=None,
-        responses={200: _Result},
+        responses={200: _Result, 401: OpenApiResponse(description="forged signature"), 503: SWITCHED_OFF},
         auth=[],
     )
     def post(self, request: Request) -> Response:

@@ -4,7 +4,6 @@ Two formats: our generic JSON (HMAC-SHA256 over ``"{timestamp}.{raw body}"``), a
 ``NOTIFY_*`` form posts (Zadarma's, HMAC-SHA1 in base64 over fields the PBX names). docs/telephony.md shows both.
 """
 
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from customers.calls import CallEvent, CallEventData
 from customers.models import CallDirection
+from shop.input_hygiene import JsonInputError, json_loads_checked
 from shop.models import ShopSettings
 from shop.signing import SignatureError, hmac_base64, verify_signature, verify_timestamped_signature
 
@@ -46,9 +46,9 @@ def parse_generic(*, body: bytes, headers: Mapping[str, str]) -> CallEventData:
         signature=headers.get("X-Retain-Signature", ""),
     )
     try:
-        payload = json.loads(body)
-    except ValueError as error:
-        raise EventFormatError("The body is not JSON.") from error
+        payload = json_loads_checked(body)
+    except JsonInputError as error:
+        raise EventFormatError(f"The body is not acceptable JSON. {error}") from error
     if not isinstance(payload, dict):
         raise EventFormatError("The body must be a JSON object.")
     missing = [key for key in ("event", "call_id", "caller") if not payload.get(key)]

@@ -20,6 +20,7 @@ from feedback.forms import FeedbackSettingsForm, FollowUpForm, SurveyForm
 from feedback.links import token_unsign
 from feedback.models import FeedbackSettings, FollowUp, FollowUpState, Invitation, Response
 from shop.audit import audit_changes
+from shop.http import public_link_page
 from shop.models import AuditKind, ShopSettings, User
 from shop.permissions import capability_required
 from shop.roles import Capability, Role
@@ -39,6 +40,11 @@ def _invitation_from_link(request: HttpRequest, signed: str) -> Invitation | Htt
     return invitation
 
 
+# The signed token in the address is the whole authority, as for the unsubscribe: a forged cross-site post would need
+# the token, and a second answer is refused anyway. CSRF's origin check cannot work here: the page sends no Referer
+# (no-referrer keeps the token from leaking), so browsers post its form with "Origin: null".
+@csrf_exempt
+@public_link_page
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, signed: str) -> HttpResponse:
     found = _invitation_from_link(request, signed)
@@ -61,15 +67,20 @@ def survey(request: HttpRequest, signed: str) -> HttpResponse:
 
 # The signed token is the whole authority here (no session), and mail clients' one-click POST carries no CSRF token.
 @csrf_exempt
+@public_link_page
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, signed: str) -> HttpResponse:
-    """One click: a GET unsubscribes (mail clients' one-click header posts; a person just follows the link)."""
+    """GET asks to confirm (mail scanners and link previews follow links and must not unsubscribe anyone); POST
+    unsubscribes: the confirmation's button, or a mail client's RFC 8058 one-click POST."""
     found = _invitation_from_link(request, signed)
     if isinstance(found, HttpResponse):
         return found
     with translation.override(found.language or translation.get_language()):
+        context = {"shop_name": ShopSettings.load().display_name}
+        if request.method != "POST":
+            return render(request, "feedback/public/unsubscribe_confirm.html", context)
         services.customer_unsubscribe(customer_id=found.customer_id)
-        return render(request, "feedback/public/unsubscribed.html", {"shop_name": ShopSettings.load().display_name})
+        return render(request, "feedback/public/unsubscribed.html", context)
 
 
 @capability_required(Capability.BROWSE)

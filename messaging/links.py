@@ -31,7 +31,8 @@ def unsubscribe_token_read(token: str) -> int | None:
 
 
 def base_url() -> str:
-    return str(getattr(settings, "PUBLIC_BASE_URL", "http://localhost:8000")).rstrip("/")
+    """The scheme and host every link in a message starts with (``PUBLIC_BASE_URL``, required in production)."""
+    return str(settings.PUBLIC_BASE_URL).rstrip("/")
 
 
 def unsubscribe_url(message_id: int) -> str:

@@ -8,11 +8,13 @@ from django.views.decorators.http import require_http_methods
 
 from messaging import selectors, services
 from messaging.links import unsubscribe_token_read
+from shop.http import public_link_page
 from shop.models import ShopSettings
 
 
 # Mail clients' one-click POST (RFC 8058) carries no CSRF token and no session; the token is the whole authority.
 @csrf_exempt
+@public_link_page
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks to confirm (link scanners follow links and must not unsubscribe anyone); POST unsubscribes."""

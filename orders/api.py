@@ -18,6 +18,7 @@ from shop.api_batch import batch_rows, default_source, validate_rows
 from shop.idempotency import idempotent
 from shop.permissions import HasCapability
 from shop.roles import Capability
+from shop.schema import results_of
 
 
 class MoneyField(serializers.DecimalField):
@@ -120,7 +121,7 @@ class OrderUpsertApi(APIView):
             "the same key and body replay the answer, another body → 422, still running → 409."
         ),
         request=OrderInputSerializer,
-        responses={200: ResultSerializer(many=True)},
+        responses={200: results_of(ResultSerializer, "OrderUpsertResults")},
         examples=[
             OpenApiExample(
                 "One order",

@@ -17,6 +17,7 @@ class OrdersConfig(AppConfig):
                 list=ListExtension(name="orders", number_search=search.customers_with_order_number),
                 timeline=card.TIMELINE,
                 export_parts=privacy.EXPORT_PARTS,
+                erasers=privacy.ERASERS,
                 merge_movers=merge.MERGE_MOVERS,
             )
         )
@@ -27,6 +28,13 @@ class OrdersConfig(AppConfig):
                 task="orders.webhook_events_expire",
                 every=1,
                 period="days",
+            )
+        )
+        schedule_register(
+            Schedule(
+                name=_("Delete uploaded import files older than their retention"),
+                task="orders.import_files_purge",
+                crontab=("40", "3"),
             )
         )
         # Every few minutes, well inside ImportJob.STALE_AFTER: a dead worker's import resumes soon after it is

@@ -1,6 +1,7 @@
 """The orders app's part of a person's data export: every order with its items and status history. Orders are not
 erased: they hold no name, contact or address (those live on the customer), and the shop's accounting and tax
-records need every order and amount. Registered from ``OrdersConfig.ready``."""
+records need every order and amount. What orders does erase is the person's rows in the uploaded import files still
+kept (:mod:`orders.imports.retention`). Registered from ``OrdersConfig.ready``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from customers.contrib import ExportPart
+from customers.contrib import Eraser, ExportPart
 from customers.models import Customer
+from orders.imports.retention import import_files_erase
 from orders.models import Order, OrderItem, OrderStatusChange
 
 
@@ -50,3 +52,6 @@ def _orders(customer: Customer) -> list[dict[str, Any]]:
 
 
 EXPORT_PARTS = (ExportPart("orders", 100, _orders),)
+# The erasure carries the phones and emails it started with, and the orders are kept, so their numbers still find
+# the person's rows in an orders file after the customers app's erasers blanked the contacts.
+ERASERS = (Eraser("import_files", 150, import_files_erase),)

@@ -3,6 +3,7 @@ never import this module: they queue by task name (``shop.queueing``), so the de
 
 from celery import shared_task
 
+from orders.imports.retention import import_files_purge
 from orders.imports.running import csv_import_run, import_jobs_sweep
 from orders.webhooks.services import webhook_events_expire
 
@@ -20,3 +21,8 @@ def csv_import_task(job_id: int) -> None:
 @shared_task(name="orders.csv_imports_sweep")
 def csv_imports_sweep_task() -> dict[str, int]:
     return import_jobs_sweep()
+
+
+@shared_task(name="orders.import_files_purge")
+def import_files_purge_task() -> dict[str, int]:
+    return import_files_purge()

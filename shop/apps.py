@@ -29,7 +29,9 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of token authentication (drf-spectacular finds extensions on import).
-        from shop import schema  # noqa: F401
+        from shop import log_masking, schema  # noqa: F401
+
+        log_masking.install()
 
         post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="shop.sync_role_groups")
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="shop.sync_schedules")

@@ -4,7 +4,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -19,6 +18,7 @@ from shop.forms import (
     UserChangeForm,
     UserCreateForm,
 )
+from shop.http import same_site_path
 from shop.models import AuditKind, ShopSettings, User
 from shop.permissions import capability_required
 from shop.roles import Capability
@@ -171,9 +171,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def language_set(request: HttpRequest) -> HttpResponse:
     """Switch the interface language: remembered on the account when signed in, in a cookie otherwise."""
     form = LanguageForm(request.POST)
-    next_url = request.POST.get("next") or reverse("home")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("home")
+    next_url = same_site_path(request, request.POST.get("next"), reverse("home"))
     response: HttpResponse = HttpResponseRedirect(next_url)
     if form.is_valid():
         language = form.cleaned_data["language"]

@@ -20,6 +20,7 @@ from customers.search import customers_named
 from customers.selectors import customer_for_user, phone_owner
 from customers.services import CustomerData, customer_resolve
 from shop.audit import audit_record, card_opening_allowed
+from shop.http import same_site_path
 from shop.models import AuditKind, AuditReason, ShopSettings
 from shop.permissions import capability_required, user_can
 from shop.phones import PhoneError, format_phone
@@ -167,9 +168,7 @@ def caller_create(request: HttpRequest) -> HttpResponse:
 def call_log(request: HttpRequest) -> HttpResponse:
     """Record what came of a call: the live one from the telephony, or one logged by hand for a customer."""
     form = CallLogForm(request.POST)
-    back = request.POST.get("next") or reverse("call:console")
-    if not back.startswith("/"):
-        back = reverse("call:console")
+    back = same_site_path(request, request.POST.get("next"), reverse("call:console"))
     if not form.is_valid():
         messages.error(request, form.errors.as_text())
         return redirect(back)

@@ -4,7 +4,6 @@ Both formats are checked over the raw body before anything is parsed. A delivery
 does not hold is refused (401) before anything is stored.
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from orders.models import WebhookKind, WebhookSource
+from shop.input_hygiene import JsonInputError, json_loads_checked
 from shop.signing import SignatureError, hmac_base64, verify_signature, verify_timestamped_signature
 
 TOLERANCE = timedelta(minutes=5)
@@ -33,9 +33,9 @@ class Delivery:
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except ValueError as error:
-        raise PayloadError("The body is not JSON.") from error
+        return json_loads_checked(body)
+    except JsonInputError as error:
+        raise PayloadError(f"The body is not acceptable JSON. {error}") from error
 
 
 def parse_generic(source: WebhookSource, body: bytes, headers: Any) -> Delivery:

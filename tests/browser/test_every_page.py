@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -259,6 +260,18 @@ def page_urls(arguments: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted(urls, key=lambda item: item[0] == "feedback:unsubscribe")
 
 
+POLICY = "Content Security Policy"
+
+
+def _note_refusal(sink: list[str], message: Any) -> None:
+    if POLICY in message.text:
+        sink.append(message.text)
+
+
+def _note_script_error(sink: list[str], error: Any) -> None:
+    sink.append(f"script error: {error}")
+
+
 def open_as(browser: Browser, live_server: LiveServer, client: Client, language: str) -> Page:
     """A page signed in with the client's session."""
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -326,6 +339,11 @@ def test_every_page_opens_fits_and_speaks_the_readers_language(
             client = Client(raise_request_exception=False)
             client.force_login(user)
             page = open_as(browser, live_server, client, language)
+            # What the Content-Security-Policy refused (an inline script or style without the nonce, a foreign
+            # host) and scripts that failed: the page may look whole and still have lost its chart or its button.
+            refused: list[str] = []
+            page.on("console", partial(_note_refusal, refused))
+            page.on("pageerror", partial(_note_script_error, refused))
             for name, path in urls:
                 status = probe(client, path)
                 if status is None:
@@ -337,7 +355,8 @@ def test_every_page_opens_fits_and_speaks_the_readers_language(
                 page.goto(path, wait_until="load")
                 shots = {width: shot_path(role, language, width, name, path) for width in WIDTHS}
                 taken.update(shots.values())
-                problems = problems_of(page, language, english, shots)
+                problems = problems_of(page, language, english, shots) + sorted(set(refused))
+                refused.clear()
                 if problems:
                     pictures = ", ".join(str(shot.relative_to(settings.BASE_DIR)) for shot in shots.values())
                     failures.append(f"{role} {language} {name} {path}: {'; '.join(problems)} (see {pictures})")

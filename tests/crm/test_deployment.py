@@ -23,7 +23,7 @@ ROOT = Path(settings.BASE_DIR)
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 LONG_RUNNING = ("db", "redis", "web", "worker", "beat")
 # Variables the images of db/redis read themselves; Retain never does.
-CONTAINER_ONLY = {"POSTGRES_PASSWORD"}
+CONTAINER_ONLY = {"POSTGRES_PASSWORD", "REDIS_PASSWORD"}
 
 
 def settings_variables() -> set[str]:
@@ -109,6 +109,19 @@ def test_every_variable_compose_gives_the_app_is_one_settings_reads(compose: dic
 
 def test_every_interpolated_variable_is_documented_in_env_example() -> None:
     assert interpolated((ROOT / "docker-compose.yml").read_text()) <= env_example_variables()
+
+
+def test_redis_keeps_an_append_only_file_never_evicts_and_asks_for_the_password_in_redis_url(
+    compose: dict[str, Any],
+) -> None:
+    command = " ".join(compose["services"]["redis"]["command"])
+    example = (ROOT / ".env.example").read_text()
+    password = re.search(r"^REDIS_PASSWORD=(.+)$", example, flags=re.MULTILINE)
+
+    assert "--appendonly yes" in command
+    assert "--maxmemory-policy noeviction" in command
+    assert '--requirepass "$$REDIS_PASSWORD"' in command
+    assert password and re.search(rf"^REDIS_URL=redis://:{re.escape(password.group(1))}@redis:", example, re.MULTILINE)
 
 
 def test_named_volumes_keep_the_database_the_broker_and_uploads(compose: dict[str, Any]) -> None:

@@ -1,22 +1,51 @@
 """The API documents itself (OpenAPI 3) and its documentation pages load nothing from other hosts."""
 
 import re
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
 from drf_spectacular.validation import validate_schema
 from rest_framework import serializers
+from rest_framework.test import APIClient
 
+from shop.roles import TOKEN_SCOPES
 from shop.schema import RetainAutoSchema
+from tests.factories import make_operator
 
 FOREIGN_URL = re.compile(r"""https?://(?!testserver[/:"'])[^\s"'<>]+""")
 
 
 @pytest.fixture
-def schema(db: None) -> dict:
-    response = Client().get("/api/schema/", {"format": "json"})
+def staff(db: None) -> Client:
+    client = Client()
+    client.force_login(make_operator())
+    return client
+
+
+@pytest.fixture
+def schema(staff: Client) -> dict:
+    response = staff.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return response.json()
+
+
+@pytest.mark.parametrize("page", ["/api/schema/", "/api/docs/", "/api/redoc/"])
+def test_anonymous_callers_get_no_schema_and_no_reference(db: None, page: str) -> None:
+    response = Client().get(page)
+
+    assert response.status_code in {302, 403}
+    assert b"openapi" not in response.content and b"swagger" not in response.content.lower()
+
+
+def test_an_integration_token_does_not_open_the_schema(api_client_for: Callable[..., APIClient]) -> None:
+    response = api_client_for(*sorted(TOKEN_SCOPES)).get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 403
+
+
+def test_a_signed_in_staff_member_without_a_role_gets_no_schema(client_for: Callable[..., Client]) -> None:
+    assert client_for("norole").get("/api/schema/").status_code == 403
 
 
 def test_the_schema_is_valid_openapi(schema: dict) -> None:
@@ -34,8 +63,8 @@ def test_the_schema_documents_whoami_with_token_authentication(schema: dict) -> 
 
 
 @pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
-def test_the_documentation_pages_render_from_local_files_only(db: None, page: str) -> None:
-    response = Client().get(page)
+def test_the_documentation_pages_render_from_local_files_only(staff: Client, page: str) -> None:
+    response = staff.get(page)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -43,10 +72,10 @@ def test_the_documentation_pages_render_from_local_files_only(db: None, page: st
     assert FOREIGN_URL.findall(html) == []
 
 
-def test_swagger_ui_does_not_send_the_schema_to_a_public_validator(db: None) -> None:
-    html = Client().get("/api/docs/").content.decode()
+def test_swagger_ui_does_not_send_the_schema_to_a_public_validator(staff: Client) -> None:
+    script = staff.get("/api/docs/", {"script": ""}).content.decode()
 
-    assert '"validatorUrl": null' in html
+    assert '"validatorUrl": null' in script
 
 
 class FirstApi:

@@ -23,6 +23,7 @@ def production_environment(**overrides: str) -> dict[str, str]:
         "CSRF_TRUSTED_ORIGINS": "https://crm.example.com",
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/retain"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "PUBLIC_BASE_URL": "https://crm.example.com",
         **overrides,
     }
 
@@ -50,7 +51,7 @@ def test_configured_production_settings_pass_the_deployment_checks() -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("SECRET_KEY", ""), ("ALLOWED_HOSTS", ""), ("DATABASE_URL", ""), ("REDIS_URL", "")],
+    [("SECRET_KEY", ""), ("ALLOWED_HOSTS", ""), ("DATABASE_URL", ""), ("REDIS_URL", ""), ("PUBLIC_BASE_URL", "")],
 )
 def test_production_refuses_to_start_without_a_required_variable_and_names_it(variable: str, value: str) -> None:
     result = run_deploy_check(**{variable: value})

@@ -103,8 +103,41 @@ def test_a_mail_clients_one_click_post_unsubscribes_without_a_csrf_token(invitat
     assert Unsubscribe.objects.filter(customer_id=invitation.customer_id).exists()
 
 
-def test_unsubscribe_in_one_click_stops_further_invitations(client: Client, invitation: Invitation) -> None:
+def test_following_the_unsubscribe_link_only_asks_to_confirm(client: Client, invitation: Invitation) -> None:
+    # Mail scanners and link previews open every link in a message: a GET must change nothing.
     response = client.get(unsubscribe_path(invitation))
+
+    assert response.status_code == 200
+    assert b'method="post"' in response.content
+    assert not Unsubscribe.objects.filter(customer_id=invitation.customer_id).exists()
+
+
+@pytest.mark.parametrize("name", ["survey", "unsubscribe"])
+def test_the_public_pages_are_not_stored_and_send_no_referrer(
+    client: Client, invitation: Invitation, name: str
+) -> None:
+    path = survey_path(invitation) if name == "survey" else unsubscribe_path(invitation)
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_survey_form_posts_from_a_page_that_sends_no_referrer(invitation: Invitation) -> None:
+    # Under Referrer-Policy: no-referrer a browser posts the page's form with "Origin: null" and no Referer.
+    client = Client(enforce_csrf_checks=True)
+    answer = {"product_score": 5, "service_score": 5, "recommend_score": 10}
+
+    response = client.post(survey_path(invitation), answer, HTTP_ORIGIN="null")
+
+    assert response.status_code == 200
+    assert Response.objects.filter(invitation=invitation).exists()
+
+
+def test_confirming_the_unsubscribe_stops_further_invitations(client: Client, invitation: Invitation) -> None:
+    response = client.post(unsubscribe_path(invitation))
     assert response.status_code == 200
     later = deliver("A-2")
     Invitation.objects.update(created_at=timezone.now() - timedelta(days=365))

@@ -58,6 +58,13 @@ def test_opening_the_unsubscribe_link_asks_to_confirm_and_changes_nothing(client
     assert message.customer.email_consent is True
 
 
+def test_the_unsubscribe_page_is_not_stored_and_sends_no_referrer(client: Client) -> None:
+    response = client.get(f"/u/{unsubscribe_token(_marketing().pk)}/")
+
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
 def test_a_one_click_post_withdraws_the_channels_consent_with_its_source_and_cancels_waiting_offers() -> None:
     message = _marketing()
     other_offer = MessageFactory.create(customer=message.customer, purpose=Purpose.MARKETING)
