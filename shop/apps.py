@@ -29,7 +29,11 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of token authentication (drf-spectacular finds extensions on import).
-        from shop import schema  # noqa: F401
+        from shop import (  # noqa: F401  (connect their sign-in receivers)
+            schema,
+            session_lifetime,
+            twofactor,
+        )
 
         post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="shop.sync_role_groups")
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="shop.sync_schedules")

@@ -30,6 +30,7 @@ class ShopSettingsForm(CrispyMixin, forms.ModelForm):
             "gross_margin_percent",
             "monthly_discount_rate_percent",
             "language",
+            "managers_require_two_factor",
         )
 
 
@@ -68,3 +69,24 @@ class TokenCreateForm(CrispyMixin, forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=[("ru", "Русский"), ("en", "English")])
+
+
+class SecondFactorCodeForm(CrispyMixin, forms.Form):
+    """A six-digit code from the authenticator app, or (at sign-in) a backup code."""
+
+    submit_label = _("Confirm")
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off"}),
+    )
+
+    def __init__(self, *args: Any, backup_allowed: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = (
+            _("The six digits your authenticator app shows now, or one of your backup codes.")
+            if backup_allowed
+            else _("The six digits your authenticator app shows now.")
+        )
+        if not backup_allowed:
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"
