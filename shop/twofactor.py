@@ -114,16 +114,16 @@ def second_factor_verify(*, request: HttpRequest, user: User, code: str) -> Devi
     """Check a code from the app or a backup code and, when it is right, mark the session verified.
 
     The TOTP device refuses a code already used (its last time step) and slows down after failures (django-otp's
-    throttle, doubling each time); a backup code is spent by the UPDATE that accepts it. Rows are locked as
-    django-otp's own ``verify_token`` does, so two requests cannot both spend one code.
+    throttle, doubling each time), and is locked as django-otp's own ``verify_token`` locks it, so two requests cannot
+    both spend one code; a backup code is spent by the conditional UPDATE that accepts it.
     """
-    code = code.strip()
+    digits = "".join(code.split())  # apps show "123 456"; people type it so
     device: Device | None = None
     with transaction.atomic():
         totp = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
-        if totp is not None and code.isdigit() and totp.verify_token(code):
-            device = totp
-        elif not code.isdigit():
+        if totp is not None and digits.isdigit() and len(digits) == totp.digits:
+            device = totp if totp.verify_token(digits) else None
+        else:
             backup = BackupCodeDevice.objects.filter(user=user, confirmed=True).first()
             if backup is not None and backup.verify_token(code):
                 device = backup

@@ -18,6 +18,7 @@ from shop.models import BackupCode, ShopSettings, User
 from shop.roles import Role
 from shop.twofactor import BACKUP_CODE_COUNT, backup_codes_issue
 from tests.factories import TEST_PASSWORD, make_manager, make_owner, make_user, totp_code
+from tests.shop.test_shop_settings import settings_form
 
 VERIFY = reverse("second_factor_verify")
 SETUP = reverse("second_factor_setup")
@@ -235,16 +236,7 @@ def test_a_manager_who_enrolled_by_choice_confirms_with_the_code(db: None) -> No
 def test_the_owner_switches_the_managers_rule_on_the_settings_page(owner: User) -> None:
     client = Client()
     client.force_login(owner)
-    form = {
-        "name": "Лавка",
-        "currency": "RUB",
-        "time_zone": "Europe/Moscow",
-        "phone_region": "RU",
-        "gross_margin_percent": "30.00",
-        "monthly_discount_rate_percent": "1.00",
-        "language": "ru",
-        "managers_require_two_factor": "on",
-    }
+    form = settings_form(managers_require_two_factor="on")
 
     assert client.post(reverse("shop:settings"), form).status_code == 302
     assert ShopSettings.load().managers_require_two_factor is True
@@ -329,3 +321,13 @@ def test_an_only_owner_who_lost_everything_is_reset_from_the_command_line(db: No
     assert not TOTPDevice.objects.filter(user=owner).exists()
     assert not BackupCode.objects.filter(device__user=owner).exists()
     assert password_step(owner).get(CUSTOMERS)["Location"].startswith(SETUP)
+
+
+def test_a_code_typed_with_the_apps_space_is_accepted(db: None) -> None:
+    owner = make_owner()
+    device = enrolled(owner)
+    code = totp_code(device)
+
+    response = password_step(owner).post(VERIFY, {"code": f" {code[:3]} {code[3:]} "})
+
+    assert response.status_code == 302
