@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "shop",
     "customers",
     "orders",
@@ -112,6 +114,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shop.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (a session that ends says why) and before the second factor (an ended session asks for none).
+    "shop.session_lifetime.SessionLifetimeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "shop.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -159,10 +165,23 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# A wrong password during a lockout is refused without being counted, so the cool-off runs from the failure that
+# locked the pair: otherwise one bad try every few minutes from anyone who knows the owner's username would keep the
+# owner locked out for ever (axes' default restarts the cool-off on every try).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # How many reverse proxies of our own stand in front of the app (0: clients connect directly). Decides which entry
 # of X-Forwarded-For is the visitor's address, so a lockout hits one visitor and not everyone behind the proxy.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "shop.client_ip.client_ip"
+
+# Sessions: signed out after SESSION_IDLE_TIMEOUT seconds without a request and SESSION_ABSOLUTE_AGE seconds after
+# signing in, whatever the activity (shop.session_lifetime); the cookie itself lives no longer than the second.
+SESSION_IDLE_TIMEOUT = _seconds("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_ABSOLUTE_AGE = _seconds("SESSION_ABSOLUTE_AGE", 12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_AGE
+
+# Second factor (django-otp): the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Retain")
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]

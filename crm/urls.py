@@ -8,6 +8,7 @@ from crm.card import customer_card
 from crm.privacy import customer_erase, customer_personal_data_download
 from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
 from orders.views_merge import customer_merge_view
+from shop import views_account
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("shop.api_urls")),
@@ -26,6 +27,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/verify/", views_account.second_factor_verify, name="second_factor_verify"),
+    path("accounts/second-factor/", views_account.second_factor_setup, name="second_factor_setup"),
+    path("accounts/second-factor/backup-codes/", views_account.backup_codes_regenerate, name="backup_codes"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("shop/", include("shop.urls")),
     path("call/", include("crm.call.urls")),

@@ -29,7 +29,12 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of token authentication (drf-spectacular finds extensions on import).
-        from shop import log_masking, schema  # noqa: F401
+        from shop import (  # noqa: F401  (connect their sign-in receivers)
+            log_masking,
+            schema,
+            session_lifetime,
+            twofactor,
+        )
 
         log_masking.install()
 

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from shop.models import ShopSettings
 from shop.permissions import user_can
 from shop.roles import Capability
+from shop.twofactor import second_factor_pending
 
 # The pages under the owner's Settings menu (templates/base.html), by namespace or by view name: the menu is
 # highlighted on any of them.
@@ -18,4 +19,13 @@ def shop_context(request: HttpRequest) -> dict[str, Any]:
     capabilities = {c.value for c in Capability if user is not None and user_can(user, c.value)}
     match = getattr(request, "resolver_match", None)
     in_settings = match is not None and (match.namespace in SETTINGS_NAMESPACES or match.view_name in SETTINGS_VIEWS)
-    return {"shop": ShopSettings.load(), "capabilities": capabilities, "in_settings_menu": in_settings}
+    # A user who still owes the second factor sees no menu: every link would lead back to the code page.
+    pending = bool(
+        user is not None and user.is_authenticated and hasattr(user, "otp_device") and second_factor_pending(request)
+    )
+    return {
+        "shop": ShopSettings.load(),
+        "capabilities": capabilities,
+        "in_settings_menu": in_settings,
+        "second_factor_pending": pending,
+    }

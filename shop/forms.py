@@ -32,6 +32,7 @@ class ShopSettingsForm(CrispyMixin, forms.ModelForm):
             "language",
             "operator_cards_per_hour",
             "audit_retention_days",
+            "managers_require_two_factor",
         )
 
 
@@ -88,3 +89,24 @@ class TokenRateForm(forms.ModelForm):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=[("ru", "Русский"), ("en", "English")])
+
+
+class SecondFactorCodeForm(CrispyMixin, forms.Form):
+    """A six-digit code from the authenticator app, or (at sign-in) a backup code."""
+
+    submit_label = _("Confirm")
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off"}),
+    )
+
+    def __init__(self, *args: Any, backup_allowed: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = (
+            _("The six digits your authenticator app shows now, or one of your backup codes.")
+            if backup_allowed
+            else _("The six digits your authenticator app shows now.")
+        )
+        if not backup_allowed:
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"

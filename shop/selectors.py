@@ -2,17 +2,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import Group
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shop.models import AuditEntry, IntegrationToken, User
 from shop.paging import KeysetPage, after, keyset_page, ordering
 
 
 def staff_list() -> QuerySet[User]:
-    return User.objects.order_by("-is_active", "username").prefetch_related(
-        Prefetch("groups", queryset=Group.objects.only("name"))
+    """Staff for the owner's users page, each with ``has_second_factor`` (a confirmed authenticator app)."""
+    enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return (
+        User.objects.order_by("-is_active", "username")
+        .annotate(has_second_factor=Exists(enrolled))
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.only("name")))
     )
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shop import selectors, services
+from shop import lockout, selectors, services, twofactor
 from shop.audit import audit_changes, audit_record
 from shop.forms import (
     LanguageForm,
@@ -41,7 +41,9 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
 
 @capability_required(CONFIGURE)
 def user_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "shop/user_list.html", {"users": selectors.staff_list()})
+    users = list(selectors.staff_list())
+    locked = lockout.locked_usernames(member.username for member in users)
+    return render(request, "shop/user_list.html", {"users": users, "locked": locked})
 
 
 @capability_required(CONFIGURE)
@@ -100,6 +102,42 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("User %(name)s saved.") % {"name": member.username})
             return redirect("shop:users")
     return render(request, "shop/user_form.html", {"form": form, "title": member.username, "member": member})
+
+
+@require_POST
+@capability_required(CONFIGURE)
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.staff_member_for_owner(pk)
+    assert isinstance(request.user, User)
+    lockout.user_unlock(user=member, acting_user=request.user)
+    audit_record(
+        kind=AuditKind.USER,
+        user=request.user,
+        request=request,
+        detail={"action": "unlocked", "username": member.username},
+    )
+    messages.success(request, _("Sign-in of %(name)s is unlocked.") % {"name": member.username})
+    return redirect("shop:users")
+
+
+@require_POST
+@capability_required(CONFIGURE)
+def user_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.staff_member_for_owner(pk)
+    assert isinstance(request.user, User)
+    twofactor.second_factor_reset(user=member, acting_user=request.user)
+    audit_record(
+        kind=AuditKind.USER,
+        user=request.user,
+        request=request,
+        detail={"action": "second_factor_reset", "username": member.username},
+    )
+    messages.success(
+        request,
+        _("The authenticator and backup codes of %(name)s are removed; they set up a new one at their next sign-in.")
+        % {"name": member.username},
+    )
+    return redirect("shop:users")
 
 
 @never_cache  # the response to a creation carries the key in clear: no browser or proxy may keep a copy

@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from shop.audit import audit_record, limit_alerts
+from shop.audit_text import audit_detail_text
 from shop.csv_safety import csv_lines
-from shop.models import AuditEntry, AuditKind, IntegrationToken, User
+from shop.models import AuditKind, IntegrationToken, User
 from shop.paging import day_start, query_with
 from shop.permissions import capability_required
 from shop.roles import Capability
@@ -68,27 +69,12 @@ class AuditFilterForm(forms.Form):
         )
 
 
-def audit_detail_text(entry: AuditEntry) -> str:
-    """The entry's details in one line: each change as "field: before → after", anything else as "key: value"."""
-    parts = []
-    for key, value in (entry.detail or {}).items():
-        if key == "changes" and isinstance(value, dict):
-            for name, change in value.items():
-                if isinstance(change, list) and len(change) == 2:
-                    parts.append(f"{name}: {change[0]} → {change[1]}")
-                else:
-                    parts.append(f"{name}: {change}")
-        else:
-            parts.append(f"{key}: {value}")
-    return "; ".join(parts)
-
-
 @never_cache
 @capability_required(Capability.CONFIGURE)
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     page = audit_page(form.filters(), request.GET.get("cursor"), PAGE_SIZE)
-    rows = [{"entry": entry, "detail": audit_detail_text(entry)} for entry in page.rows]
+    rows = [{"entry": entry, "detail": audit_detail_text(entry.detail)} for entry in page.rows]
     context = {
         "form": form,
         "rows": rows,
@@ -115,7 +101,7 @@ def _export_rows(filters: AuditFilters) -> Iterator[list[Any]]:
                 entry.get_reason_display() if entry.reason else "",
                 entry.customer_id,
                 entry.ip or "",
-                audit_detail_text(entry),
+                audit_detail_text(entry.detail),
             ]
         if len(batch) < EXPORT_BATCH:
             return

@@ -19,6 +19,8 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.test.client import ClientMixin
+from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
 from crm.celery import app as celery_app
@@ -27,8 +29,12 @@ from customers.contrib import Contribution
 from shop.models import User
 from shop.roles import Role
 from shop.services import IssuedToken, token_issue
-from tests.factories import make_user
+from shop.twofactor import ENROLLED_SESSION_KEY
+from tests.factories import make_user, second_factor_device_for_tests
 from tests.prerequisites import prerequisite_missing
+
+# Django's own sign-in of the test client, kept before the fixture below wraps it.
+password_only_login = ClientMixin._login  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +43,30 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``client.force_login(user)`` stands for a whole sign-in, the code included: a user whose role asks for the
+    second factor gets a confirmed authenticator and a verified session, as after typing its code. The sign-in steps
+    themselves are tested through the real pages (tests/shop/test_second_factor.py) with
+    ``sign_in_without_second_factor`` where a test needs the half-signed-in state."""
+
+    def login(self: ClientMixin, user: User, backend: str | None = None) -> None:
+        password_only_login(self, user, backend)
+        device = second_factor_device_for_tests(user)
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session[ENROLLED_SESSION_KEY] = True
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "_login", login)
+
+
+def sign_in_without_second_factor(client: Client, user: User) -> None:
+    """A session after the password step only, as ``force_login`` gave before the second factor existed."""
+    password_only_login(client, user, None)
 
 
 @pytest.fixture

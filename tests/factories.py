@@ -1,5 +1,6 @@
 """Factories for the whole suite: one place that knows how to make a valid row of each model."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -7,6 +8,8 @@ from typing import Any
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from customers.models import Customer, CustomerEmail, CustomerPhone, Note, Tag
 from loyalty.models import Coupon, LoyaltyRule
@@ -15,6 +18,7 @@ from orders.models import Order, OrderItem, OrderStatusChange
 from scoring.models import CustomerScore
 from shop.models import User
 from shop.roles import Role
+from shop.twofactor import second_factor_required_by_role, totp_device_of
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -35,6 +39,22 @@ def make_user(role: str | None, **kwargs: object) -> User:
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def second_factor_device_for_tests(user: User) -> TOTPDevice | None:
+    """The user's confirmed authenticator, created if their role requires one and they have none; None for a user
+    who signs in without a second factor."""
+    device = totp_device_of(user)
+    if device is None and second_factor_required_by_role(user):
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    return device
+
+
+def totp_code(device: TOTPDevice, *, step_offset: int = 0) -> str:
+    """The code the user's authenticator app shows now (or ``step_offset`` 30-second steps away)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + step_offset * device.step
+    return f"{totp.token():0{device.digits}d}"
 
 
 def make_owner(**kwargs: object) -> User:

@@ -210,6 +210,8 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
     card = {"pk": customer.pk}
     return {
         "shop:user_edit": {"pk": owner.pk},
+        "shop:user_unlock": {"pk": owner.pk},
+        "shop:user_second_factor_reset": {"pk": owner.pk},
         "shop:token_revoke": {"pk": token.pk},
         "shop:token_rate": {"pk": token.pk},
         "call:called_back": {"pk": call.pk},

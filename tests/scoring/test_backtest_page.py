@@ -263,9 +263,9 @@ def test_the_model_page_reads_a_fixed_number_of_queries(
     client = client_for(Role.OWNER)
     client.get(reverse("scoring:model"))
 
-    # Session, user and groups; the last successful run and the recent runs; the settings; the backtest shown,
-    # the newest that failed, the one waiting or running.
-    with django_assert_num_queries(9):
+    # Session, user, the device that verified the owner's session, and groups; the last successful run and the
+    # recent runs; the settings; the backtest shown, the newest that failed, the one waiting or running.
+    with django_assert_num_queries(10):
         client.get(reverse("scoring:model"))
 
 

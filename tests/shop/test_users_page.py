@@ -191,8 +191,9 @@ def test_the_users_page_costs_the_same_queries_for_any_number_of_users(
         make_operator()
     ShopSettings.load()
 
-    # session, signed-in user, their role, the list, the list's roles
-    with django_assert_num_queries(5):
+    # session, signed-in user, the device that verified the session, their role, the list (with each one's second
+    # factor), the list's roles, the locked pairs
+    with django_assert_num_queries(7):
         response = owner_client.get(reverse("shop:users"))
 
     assert response.status_code == 200
