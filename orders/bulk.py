@@ -57,6 +57,7 @@ _ARRAY_TYPES = {
     "delivery_cost": "numeric[]",
     "total": "numeric[]",
     "promo_code": "varchar[]",
+    "source_updated_at": "timestamptz[]",
     "updated_at": "timestamptz[]",
 }
 

@@ -13,8 +13,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
+from customers.models import ContactKind, Customer
 from customers.services import CustomerData, customers_resolve
+from customers.unverified import unverified_contacts_keep
 from orders.bulk import orders_update_postgres, summaries_refresh_postgres
 from orders.models import (
     ALLOWED_TRANSITIONS,
@@ -54,6 +55,7 @@ class OrderData:
     status: str = OrderStatus.NEW
     status_at: datetime | None = None  # when the source says the order reached ``status``
     delivered_at: datetime | None = None
+    updated_at: datetime | None = None  # when the platform last changed the order, as it says
     currency: str = ""
     subtotal: Decimal = Decimal("0")
     discount_total: Decimal = Decimal("0")
@@ -72,6 +74,7 @@ class UpsertResult:
     status_changed: bool = False
     stale: bool = False  # an older state than the stored one: ignored, as a late delivery of a webhook should be
     error: str = ""
+    warnings: list[str] = field(default_factory=list)  # stored, but something the sender should hear about
 
     @property
     def ok(self) -> bool:
@@ -89,8 +92,10 @@ def orders_upsert(*, items: Sequence[OrderData], origin: str, user: Any = None) 
     """Create or update orders by ``(source, external_id)``, set-based, in one transaction.
 
     Idempotent: the same payload twice changes nothing the second time. Out-of-order deliveries never move an
-    order back: a status earlier in the pipeline than the stored one is reported ``stale`` and ignored; a later
-    status the pipeline forbids (delivered → cancelled) is that row's ``error`` and the other rows still land.
+    order back: a status earlier in the pipeline than the stored one, or a payload whose ``updated_at`` is older
+    than the stored one, is reported ``stale`` and ignored; a later status the pipeline forbids (delivered →
+    cancelled) is that row's ``error`` and the other rows still land. Contacts the source sent that could not be
+    read are kept on the order's customer as unverified, and the row's ``warnings`` say so.
 
     Locking: advisory locks on every order key and customer identity in the batch (key order, so no deadlocks),
     then ``SELECT … FOR UPDATE`` of the existing orders; concurrent deliveries of the same order serialise and
@@ -132,7 +137,34 @@ def _upsert_locked(items: list[OrderData], origin: str, user: Any) -> list[Upser
         if order is not None:
             results.append(_update(order, data, stored_items.get(order.pk, []), writes))
     _persist(writes)
+    _keep_unverified(items, results, existing, writes)
     return results
+
+
+def _keep_unverified(
+    items: list[OrderData], results: list[UpsertResult], existing: dict[tuple[str, str], Order], writes: "_Writes"
+) -> None:
+    """Unreadable contacts go aside on the order's customer, and each row that brought one hears it."""
+    customer_of = {(o.source, o.external_id): o.customer_id for o in [*existing.values(), *writes.created]}
+    by_key = {(r.source, r.external_id): r for r in results}
+    entries = []
+    for data in items:
+        if not data.customer.unverified:
+            continue
+        key = (data.source, data.external_id)
+        entries.append((customer_of[key], data.source, data.customer.unverified))
+        by_key[key].warnings += [
+            unverified_warning(kind, raw, reason) for kind, raw, reason in data.customer.unverified
+        ]
+    unverified_contacts_keep(entries=entries)
+
+
+def unverified_warning(kind: str, raw: str, reason: str) -> str:
+    field_name = "customer.phones" if kind == ContactKind.PHONE else "customer.emails"
+    return _(
+        "%(field)s: %(reason)s The order is stored; “%(raw)s” is kept on the customer's card as unverified for a "
+        "person to fix."
+    ) % {"field": field_name, "reason": reason.rstrip(".") + ".", "raw": raw}
 
 
 @dataclass
@@ -144,6 +176,8 @@ class _Writes:
     user: Any
     created: list[Order] = field(default_factory=list)
     updated: list[Order] = field(default_factory=list)
+    # Orders written only to record the platform's newer update time: nothing to tell the apps above.
+    quiet: set[int] = field(default_factory=set)
     changes: list[OrderStatusChange] = field(default_factory=list)
     item_rows: list[OrderItem] = field(default_factory=list)
     replace_items_of: list[int] = field(default_factory=list)
@@ -184,6 +218,7 @@ def _new_order(data: OrderData, customer_id: int, currency: str, now: datetime) 
         delivery_cost=data.delivery_cost,
         total=data.total,
         promo_code=data.promo_code,
+        source_updated_at=data.updated_at,
         created_at=now,
     )
 
@@ -192,7 +227,8 @@ def _update(order: Order, data: OrderData, stored_items: list["ItemKey"], writes
     """An existing order takes the source's newer state: a status earlier in the pipeline is ``stale`` and ignored,
     a forbidden move is the row's ``error``; otherwise the status, amounts and items that differ are taken."""
     result = UpsertResult(data.source, data.external_id, order.pk)
-    if STATUS_RANK[data.status] < STATUS_RANK[order.status]:
+    older = data.updated_at is not None and order.source_updated_at is not None
+    if STATUS_RANK[data.status] < STATUS_RANK[order.status] or (older and data.updated_at < order.source_updated_at):  # type: ignore[operator]
         result.stale = True
         return result
     if data.status != order.status:
@@ -206,8 +242,14 @@ def _update(order: Order, data: OrderData, stored_items: list["ItemKey"], writes
     if items_changed:
         writes.replace_items_of.append(order.pk)
         writes.item_rows += _items(order.pk, data.items or ())
+    newer = data.updated_at is not None and data.updated_at != order.source_updated_at
+    if newer:
+        order.source_updated_at = data.updated_at
     if result.status_changed or amounts_changed or items_changed:
         writes.updated.append(order)
+    elif newer:
+        writes.updated.append(order)
+        writes.quiet.add(order.pk)
     return result
 
 
@@ -228,7 +270,7 @@ def _persist(writes: _Writes) -> None:
     OrderItem.objects.filter(order_id__in=writes.replace_items_of).delete()
     OrderItem.objects.bulk_create(writes.item_rows)
     OrderStatusChange.objects.bulk_create(writes.changes)
-    touched = writes.created + writes.updated
+    touched = writes.created + [o for o in writes.updated if o.pk not in writes.quiet]
     customer_ids = sorted({o.customer_id for o in touched})
     customer_summaries_refresh(customer_ids=customer_ids)
     delivered = [c.order_id for c in writes.changes if c.to_status == OrderStatus.DELIVERED]
@@ -248,7 +290,7 @@ def _delivered_at(data: OrderData, status_at: datetime) -> datetime:
 
 
 _AMOUNT_FIELDS = ("placed_at", "subtotal", "discount_total", "delivery_cost", "total", "promo_code")
-_UPDATED_FIELDS = ("status", "status_changed_at", "delivered_at", *_AMOUNT_FIELDS, "updated_at")
+_UPDATED_FIELDS = ("status", "status_changed_at", "delivered_at", *_AMOUNT_FIELDS, "source_updated_at", "updated_at")
 
 
 def _copy_amounts(order: Order, data: OrderData) -> bool:
