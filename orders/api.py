@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from customers.api import OrderCustomerInputSerializer
 from orders.models import ChangeOrigin, Order, OrderStatus
+from orders.services import MAX_ITEMS_PER_ORDER as MAX_ITEMS
 from orders.services import ItemData, OrderData, orders_upsert
 from shop.api_batch import batch_rows, check_sources, default_source, validate_rows
 from shop.idempotency import idempotent
@@ -46,10 +47,6 @@ class ItemInputSerializer(serializers.Serializer):
         max_digits=10, decimal_places=3, min_value=Decimal("0.001"), default=Decimal("1")
     )
     price = MoneyField()
-
-
-# One order's items at most: a real basket is far below it, and a body of ten thousand items is an attack or a bug.
-MAX_ITEMS = 500
 
 
 class OrderInputSerializer(serializers.Serializer):

@@ -30,6 +30,10 @@ from orders.signals import send_orders_changed
 from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
 
+# One order's items at most, whatever brings it: a real basket is far below it, and ten thousand items are an attack
+# or a bug.
+MAX_ITEMS_PER_ORDER = 500
+
 
 class TransitionError(ValueError):
     """A status change the pipeline forbids; the message says which and why, for a person to read."""
