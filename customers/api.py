@@ -71,6 +71,11 @@ class OrderCustomerInputSerializer(CustomerInputSerializer):
     only retry it for hours, then drop it): it is set aside as unverified for a person to fix on the card, and the
     order's result carries a warning. An order still needs something to tell its customer by."""
 
+    # Longer than any number, so that a note typed into the phone field is kept aside too rather than refused.
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, default=list, max_length=10
+    )
+
     def validate_phones(self, value: list[str]) -> list[str]:
         return value  # read one by one in validate(), where a bad one is set aside instead of refusing the row
 

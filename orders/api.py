@@ -203,6 +203,7 @@ class OrderDetailApi(APIView):
                 "delivery_cost",
                 "total",
                 "promo_code",
+                "source_updated_at",
                 "status_history",
             )
 

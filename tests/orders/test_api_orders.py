@@ -218,3 +218,12 @@ def test_concurrent_deliveries_through_the_api_leave_one_order_in_its_newest_sta
     assert not errors
     assert sorted(Order.objects.values_list("external_id", "status")) == [("X-1", "delivered"), ("X-2", "delivered")]
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_note_typed_into_the_phone_field_is_kept_aside_too(importer):
+    note = "звонить после 18:00, спросить Анну, домофон не работает"
+    response = importer.post(ORDERS, order("1", phone=note), format="json")
+
+    assert response.status_code == 200, response.json()
+    assert UnverifiedContact.objects.get().raw == note
