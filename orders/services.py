@@ -226,11 +226,11 @@ def _new_order(data: OrderData, customer_id: int, currency: str, now: datetime) 
 
 
 def _update(order: Order, data: OrderData, stored_items: list["ItemKey"], writes: _Writes) -> UpsertResult:
-    """An existing order takes the source's newer state: a status earlier in the pipeline is ``stale`` and ignored,
-    a forbidden move is the row's ``error``; otherwise the status, amounts and items that differ are taken."""
+    """An existing order takes the source's newer state: a status earlier in the pipeline, or a payload the platform
+    dated before the stored one, is ``stale`` and ignored; a forbidden move is the row's ``error``; otherwise the
+    status, amounts and items that differ are taken, and the platform's newer update time."""
     result = UpsertResult(data.source, data.external_id, order.pk)
-    older = data.updated_at is not None and order.source_updated_at is not None
-    if STATUS_RANK[data.status] < STATUS_RANK[order.status] or (older and data.updated_at < order.source_updated_at):  # type: ignore[operator]
+    if STATUS_RANK[data.status] < STATUS_RANK[order.status] or _older_at_source(data, order):
         result.stale = True
         return result
     if data.status != order.status:
@@ -253,6 +253,13 @@ def _update(order: Order, data: OrderData, stored_items: list["ItemKey"], writes
         writes.updated.append(order)
         writes.quiet.add(order.pk)
     return result
+
+
+def _older_at_source(data: OrderData, order: Order) -> bool:
+    """The payload says the platform changed the order before the state we hold: a late or captured delivery."""
+    if data.updated_at is None or order.source_updated_at is None:
+        return False
+    return data.updated_at < order.source_updated_at
 
 
 def _move(order: Order, data: OrderData, writes: _Writes) -> None:

@@ -20,10 +20,9 @@ from tests.orders.test_webhooks import order_payload, post_generic
 
 
 def _point_celery_at(url: str) -> None:
-    """This process sends its tasks to ``url`` from now on (the connection pools are built again)."""
+    """This process sends its tasks to ``url`` from now on. The app's pools are dropped, not closed: kombu keeps
+    one pool per broker address for the whole process, and the suite's own broker must find its pool open again."""
     celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
