@@ -22,9 +22,9 @@ from tests.orders.test_webhooks import order_payload, post_generic
 def _point_celery_at(url: str) -> None:
     """This process sends its tasks to ``url`` from now on. The app's pools are dropped, not closed: kombu keeps
     one pool per broker address for the whole process, and the suite's own broker must find its pool open again."""
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    celery_app.conf["broker_url"] = url
+    celery_app._pool = None  # type: ignore[attr-defined]  # no public way to rebuild the pool for a new address
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -80,4 +80,5 @@ def test_a_webhook_during_a_broker_outage_is_answered_200_and_its_work_is_sent_w
         r"loyalty\.accrue\[.*\] succeeded in .*: 1$",
         r"feedback\.schedule\[.*\] succeeded",
     ):
-        _wait_for(lambda done=done: re.search(done, worker.log(), re.MULTILINE) is not None, 60, done, worker)
+        pattern = re.compile(done, re.MULTILINE)
+        _wait_for(lambda pattern=pattern: pattern.search(worker.log()) is not None, 60, done, worker)  # type: ignore[misc]

@@ -102,6 +102,7 @@ def test_a_captured_older_shopify_body_sent_with_fresh_headers_does_not_move_the
     assert replayed.status_code == 200 and replayed.json()["results"][0]["stale"] is True
     order = Order.objects.get()
     assert (order.status, str(order.total)) == ("cancelled", "3299.00")
+    assert order.source_updated_at is not None
     assert order.source_updated_at.isoformat() == "2026-11-21T06:00:00+00:00"
 
 
@@ -128,7 +129,8 @@ def test_a_newer_payload_is_taken(client, generic):
 
 @pytest.mark.django_db
 def test_a_shopify_order_with_an_unreadable_shipping_phone_is_stored_with_a_warning(client, shopify):
-    payload = {**SHOPIFY_ORDER, "shipping_address": {**SHOPIFY_ORDER["shipping_address"], "phone": "555-555-SHIP"}}
+    shipping = dict(SHOPIFY_ORDER["shipping_address"])  # type: ignore[call-overload]
+    payload = {**SHOPIFY_ORDER, "shipping_address": {**shipping, "phone": "555-555-SHIP"}}
     response = post_shopify(client, shopify, payload)
 
     assert response.status_code == 200, response.content
