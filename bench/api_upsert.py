@@ -75,7 +75,7 @@ def main() -> None:
     from shop.roles import Capability
     from shop.services import token_issue
 
-    token = token_issue(name="bench import", scopes=[Capability.IMPORT], created_by=None).key
+    token = token_issue(name="bench import", scopes=[Capability.IMPORT], created_by=None, sources=["bench"]).key
     customers = Customer.objects.count()
     known = list(CustomerPhone.objects.order_by("?").values_list("number", flat=True)[:20000]) if customers else []
 

@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.contacts import EmailError, normalize_email
+from customers.models import ContactKind
 from customers.services import CustomerData, customers_upsert
-from shop.api_batch import batch_rows, default_source, validate_rows
+from shop.api_batch import allowed_sources, batch_rows, default_source, source_refusal, validate_rows
 from shop.idempotency import idempotent
 from shop.models import ShopSettings
 from shop.permissions import HasCapability
@@ -66,6 +67,53 @@ class CustomerInputSerializer(serializers.Serializer):
         return CustomerData.from_mapping(attrs, source=source, consent_source=attrs["consent_source"] or source)
 
 
+class OrderCustomerInputSerializer(CustomerInputSerializer):
+    """The customer of an order. A phone or email that cannot be read does not refuse the order (the platform would
+    only retry it for hours, then drop it): it is set aside as unverified for a person to fix on the card, and the
+    order's result carries a warning. An order still needs something to tell its customer by."""
+
+    # Longer than any number, so that a note typed into the phone field is kept aside too rather than refused.
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, default=list, max_length=10
+    )
+
+    def validate_phones(self, value: list[str]) -> list[str]:
+        return value  # read one by one in validate(), where a bad one is set aside instead of refusing the row
+
+    def validate_emails(self, value: list[str]) -> list[str]:
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        region = ShopSettings.load().phone_region
+        unverified: list[tuple[str, str, str]] = []
+        phones, emails = [], []
+        for raw in attrs["phones"]:
+            try:
+                phones.append(normalize_phone(raw, region))
+            except PhoneError as error:
+                if raw.strip():
+                    unverified.append((ContactKind.PHONE, raw.strip(), str(error)))
+        for raw in attrs["emails"]:
+            try:
+                emails.append(normalize_email(raw))
+            except EmailError as error:
+                if raw.strip():
+                    unverified.append((ContactKind.EMAIL, raw.strip(), str(error)))
+        attrs["phones"], attrs["emails"] = list(dict.fromkeys(phones)), list(dict.fromkeys(emails))
+        attrs["unverified"] = unverified
+        if not (attrs["external_id"] or attrs["phones"] or attrs["emails"] or unverified):
+            raise serializers.ValidationError("A customer needs an external_id, a phone or an email to be matched.")
+        return attrs
+
+    def to_data(self, attrs: dict[str, Any], source: str) -> CustomerData:
+        return CustomerData.from_mapping(
+            attrs,
+            source=source,
+            consent_source=attrs["consent_source"] or source,
+            unverified=tuple(attrs.get("unverified", ())),
+        )
+
+
 class CustomerResultSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="customer_id")
     created = serializers.BooleanField()
@@ -93,6 +141,9 @@ class CustomerUpsertApi(APIView):
         valid = validate_rows(CustomerInputSerializer, rows, "customers")
         source = str(request.data.get("source", "")) if isinstance(request.data, dict) else ""
         source = slugify(source)[:60] or default_source(request)
+        allowed = allowed_sources(request)
+        if allowed is not None and source not in allowed:
+            raise source_refusal(source, allowed)
         items = [CustomerInputSerializer().to_data(attrs, source) for attrs in valid]
         results = customers_upsert(items=items)
         return Response({"results": CustomerResultSerializer(results, many=True).data})

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from customers import selectors
+from customers import selectors, unverified
 from customers.calls import calls_for_customer
 from customers.contrib import CardPanel, TimelineEntry, TimelineSource
 from customers.forms import EmailAddForm, PhoneAddForm, TagAddForm
@@ -81,6 +81,7 @@ CARD_PANELS = (
     CardPanel("merges", "customers/card/merges.html", "main", 20, _merges),
     CardPanel("figures", "customers/card/figures.html", "main", 50),
     CardPanel("contacts", "customers/card/contacts.html", "side", 110, _contacts),
+    CardPanel("unverified", "customers/card/unverified.html", "side", 115, unverified.card_panel),
     CardPanel("tags", "customers/card/tags.html", "side", 120, _tags),
     CardPanel("consent", "customers/card/consent.html", "side", 130, _consent),
     CardPanel("acquisition", "customers/card/acquisition.html", "side", 140),

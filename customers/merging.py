@@ -26,6 +26,7 @@ from customers.models import (
     Note,
 )
 from customers.signals import customer_merged
+from customers.unverified import move_to_survivor
 from shop.locks import advisory_xact_lock
 
 SNAPSHOT_FIELDS = (
@@ -122,6 +123,7 @@ def customer_records_move(survivor: Customer, duplicate: Customer) -> dict[str, 
         "notes": Note.objects.filter(customer=duplicate).update(customer=survivor),
         "calls": Call.objects.filter(customer=duplicate).update(customer=survivor),
         "consent_changes": ConsentChange.objects.filter(customer=duplicate).update(customer=survivor),
+        "unverified_contacts": move_to_survivor(survivor, duplicate),
         "referrals": Customer.objects.filter(referred_by=duplicate)
         .exclude(pk=survivor.pk)
         .update(referred_by=survivor),

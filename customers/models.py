@@ -156,6 +156,36 @@ class CustomerEmail(models.Model):
         return self.address
 
 
+class ContactKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+
+
+class UnverifiedContact(models.Model):
+    """A phone or email a source sent that could not be read (``555-555-SHIP``), kept as it came beside the customer
+    of the order it arrived with, for a person to fix or discard on the card. The order is the record: a bad contact
+    never refuses it, and an unverified value is never used to match, call or write to anyone."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="unverified_contacts")
+    kind = models.CharField(_("kind"), max_length=10, choices=ContactKind.choices)
+    raw = models.CharField(_("as received"), max_length=254)
+    reason = models.CharField(_("why it was not accepted"), max_length=255, blank=True)
+    source = models.CharField(_("source"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("unverified contact")
+        verbose_name_plural = _("unverified contacts")
+        ordering: ClassVar = ["created_at", "id"]
+        constraints: ClassVar = [
+            # A platform re-sends the same order many times: the same bad value is kept once per customer.
+            models.UniqueConstraint(fields=["customer", "kind", "raw"], name="unverified_contact_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.raw}"
+
+
 class CustomerExternalId(models.Model):
     """The customer's id in a source system (the website, a marketplace, a CSV file's own ids)."""
 

@@ -19,8 +19,10 @@ from customers.models import (
     CustomerMerge,
     CustomerPhone,
     Note,
+    UnverifiedContact,
 )
 from customers.services import customer_set_consent
+from customers.unverified import export_part as unverified_export
 from shop.locks import advisory_xact_lock
 
 # The ConsentChange source of a withdrawal made by erasure: the consent history shows why marketing stopped.
@@ -145,7 +147,8 @@ def _erase_contacts(erasure: Erasure) -> dict[str, int]:
     phones, _ = CustomerPhone.objects.filter(customer_id__in=ids).delete()
     emails, _ = CustomerEmail.objects.filter(customer_id__in=ids).delete()
     external_ids, _ = CustomerExternalId.objects.filter(customer_id__in=ids).delete()
-    return {"phones": phones, "emails": emails, "external_ids": external_ids}
+    unverified, _ = UnverifiedContact.objects.filter(customer_id__in=ids).delete()
+    return {"phones": phones, "emails": emails, "external_ids": external_ids, "unverified_contacts": unverified}
 
 
 def _erase_notes_and_tags(erasure: Erasure) -> dict[str, int]:
@@ -236,6 +239,7 @@ EXPORT_PARTS = (
     ExportPart("profile", 10, _profile),
     ExportPart("phones", 20, _phones),
     ExportPart("emails", 30, _emails),
+    ExportPart("unverified_contacts", 35, unverified_export),
     ExportPart("external_ids", 40, _external_ids),
     ExportPart("consent", 50, _consent),
     ExportPart("tags", 60, _tags),

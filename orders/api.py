@@ -11,11 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.api import CustomerInputSerializer
+from customers.api import OrderCustomerInputSerializer
 from orders.models import ChangeOrigin, Order, OrderStatus
+from orders.services import MAX_ITEMS_PER_ORDER as MAX_ITEMS
 from orders.services import ItemData, OrderData, orders_upsert
-from shop.api_batch import batch_rows, default_source, validate_rows
+from shop.api_batch import batch_rows, check_sources, default_source, validate_rows
 from shop.idempotency import idempotent
+from shop.models import ShopSettings
 from shop.permissions import HasCapability
 from shop.roles import Capability
 from shop.schema import results_of
@@ -55,6 +57,8 @@ class OrderInputSerializer(serializers.Serializer):
     placed_at = serializers.DateTimeField()
     status_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     delivered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    # When the platform last changed the order (Shopify's updated_at): an older one never overwrites a newer state.
+    updated_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="")
     subtotal = MoneyField(required=False, allow_null=True, default=None)
     discount_total = MoneyField(default=Decimal("0"))
@@ -62,7 +66,25 @@ class OrderInputSerializer(serializers.Serializer):
     total = MoneyField()
     promo_code = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     items = ItemInputSerializer(many=True, required=False, allow_null=True, default=None)
-    customer = CustomerInputSerializer()
+    customer = OrderCustomerInputSerializer()
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Counted before any item is validated: ten thousand items are refused at the cost of one len().
+        items = data.get("items") if isinstance(data, dict) else None
+        if isinstance(items, list) and len(items) > MAX_ITEMS:
+            raise serializers.ValidationError(
+                {"items": [f"An order holds at most {MAX_ITEMS} items, not {len(items)}."]}
+            )
+        return super().to_internal_value(data)
+
+    def validate_currency(self, value: str) -> str:
+        """Amounts are added up in the shop's currency: an order in another one would be summed as if it were."""
+        shop = ShopSettings.load().currency
+        if value and value != shop:
+            raise serializers.ValidationError(
+                f"“{value}” is not the shop's currency ({shop}): orders are accepted in {shop} only."
+            )
+        return value
 
     def to_data(self, attrs: dict[str, Any], default: str) -> OrderData:
         source = attrs.get("source") or default
@@ -73,11 +95,12 @@ class OrderInputSerializer(serializers.Serializer):
         return OrderData(
             source=source,
             external_id=attrs["external_id"],
-            customer=CustomerInputSerializer().to_data(attrs["customer"], source),
+            customer=OrderCustomerInputSerializer().to_data(attrs["customer"], source),
             placed_at=attrs["placed_at"],
             status=attrs["status"],
             status_at=attrs["status_at"],
             delivered_at=attrs["delivered_at"],
+            updated_at=attrs["updated_at"],
             currency=attrs["currency"],
             subtotal=max(subtotal, Decimal("0")),
             discount_total=attrs["discount_total"],
@@ -101,6 +124,7 @@ class ResultSerializer(serializers.Serializer):
     status_changed = serializers.BooleanField()
     stale = serializers.BooleanField()
     error = serializers.CharField()
+    warnings = serializers.ListField(child=serializers.CharField())
 
 
 class OrderUpsertApi(APIView):
@@ -114,10 +138,14 @@ class OrderUpsertApi(APIView):
         description=(
             'Send one order object, or `{"orders": [...]}`. Each order is keyed by `(source, external_id)`: a '
             "repeat changes nothing, a later status moves the order along new → paid → shipped → delivered "
-            "(or cancelled / returned), an earlier status arriving late is ignored (`stale`), and a move the "
+            "(or cancelled / returned), an earlier status arriving late is ignored (`stale`), and so is a payload "
+            "whose `updated_at` (the platform's own update time) is older than the stored one; a move the "
             "pipeline forbids is that row's `error` while the other rows land. The customer is matched by external "
-            "id, then phone, then email, else created. A batch with an invalid row is refused whole (400) with the "
-            "errors of each bad row under its index. Amounts are decimal strings. `Idempotency-Key` is honoured: "
+            "id, then phone, then email, else created; a phone or email that cannot be read does not refuse the "
+            "order: it is kept on the customer as unverified and the row's `warnings` say so. A batch with an "
+            "invalid row is refused whole (400) with the errors of each bad row under its index. At most 1,000 "
+            "orders a batch and 500 items an order; `currency`, when sent, must be the shop's. A token writes only "
+            "its own sources (403 otherwise). Amounts are decimal strings. `Idempotency-Key` is honoured: "
             "the same key and body replay the answer, another body → 422, still running → 409."
         ),
         request=OrderInputSerializer,
@@ -143,6 +171,7 @@ class OrderUpsertApi(APIView):
         rows, _ = batch_rows(request, "orders")
         valid = validate_rows(OrderInputSerializer, rows, "orders")
         source = default_source(request)
+        check_sources(request, valid, "orders")
         items = [OrderInputSerializer().to_data(attrs, source) for attrs in valid]
         results = orders_upsert(items=items, origin=ChangeOrigin.API, user=request.user)
         return Response({"results": ResultSerializer(results, many=True).data})
@@ -175,6 +204,7 @@ class OrderDetailApi(APIView):
                 "delivery_cost",
                 "total",
                 "promo_code",
+                "source_updated_at",
                 "status_history",
             )
 

@@ -37,6 +37,14 @@ class OrdersConfig(AppConfig):
                 crontab=("40", "3"),
             )
         )
+        # A broker outage leaves the follow-up work of stored orders pending in PostgreSQL: sent once it is back.
+        schedule_register(
+            Schedule(
+                name=_("Send the follow-up work of stored orders that a broker outage held back"),
+                task="orders.order_events_sweep",
+                every=1,
+            )
+        )
         # Every few minutes, well inside ImportJob.STALE_AFTER: a dead worker's import resumes soon after it is
         # judged dead, and the sweep is one small query when nothing is stale.
         schedule_register(

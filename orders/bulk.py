@@ -6,10 +6,14 @@ branch. An ``UPDATE … FROM unnest(arrays)`` does the same in one pass. SQLite 
 """
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
-from orders.models import Order
+from customers.models import Customer
+from orders.models import Order, OrderStatus
 
 SUMMARY_SQL = """
     UPDATE customers_customer AS c
@@ -57,6 +61,7 @@ _ARRAY_TYPES = {
     "delivery_cost": "numeric[]",
     "total": "numeric[]",
     "promo_code": "varchar[]",
+    "source_updated_at": "timestamptz[]",
     "updated_at": "timestamptz[]",
 }
 
@@ -76,3 +81,35 @@ def orders_update_postgres(orders: Sequence[Order], fields: Sequence[str]) -> No
     params += [[getattr(order, name) for order in orders] for name in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def customer_summaries_refresh(*, customer_ids: Sequence[int] | None = None) -> int:
+    """Recompute customers' order summaries from their orders in one set-based UPDATE (``None``: everyone).
+
+    ``orders_count`` counts every order not cancelled; ``total_spent`` sums those not cancelled nor returned, the
+    money the customer actually left with the shop. Callers changing orders hold the order rows' locks; the
+    statement reads committed orders, so it is exact under concurrency once those locks are held.
+    """
+    counted = Order.objects.filter(customer_id=OuterRef("pk")).exclude(status=OrderStatus.CANCELLED).order_by()
+    summary = counted.values("customer_id").annotate(
+        n=Count("pk"),
+        spent=Coalesce(Sum("total", filter=~Q(status=OrderStatus.RETURNED)), Value(Decimal("0"))),
+        first=Min("placed_at"),
+        last=Max("placed_at"),
+    )
+    queryset = Customer.objects.all()
+    if customer_ids is not None:
+        if not customer_ids:
+            return 0
+        queryset = queryset.filter(pk__in=customer_ids)
+        # Lock the customers first, in id order, as a statement of its own: the UPDATE below then starts after any
+        # concurrent writer of these customers committed, and its fresh snapshot sees that writer's orders.
+        list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if connection.vendor == "postgresql":
+        return summaries_refresh_postgres(customer_ids)
+    return queryset.update(
+        orders_count=Coalesce(Subquery(summary.values("n")[:1]), Value(0)),
+        total_spent=Coalesce(Subquery(summary.values("spent")[:1]), Value(Decimal("0"))),
+        first_order_at=Subquery(summary.values("first")[:1]),
+        last_order_at=Subquery(summary.values("last")[:1]),
+    )

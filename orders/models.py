@@ -76,6 +76,9 @@ class Order(models.Model):
     delivery_cost = money_field(_("delivery"), default=Decimal("0"))
     total = money_field(_("total"), default=Decimal("0"))
     promo_code = models.CharField(_("promo code"), max_length=60, blank=True)
+    # When the platform last changed the order, as it says (Shopify's ``updated_at``): a payload older than the one
+    # stored is stale and never moves the order back, even under a fresh signature.
+    source_updated_at = models.DateTimeField(_("updated at the source"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -189,11 +192,14 @@ class WebhookSource(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """Each delivery's event id, kept so a replayed delivery is recognised and refused."""
+    """Each delivery's event id, kept so a repeated delivery is recognised: the same event with the same body is
+    answered again with the stored answer (a platform retrying a timeout must hear 200), another body is refused."""
 
     source = models.ForeignKey(WebhookSource, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(max_length=120)
     topic = models.CharField(max_length=60, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    response = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -201,6 +207,29 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.event_id}"
+
+
+class OrderEvent(models.Model):
+    """The follow-up work of one committed change of orders (rescoring, surveys, bonuses), written in the same
+    transaction as the orders: the broker only carries the message that asks for its dispatch and may lose it, so
+    a sweep dispatches what is still pending (DESIGN, reliability). ``payload`` holds the ``orders_changed`` arguments."""
+
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            # The sweep's question, "what is still pending, oldest first", reads only the pending few.
+            models.Index(
+                fields=["created_at"], condition=models.Q(dispatched_at__isnull=True), name="order_event_pending"
+            ),
+            # Dispatched events are forgotten after a day: a range on their dispatch time.
+            models.Index(fields=["dispatched_at"], name="order_event_dispatched"),
+        ]
+
+    def __str__(self) -> str:
+        return f"order event {self.pk}"
 
 
 class ImportKind(models.TextChoices):

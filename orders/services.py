@@ -8,14 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
+from customers.models import ContactKind
 from customers.services import CustomerData, customers_resolve
-from orders.bulk import orders_update_postgres, summaries_refresh_postgres
+from customers.unverified import unverified_contacts_keep
+from orders.bulk import customer_summaries_refresh, orders_update_postgres
 from orders.models import (
     ALLOWED_TRANSITIONS,
     STATUS_RANK,
@@ -28,6 +27,10 @@ from orders.models import (
 from orders.signals import send_orders_changed
 from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
+
+# One order's items at most, whatever brings it: a real basket is far below it, and ten thousand items are an attack
+# or a bug.
+MAX_ITEMS_PER_ORDER = 500
 
 
 class TransitionError(ValueError):
@@ -54,6 +57,7 @@ class OrderData:
     status: str = OrderStatus.NEW
     status_at: datetime | None = None  # when the source says the order reached ``status``
     delivered_at: datetime | None = None
+    updated_at: datetime | None = None  # when the platform last changed the order, as it says
     currency: str = ""
     subtotal: Decimal = Decimal("0")
     discount_total: Decimal = Decimal("0")
@@ -72,6 +76,7 @@ class UpsertResult:
     status_changed: bool = False
     stale: bool = False  # an older state than the stored one: ignored, as a late delivery of a webhook should be
     error: str = ""
+    warnings: list[str] = field(default_factory=list)  # stored, but something the sender should hear about
 
     @property
     def ok(self) -> bool:
@@ -89,8 +94,10 @@ def orders_upsert(*, items: Sequence[OrderData], origin: str, user: Any = None) 
     """Create or update orders by ``(source, external_id)``, set-based, in one transaction.
 
     Idempotent: the same payload twice changes nothing the second time. Out-of-order deliveries never move an
-    order back: a status earlier in the pipeline than the stored one is reported ``stale`` and ignored; a later
-    status the pipeline forbids (delivered → cancelled) is that row's ``error`` and the other rows still land.
+    order back: a status earlier in the pipeline than the stored one, or a payload whose ``updated_at`` is older
+    than the stored one, is reported ``stale`` and ignored; a later status the pipeline forbids (delivered →
+    cancelled) is that row's ``error`` and the other rows still land. Contacts the source sent that could not be
+    read are kept on the order's customer as unverified, and the row's ``warnings`` say so.
 
     Locking: advisory locks on every order key and customer identity in the batch (key order, so no deadlocks),
     then ``SELECT … FOR UPDATE`` of the existing orders; concurrent deliveries of the same order serialise and
@@ -132,7 +139,34 @@ def _upsert_locked(items: list[OrderData], origin: str, user: Any) -> list[Upser
         if order is not None:
             results.append(_update(order, data, stored_items.get(order.pk, []), writes))
     _persist(writes)
+    _keep_unverified(items, results, existing, writes)
     return results
+
+
+def _keep_unverified(
+    items: list[OrderData], results: list[UpsertResult], existing: dict[tuple[str, str], Order], writes: "_Writes"
+) -> None:
+    """Unreadable contacts go aside on the order's customer, and each row that brought one hears it."""
+    customer_of = {(o.source, o.external_id): o.customer_id for o in [*existing.values(), *writes.created]}
+    by_key = {(r.source, r.external_id): r for r in results}
+    entries = []
+    for data in items:
+        if not data.customer.unverified:
+            continue
+        key = (data.source, data.external_id)
+        entries.append((customer_of[key], data.source, data.customer.unverified))
+        by_key[key].warnings += [
+            unverified_warning(kind, raw, reason) for kind, raw, reason in data.customer.unverified
+        ]
+    unverified_contacts_keep(entries=entries)
+
+
+def unverified_warning(kind: str, raw: str, reason: str) -> str:
+    field_name = "customer.phones" if kind == ContactKind.PHONE else "customer.emails"
+    return _(
+        "%(field)s: %(reason)s The order is stored; “%(raw)s” is kept on the customer's card as unverified for a "
+        "person to fix."
+    ) % {"field": field_name, "reason": reason.rstrip(".") + ".", "raw": raw}
 
 
 @dataclass
@@ -144,6 +178,8 @@ class _Writes:
     user: Any
     created: list[Order] = field(default_factory=list)
     updated: list[Order] = field(default_factory=list)
+    # Orders written only to record the platform's newer update time: nothing to tell the apps above.
+    quiet: set[int] = field(default_factory=set)
     changes: list[OrderStatusChange] = field(default_factory=list)
     item_rows: list[OrderItem] = field(default_factory=list)
     replace_items_of: list[int] = field(default_factory=list)
@@ -184,15 +220,17 @@ def _new_order(data: OrderData, customer_id: int, currency: str, now: datetime) 
         delivery_cost=data.delivery_cost,
         total=data.total,
         promo_code=data.promo_code,
+        source_updated_at=data.updated_at,
         created_at=now,
     )
 
 
 def _update(order: Order, data: OrderData, stored_items: list["ItemKey"], writes: _Writes) -> UpsertResult:
-    """An existing order takes the source's newer state: a status earlier in the pipeline is ``stale`` and ignored,
-    a forbidden move is the row's ``error``; otherwise the status, amounts and items that differ are taken."""
+    """An existing order takes the source's newer state: a status earlier in the pipeline, or a payload the platform
+    dated before the stored one, is ``stale`` and ignored; a forbidden move is the row's ``error``; otherwise the
+    status, amounts and items that differ are taken, and the platform's newer update time."""
     result = UpsertResult(data.source, data.external_id, order.pk)
-    if STATUS_RANK[data.status] < STATUS_RANK[order.status]:
+    if STATUS_RANK[data.status] < STATUS_RANK[order.status] or _older_at_source(data, order):
         result.stale = True
         return result
     if data.status != order.status:
@@ -206,9 +244,22 @@ def _update(order: Order, data: OrderData, stored_items: list["ItemKey"], writes
     if items_changed:
         writes.replace_items_of.append(order.pk)
         writes.item_rows += _items(order.pk, data.items or ())
+    newer = data.updated_at is not None and data.updated_at != order.source_updated_at
+    if newer:
+        order.source_updated_at = data.updated_at
     if result.status_changed or amounts_changed or items_changed:
         writes.updated.append(order)
+    elif newer:
+        writes.updated.append(order)
+        writes.quiet.add(order.pk)
     return result
+
+
+def _older_at_source(data: OrderData, order: Order) -> bool:
+    """The payload says the platform changed the order before the state we hold: a late or captured delivery."""
+    if data.updated_at is None or order.source_updated_at is None:
+        return False
+    return data.updated_at < order.source_updated_at
 
 
 def _move(order: Order, data: OrderData, writes: _Writes) -> None:
@@ -228,7 +279,7 @@ def _persist(writes: _Writes) -> None:
     OrderItem.objects.filter(order_id__in=writes.replace_items_of).delete()
     OrderItem.objects.bulk_create(writes.item_rows)
     OrderStatusChange.objects.bulk_create(writes.changes)
-    touched = writes.created + writes.updated
+    touched = writes.created + [o for o in writes.updated if o.pk not in writes.quiet]
     customer_ids = sorted({o.customer_id for o in touched})
     customer_summaries_refresh(customer_ids=customer_ids)
     delivered = [c.order_id for c in writes.changes if c.to_status == OrderStatus.DELIVERED]
@@ -248,7 +299,7 @@ def _delivered_at(data: OrderData, status_at: datetime) -> datetime:
 
 
 _AMOUNT_FIELDS = ("placed_at", "subtotal", "discount_total", "delivery_cost", "total", "promo_code")
-_UPDATED_FIELDS = ("status", "status_changed_at", "delivered_at", *_AMOUNT_FIELDS, "updated_at")
+_UPDATED_FIELDS = ("status", "status_changed_at", "delivered_at", *_AMOUNT_FIELDS, "source_updated_at", "updated_at")
 
 
 def _copy_amounts(order: Order, data: OrderData) -> bool:
@@ -338,35 +389,3 @@ def order_change_status(
             status_changes=[(locked.pk, previous, status)],
         )
     return locked
-
-
-def customer_summaries_refresh(*, customer_ids: Sequence[int] | None = None) -> int:
-    """Recompute customers' order summaries from their orders in one set-based UPDATE (``None``: everyone).
-
-    ``orders_count`` counts every order not cancelled; ``total_spent`` sums those not cancelled nor returned, the
-    money the customer actually left with the shop. Callers changing orders hold the order rows' locks; the
-    statement reads committed orders, so it is exact under concurrency once those locks are held.
-    """
-    counted = Order.objects.filter(customer_id=OuterRef("pk")).exclude(status=OrderStatus.CANCELLED).order_by()
-    summary = counted.values("customer_id").annotate(
-        n=Count("pk"),
-        spent=Coalesce(Sum("total", filter=~Q(status=OrderStatus.RETURNED)), Value(Decimal("0"))),
-        first=Min("placed_at"),
-        last=Max("placed_at"),
-    )
-    queryset = Customer.objects.all()
-    if customer_ids is not None:
-        if not customer_ids:
-            return 0
-        queryset = queryset.filter(pk__in=customer_ids)
-        # Lock the customers first, in id order, as a statement of its own: the UPDATE below then starts after any
-        # concurrent writer of these customers committed, and its fresh snapshot sees that writer's orders.
-        list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
-    if connection.vendor == "postgresql":
-        return summaries_refresh_postgres(customer_ids)
-    return queryset.update(
-        orders_count=Coalesce(Subquery(summary.values("n")[:1]), Value(0)),
-        total_spent=Coalesce(Subquery(summary.values("spent")[:1]), Value(Decimal("0"))),
-        first_order_at=Subquery(summary.values("first")[:1]),
-        last_order_at=Subquery(summary.values("last")[:1]),
-    )

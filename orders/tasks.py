@@ -3,6 +3,7 @@ never import this module: they queue by task name (``shop.queueing``), so the de
 
 from celery import shared_task
 
+from orders.events import order_event_dispatch, order_events_sweep
 from orders.imports.retention import import_files_purge
 from orders.imports.running import csv_import_run, import_jobs_sweep
 from orders.webhooks.services import webhook_events_expire
@@ -26,3 +27,13 @@ def csv_imports_sweep_task() -> dict[str, int]:
 @shared_task(name="orders.import_files_purge")
 def import_files_purge_task() -> dict[str, int]:
     return import_files_purge()
+
+
+@shared_task(name="orders.order_event_dispatch", acks_late=True)
+def order_event_dispatch_task(event_id: int) -> bool:
+    return order_event_dispatch(event_id=event_id)
+
+
+@shared_task(name="orders.order_events_sweep")
+def order_events_sweep_task() -> dict[str, int]:
+    return order_events_sweep()

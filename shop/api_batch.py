@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from django.utils.text import slugify
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 
 from shop.models import IntegrationToken
@@ -11,11 +10,45 @@ from shop.models import IntegrationToken
 MAX_BATCH = 1000
 
 
+class SourceForbidden(exceptions.PermissionDenied):
+    """A row names a source its sender may not write: another integration's orders are not its to change."""
+
+    default_code = "source_forbidden"
+
+
 def default_source(request: Request) -> str:
-    """Rows from a token are keyed under the token's name unless the payload names its system."""
+    """Rows from a token are keyed under its first bound source (its name, unless the owner bound it to others)
+    when the payload does not name one."""
     if isinstance(request.auth, IntegrationToken):
-        return slugify(request.auth.name)[:60] or "api"
+        return request.auth.bound_sources[0]
     return "api"
+
+
+def allowed_sources(request: Request) -> list[str] | None:
+    """The sources the sender may write; ``None``: any (staff with the capability, who import every source)."""
+    if isinstance(request.auth, IntegrationToken):
+        return request.auth.bound_sources
+    return None
+
+
+def source_refusal(source: str, allowed: list[str], *path: str) -> SourceForbidden:
+    """The 403 for ``source`` at ``path`` (e.g. ``orders``, ``3``) + ``source`` in the body."""
+    names = ", ".join(f"“{name}”" for name in allowed)
+    detail: Any = {"source": [f"“{source}” is not a source this sender may write: it may write {names} only."]}
+    for key in reversed(path):
+        detail = {key: detail}
+    return SourceForbidden(detail)
+
+
+def check_sources(request: Request, rows: list[dict[str, Any]], key: str) -> None:
+    """Refuse (403) a batch in which a row names a source outside the token's bound sources, naming the row."""
+    allowed = allowed_sources(request)
+    if allowed is None:
+        return
+    for index, row in enumerate(rows):
+        source = row.get("source")
+        if source and source not in allowed:
+            raise source_refusal(source, allowed, key, str(index))
 
 
 def batch_rows(request: Request, key: str) -> tuple[list[Any], bool]:

@@ -2,11 +2,14 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from shop.api_batch import MAX_BATCH
 
 
 def _first_message(detail: Any) -> str:
@@ -19,8 +22,23 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+class BodyTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "body_too_large"
+
+
+def _too_large() -> BodyTooLarge:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+    return BodyTooLarge(
+        f"The request body is larger than {limit:.1f} MB, more than the server reads: send smaller batches "
+        f"(at most {MAX_BATCH:,} rows each)."
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        exc = _too_large()
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

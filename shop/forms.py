@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from shop.models import IntegrationToken, ShopSettings, User
@@ -79,6 +80,25 @@ class TokenCreateForm(CrispyMixin, forms.Form):
     def clean_lookup_rate_per_second(self) -> int:
         # Left empty: the default every token starts with.
         return self.cleaned_data.get("lookup_rate_per_second") or 10
+
+    sources = forms.CharField(
+        label=_("Sources it may write"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "The order sources this token imports, separated by commas (e.g. “site, ozon”). Empty: only the "
+            "source named after the token. It can never change another source's orders."
+        ),
+    )
+
+    def clean_sources(self) -> list[str]:
+        names = [name.strip() for name in self.cleaned_data["sources"].split(",") if name.strip()]
+        for name in names:
+            if slugify(name) != name or len(name) > 60:
+                raise forms.ValidationError(
+                    _("“%(name)s” is not a source name: use Latin letters, digits and hyphens.") % {"name": name}
+                )
+        return list(dict.fromkeys(names))
 
 
 class TokenRateForm(forms.ModelForm):

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
@@ -215,6 +216,9 @@ class IntegrationToken(models.Model):
     key_prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
     scopes = models.JSONField(_("scopes"), default=list)
+    # The sources (``Order.source``) the token may write: a token cannot overwrite another source's orders. Empty:
+    # only the source named after the token itself.
+    sources = models.JSONField(_("sources"), default=list, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
@@ -242,6 +246,11 @@ class IntegrationToken(models.Model):
 
     def has_scope(self, capability: str) -> bool:
         return self.is_active and capability in self.scopes
+
+    @property
+    def bound_sources(self) -> list[str]:
+        """The sources this token may write under, its default first."""
+        return list(self.sources) or [slugify(self.name)[:60] or "api"]
 
     @property
     def scope_labels(self) -> list[str]:

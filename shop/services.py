@@ -1,5 +1,6 @@
 """Writes of the shop app: staff accounts, roles, integration tokens, shop settings."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
@@ -100,9 +101,15 @@ def user_update(*, user: User, acting_user: User, role: str, fields: dict[str, o
 
 
 def token_issue(
-    *, name: str, scopes: list[str], created_by: User | None, lookup_rate_per_second: int = 10
+    *,
+    name: str,
+    scopes: list[str],
+    created_by: User | None,
+    lookup_rate_per_second: int = 10,
+    sources: Sequence[str] = (),
 ) -> IssuedToken:
-    """Create an integration token; the returned key is the only time the secret exists in clear."""
+    """Create an integration token bound to ``sources`` (empty: the source named after it); the returned key is the
+    only time the secret exists in clear."""
     unknown = set(scopes) - TOKEN_SCOPES
     if unknown:
         raise ValueError(f"Unknown token scopes: {', '.join(sorted(unknown))}")
@@ -112,6 +119,7 @@ def token_issue(
         key_prefix=prefix,
         secret_hash=IntegrationToken.hash_secret(secret),
         scopes=sorted(set(scopes)),
+        sources=list(dict.fromkeys(sources)),
         created_by=created_by,
         lookup_rate_per_second=lookup_rate_per_second,
     )

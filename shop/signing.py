@@ -19,11 +19,18 @@ def hmac_base64(secret: str, message: bytes, digest: str = "sha256") -> str:
 
 
 def verify_timestamped_signature(
-    *, secret: str, body: bytes, timestamp: str, signature: str, tolerance_seconds: int = 300, now: float | None = None
+    *,
+    secret: str,
+    body: bytes,
+    timestamp: str,
+    signature: str,
+    tolerance_seconds: int | None = 300,
+    now: float | None = None,
 ) -> None:
     """Check ``signature == hex(HMAC-SHA256(secret, f"{timestamp}.{body}"))`` and that the timestamp (Unix seconds)
-    is within the tolerance. Signing the timestamp with the body means an old delivery cannot be replayed with a
-    fresh time. Raises :class:`SignatureError`."""
+    is within the tolerance (``None``: the caller checks it later, e.g. after recognising a repeated delivery).
+    Signing the timestamp with the body means an old delivery cannot be replayed with a fresh time. Raises
+    :class:`SignatureError`."""
     if not timestamp or not signature:
         raise SignatureError("The delivery is not signed: the timestamp and signature headers are required.")
     try:
@@ -31,7 +38,7 @@ def verify_timestamped_signature(
     except ValueError as error:
         raise SignatureError("The timestamp header is not a Unix time in seconds.") from error
     current = time.time() if now is None else now
-    if abs(current - sent_at) > tolerance_seconds:
+    if tolerance_seconds is not None and abs(current - sent_at) > tolerance_seconds:
         raise SignatureError(f"The delivery is stale: its timestamp is more than {tolerance_seconds} s away from now.")
     expected = hmac_hex(secret, timestamp.encode() + b"." + body)
     given = signature.removeprefix("sha256=").strip()

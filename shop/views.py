@@ -150,6 +150,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         issued = services.token_issue(
             name=form.cleaned_data["name"],
             scopes=form.cleaned_data["scopes"],
+            sources=form.cleaned_data["sources"],
             created_by=request.user,
             lookup_rate_per_second=form.cleaned_data["lookup_rate_per_second"],
         )
@@ -162,6 +163,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 "token": str(issued.token),
                 "scopes": issued.token.scopes,
                 "lookup_rate_per_second": issued.token.lookup_rate_per_second,
+                "sources": issued.token.bound_sources,
             },
         )
         form = TokenCreateForm()

@@ -99,10 +99,10 @@ def client_for(db: None) -> Callable[[str | None], Client]:
 
 @pytest.fixture
 def api_client_for(db: None) -> Callable[..., APIClient]:
-    """An API client with a fresh integration token of the given scopes."""
+    """An API client with a fresh integration token of the given scopes (bound to ``sources``, default its own)."""
 
-    def build(*scopes: str) -> APIClient:
-        issued: IssuedToken = token_issue(name="test", scopes=list(scopes), created_by=None)
+    def build(*scopes: str, sources: tuple[str, ...] = ()) -> APIClient:
+        issued: IssuedToken = token_issue(name="test", scopes=list(scopes), created_by=None, sources=sources)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.key}")
         return client
@@ -149,9 +149,21 @@ class RedisServer:
     def stop(self) -> None:
         _stop_process(self.process)
 
+    def restart(self) -> None:
+        """Start again on the same port after :meth:`stop`, empty (no persistence), as after an outage."""
+        executable = shutil.which("redis-server")
+        assert executable is not None and self.process.poll() is not None
+        for attempt in range(20):  # the port may linger for a moment after the stop
+            server = _start_redis(executable, self.log_path.with_suffix(f".restart-{attempt}.log"), port=self.port)
+            if server is not None:
+                self.process = server.process
+                return
+            time.sleep(0.1)
+        pytest.fail(f"redis-server did not restart on port {self.port}")
 
-def _start_redis(executable: str, log_path: Path) -> "RedisServer | None":
-    port = free_port()
+
+def _start_redis(executable: str, log_path: Path, port: int | None = None) -> "RedisServer | None":
+    port = port or free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

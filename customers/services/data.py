@@ -32,6 +32,9 @@ class CustomerData:
     consent_wording: str = ""
     consent_at: datetime | None = None
     created_at: datetime | None = None
+    # Contacts the source sent that could not be read, as (kind, raw value, reason): kept aside on the customer
+    # (``customers.unverified``), never matched on.
+    unverified: tuple[tuple[str, str, str], ...] = ()
 
     # What a source says about a person, under the same names in the API, a CSV row and a webhook's customer.
     DESCRIBED: ClassVar[tuple[str, ...]] = (

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from customers.services import CustomerData
 from orders.imports.fields import ORDER_LEVEL, label, status_label
 from orders.imports.parsing import RowResult
-from orders.services import ItemData, OrderData
+from orders.services import MAX_ITEMS_PER_ORDER, ItemData, OrderData
 
 CENT = Decimal("0.01")
 # Where a field is stored in a row's data when it is not its own name.
@@ -127,11 +127,32 @@ def _sum_mismatch(rows: list[RowResult]) -> str | None:
     }
 
 
-def check_order(rows: list[RowResult]) -> None:
+def _limits(rows: list[RowResult], shop: str) -> list[str]:
+    """What the API refuses, refused here too: another currency than the shop's (``shop``; empty: not checked),
+    more items than an order holds."""
+    reasons = []
+    currency = str(_first_value(rows, "currency") or "").upper()
+    if shop and currency and currency != shop:
+        reasons.append(
+            _("Currency “%(value)s” is not the shop's currency (%(shop)s): orders are imported in %(shop)s only.")
+            % {"value": currency[:10], "shop": shop}
+        )
+    items = sum(1 for row in rows if _has_item(row))
+    if items > MAX_ITEMS_PER_ORDER:
+        reasons.append(
+            _("The order has %(count)s items; an order holds at most %(limit)s.")
+            % {"count": items, "limit": MAX_ITEMS_PER_ORDER}
+        )
+    return reasons
+
+
+def check_order(rows: list[RowResult], *, currency: str = "") -> None:
     """Add to the rows' errors what is wrong with the order as a whole: the order's fields missing from its
-    first row, values its rows disagree on, and items that do not add up to its total."""
+    first row, values its rows disagree on, a currency other than the shop's ``currency``, too many items, and items
+    that do not add up to its total."""
     for row, reason in _disagreements(rows):
         row.errors.append(reason)
+    rows[0].errors += _limits(rows, currency)
     if any(row.errors for row in rows):
         return
     mismatch = _sum_mismatch(rows)

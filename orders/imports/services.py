@@ -118,8 +118,9 @@ def parsed_rows(job: ImportJob, limit: int | None = None) -> Iterator[RowResult]
 
 def checked_orders(rows: Iterable[RowResult]) -> Iterator[list[RowResult]]:
     """The rows grouped into orders, each order checked as a whole (see :func:`check_order`)."""
+    currency = ShopSettings.load().currency
     for order in group_orders(rows):
-        check_order(order)
+        check_order(order, currency=currency)
         yield order
 
 

@@ -1,6 +1,7 @@
 """Webhook sources (the owner's side) and deliveries (the platform's side)."""
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ from orders.services import OrderData, UpsertResult, orders_upsert
 
 
 class ReplayError(Exception):
-    """This event id was delivered before."""
+    """This event id was stored before (by a concurrent delivery of the same event, when raised from
+    :func:`webhook_deliver`)."""
 
 
 def webhook_source_create(*, name: str, slug: str, kind: str) -> WebhookSource:
@@ -31,16 +33,35 @@ def webhook_source_set_active(*, source: WebhookSource, active: bool) -> None:
     WebhookSource.objects.filter(pk=source.pk).update(is_active=active)
 
 
-def webhook_deliver(*, source: WebhookSource, event_id: str, topic: str, orders: list[OrderData]) -> list[UpsertResult]:
-    """Record the event and apply its orders in one transaction: a replay (the unique event id) or a failure stores
-    nothing at all."""
+def webhook_deliver(
+    *,
+    source: WebhookSource,
+    event_id: str,
+    topic: str,
+    body_sha256: str,
+    orders: list[OrderData],
+    render: Callable[[list[UpsertResult]], Any],
+) -> Any:
+    """Record the event and apply its orders in one transaction, keeping ``render(results)`` as the answer a repeat
+    of this event gets. Raises :class:`ReplayError` when the event id is stored already (a concurrent delivery of
+    the same event won): nothing of this one is written. The orders' follow-up work is queued after the commit and
+    never fails the delivery (``orders.signals``)."""
     with transaction.atomic():
         try:
             with transaction.atomic():
-                WebhookEvent.objects.create(source=source, event_id=event_id, topic=topic)
+                event = WebhookEvent.objects.create(
+                    source=source, event_id=event_id, topic=topic, body_sha256=body_sha256
+                )
         except IntegrityError as error:
             raise ReplayError(f"Event {event_id} was delivered before.") from error
-        return orders_upsert(items=orders, origin=ChangeOrigin.WEBHOOK)
+        answer = render(orders_upsert(items=orders, origin=ChangeOrigin.WEBHOOK))
+        WebhookEvent.objects.filter(pk=event.pk).update(response=answer)
+    return answer
+
+
+def webhook_event_stored(*, source: WebhookSource, event_id: str) -> WebhookEvent | None:
+    """The stored delivery of this event, if any: its repeat is answered from it."""
+    return WebhookEvent.objects.filter(source=source, event_id=event_id).first()
 
 
 def webhook_events_expire(*, days: int = 30, now: Any = None) -> int:

@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, Page
 from pytest_django.live_server_helper import LiveServer
 
 from customers.models import Call, CallState, Customer
+from customers.unverified import unverified_contacts_keep
 from feedback.links import token_sign
 from feedback.models import FollowUp, Invitation
 from loyalty.services import promo_batch_generate
@@ -180,6 +181,9 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
     phone, email = customer.phones.first(), customer.emails.first()
     note, tag = NoteFactory.create(customer=customer), TagFactory.create()
     customer.tags.add(tag)
+    # The card with a contact a platform sent unreadable: its panel and fix form are on every-page duty too.
+    unverified_contacts_keep(entries=[(customer.pk, "shop", [("phone", "555-555-SHIP", "Not a phone number.")])])
+    unverified = customer.unverified_contacts.get()
     call = Call.objects.create(customer=customer, phone=phone.number if phone else "", state=CallState.MISSED)
     token = token_issue(name="Сайт", scopes=["import"], created_by=owner).token
     source = WebhookSource.objects.create(slug="shop", name="Магазин", secret="s" * 40)
@@ -229,6 +233,8 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
         "customers:tag_add": card,
         "customers:tag_remove": {**card, "tag_id": tag.pk},
         "customers:consent": card,
+        "customers:unverified_fix": {**card, "contact_id": unverified.pk},
+        "customers:unverified_discard": {**card, "contact_id": unverified.pk},
         "customers:note_add": card,
         "customers:note_edit": {**card, "note_id": note.pk},
         "customer_card": card,

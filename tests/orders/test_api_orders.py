@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from customers.models import Customer
+from customers.models import Customer, UnverifiedContact
 from orders.models import Order, OrderStatusChange
 from shop.models import IdempotencyKey
 from shop.roles import Capability, Role
@@ -32,7 +32,7 @@ def order(external_id: str = "100", status: str = "paid", phone: str = "8 (999) 
 
 @pytest.fixture
 def importer(api_client_for) -> APIClient:
-    return api_client_for(Capability.IMPORT)
+    return api_client_for(Capability.IMPORT, sources=("site",))
 
 
 @pytest.mark.django_db
@@ -79,11 +79,41 @@ def test_float_amounts_are_refused_naming_the_row_and_field(importer):
 
 
 @pytest.mark.django_db
-def test_a_malformed_phone_is_refused_with_its_reason(importer):
-    response = importer.post(ORDERS, {"orders": [order("1", phone="12345")]}, format="json")
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"]["orders"]["0"]["customer"]["phones"]
-    assert not Customer.objects.exists()
+def test_a_malformed_phone_never_refuses_the_order_it_is_kept_unverified_and_the_answer_says_so(importer):
+    body = order("1", phone="555-555-SHIP")
+    body["customer"]["emails"] = ["anna@example.com"]
+    response = importer.post(ORDERS, {"orders": [body]}, format="json")
+
+    assert response.status_code == 200, response.json()
+    (result,) = response.json()["results"]
+    assert result["created"] is True
+    assert len(result["warnings"]) == 1
+    assert result["warnings"][0].startswith("customer.phones: ") and "555-555-SHIP" in result["warnings"][0]
+    stored = Order.objects.get()
+    assert stored.customer.emails.get().address == "anna@example.com"
+    assert not stored.customer.phones.exists()
+    kept = stored.customer.unverified_contacts.get()
+    assert (kept.kind, kept.raw, kept.source) == ("phone", "555-555-SHIP", "site")
+    assert kept.reason
+
+
+@pytest.mark.django_db
+def test_an_order_whose_only_contact_is_unreadable_is_stored_and_a_repeat_keeps_the_value_once(importer):
+    body = order("1", phone="555-555-SHIP")
+    first = importer.post(ORDERS, body, format="json")
+    again = importer.post(ORDERS, body, format="json")
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["results"][0]["warnings"]
+    assert Order.objects.count() == 1
+    assert list(UnverifiedContact.objects.values_list("raw", flat=True)) == ["555-555-SHIP"]
+
+
+@pytest.mark.django_db
+def test_a_good_order_has_no_warnings_and_keeps_nothing_unverified(importer):
+    response = importer.post(ORDERS, order("1"), format="json")
+    assert response.json()["results"][0]["warnings"] == []
+    assert not UnverifiedContact.objects.exists()
 
 
 @pytest.mark.django_db
@@ -160,7 +190,7 @@ def test_a_refused_request_leaves_the_key_free_for_a_corrected_retry(importer):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_through_the_api_leave_one_order_in_its_newest_status(api_client_for):
-    client = api_client_for(Capability.IMPORT)
+    client = api_client_for(Capability.IMPORT, sources=("site",))
     header = client._credentials["HTTP_AUTHORIZATION"]
     errors: list[BaseException] = []
     statuses = ["new", "paid", "shipped", "delivered"]
@@ -188,3 +218,12 @@ def test_concurrent_deliveries_through_the_api_leave_one_order_in_its_newest_sta
     assert not errors
     assert sorted(Order.objects.values_list("external_id", "status")) == [("X-1", "delivered"), ("X-2", "delivered")]
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_note_typed_into_the_phone_field_is_kept_aside_too(importer):
+    note = "звонить после 18:00, спросить Анну, домофон не работает"
+    response = importer.post(ORDERS, order("1", phone=note), format="json")
+
+    assert response.status_code == 200, response.json()
+    assert UnverifiedContact.objects.get().raw == note

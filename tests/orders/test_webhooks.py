@@ -110,10 +110,10 @@ def test_many_concurrent_deliveries_leave_one_order_in_its_newest_status():
                 status = statuses[(worker + step) % 4]
                 response = post_generic(Client(), source, f"evt-{worker}-{step}", order_payload(status=status))
                 assert response.status_code == 200, response.content
-                # The same event again, as a platform retrying a timeout would.
+                # The same event again, as a platform retrying a timeout would: answered again, changing nothing.
                 assert (
                     post_generic(Client(), source, f"evt-{worker}-{step}", order_payload(status=status)).status_code
-                    == 401
+                    == 200
                 )
         except BaseException as error:  # re-raised in the test thread
             errors.append(error)
