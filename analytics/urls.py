@@ -9,6 +9,7 @@ urlpatterns = [
     path("cohorts/", views.cohorts, name="cohorts"),
     path("segments/", views.segments, name="segments"),
     path("early-warnings/", views.warnings, name="warnings"),
+    path("programmes/", views.effect, name="effect"),
     path("spend/", views.spend, name="spend"),
     path("refresh/", views.refresh, name="refresh"),
 ]

@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from analytics.effect.aggregate import WINDOWS
 from analytics.forms import SpendForm, SpendUploadForm
 from analytics.selectors import last_refresh
 from analytics.selectors.channels import acquired_by_month, campaign_rows, channel_labels, channel_rows, spend_rows
 from analytics.selectors.cohorts import cohort_rows, repeat_revenue_share
+from analytics.selectors.effect import programme_results, window_choice
 from analytics.selectors.segments import segment_flows, segment_labels, segments_over_time
 from analytics.selectors.warnings import warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
@@ -27,8 +29,9 @@ from shop.models import AuditKind, ShopSettings
 from shop.permissions import capability_required
 from shop.queueing import task_queue_on_commit
 from shop.roles import Capability
+from shop.templatetags.retain_format import number
 
-REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings"})
+REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings", "effect"})
 Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 
 
@@ -179,6 +182,61 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
     page = warning_page(cursor=request.GET.get("cursor"))
     context = {"page": page, "refresh": last_refresh(), "shop": ShopSettings.load()}
     return render(request, "analytics/warnings.html", context)
+
+
+def verdict_words(result: Any) -> str:
+    """The verdict in plain words, the same on the page, the dashboard and in the CSV."""
+    if result.verdict == "pays":
+        return _("Pays")
+    if result.verdict == "does_not_pay":
+        return _("Does not pay")
+    if result.more_needed is None:
+        return _("Not enough data yet: the groups do not differ so far.")
+    return _("Not enough data yet: about %(count)s more customers needed.") % {"count": number(result.more_needed)}
+
+
+@capability_required(Capability.REPORTS)
+def effect(request: HttpRequest) -> HttpResponseBase:
+    window = window_choice(request.GET.get("window"))
+    results = programme_results(window_days=window)
+    if request.GET.get("export") == "effect":
+        header = [
+            _("Programme"),
+            _("Group"),
+            _("Customers"),
+            _("Bought in the window, %"),
+            _("Orders per customer"),
+            _("Margin per customer"),
+            _("Cost per customer"),
+            _("Net per customer"),
+            _("Incremental margin after cost per treated customer"),
+            _("95% interval, from"),
+            _("95% interval, to"),
+            _("Verdict"),
+        ]
+        rows = [
+            [result.name, label, group.customers, group.repeat_rate, group.orders_per_customer,
+             group.margin_per_customer, group.cost_per_customer, group.net_per_customer,
+             result.incremental, result.low, result.high, verdict_words(result)]
+            for result in results
+            for label, group in ((_("Treated"), result.treated), (_("Control"), result.control))
+        ]  # fmt: skip
+        return _csv(f"analytics-effect-{window}d", (header, rows))
+    chart = {
+        "labels": [result.name for result in results],
+        "incremental": [float(result.incremental) for result in results],
+        "low": [float(result.low) if result.low is not None else None for result in results],
+        "high": [float(result.high) if result.high is not None else None for result in results],
+    }
+    context = {
+        "results": [(result, verdict_words(result)) for result in results],
+        "window": window,
+        "windows": WINDOWS,
+        "chart": chart,
+        "refresh": last_refresh(),
+        "shop": ShopSettings.load(),
+    }
+    return render(request, "analytics/effect.html", context)
 
 
 @capability_required(Capability.CONFIGURE)

@@ -21,7 +21,7 @@ from tests.analytics.helpers import small_shop
 
 pytestmark = pytest.mark.django_db
 ClientFor = Callable[[str | None], Client]
-REPORTS = ["analytics:channels", "analytics:cohorts", "analytics:segments", "analytics:warnings"]
+REPORTS = ["analytics:channels", "analytics:cohorts", "analytics:segments", "analytics:warnings", "analytics:effect"]
 
 
 @pytest.mark.parametrize("name", REPORTS)
