@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,12 +22,14 @@ from analytics.selectors.channels import acquired_by_month, campaign_rows, chann
 from analytics.selectors.cohorts import cohort_rows, repeat_revenue_share
 from analytics.selectors.effect import programme_results, window_choice
 from analytics.selectors.segments import segment_flows, segment_labels, segments_over_time
-from analytics.selectors.warnings import warning_page, warning_rows
+from analytics.selectors.warnings import warning_for, warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
+from customers.selectors import customer_for_user
+from feedback.services import follow_up_open
 from shop.audit import audit_record
 from shop.csv_safety import csv_lines
 from shop.models import AuditKind, ShopSettings
-from shop.permissions import capability_required
+from shop.permissions import capability_required, user_can
 from shop.queueing import task_queue_on_commit
 from shop.roles import Capability
 from shop.templatetags.retain_format import number
@@ -237,6 +240,27 @@ def effect(request: HttpRequest) -> HttpResponseBase:
         "shop": ShopSettings.load(),
     }
     return render(request, "analytics/effect.html", context)
+
+
+@require_POST
+@capability_required(Capability.REPORTS)
+def warning_follow_up(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """One click on the early-warning list: a follow-up for the customer, with the warning as its reason (the same
+    one again while it is unresolved). Handling follow-ups is a browsing capability as well."""
+    if not user_can(request.user, Capability.BROWSE):
+        raise PermissionDenied
+    customer = customer_for_user(request.user, customer_id)
+    warning = warning_for(customer.pk)
+    if warning is None:
+        messages.error(request, _("This customer is no longer on the early-warning list."))
+        return redirect("analytics:warnings")
+    reason = _("Early warning: churn risk rose from %(before)s%% to %(now)s%% since last month.") % {
+        "before": round(warning.previous_churn_risk * 100),
+        "now": round(warning.churn_risk * 100),
+    }
+    follow_up, created = follow_up_open(customer_id=customer.pk, reason=reason, opened_by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("Follow-up opened.") if created else _("This customer already has an open follow-up."))
+    return redirect("feedback:follow_up", pk=follow_up.pk)
 
 
 @capability_required(Capability.CONFIGURE)
