@@ -20,7 +20,7 @@ from analytics.forms import SpendForm, SpendUploadForm
 from analytics.selectors import last_refresh
 from analytics.selectors.channels import acquired_by_month, campaign_rows, channel_labels, channel_rows, spend_rows
 from analytics.selectors.cohorts import cohort_rows, repeat_revenue_share
-from analytics.selectors.effect import programme_results, window_choice
+from analytics.selectors.effect import programme_results, verdict_words, window_choice
 from analytics.selectors.segments import segment_flows, segment_labels, segments_over_time
 from analytics.selectors.warnings import warning_for, warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
@@ -32,7 +32,6 @@ from shop.models import AuditKind, ShopSettings
 from shop.permissions import capability_required, user_can
 from shop.queueing import task_queue_on_commit
 from shop.roles import Capability
-from shop.templatetags.retain_format import number
 
 REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings", "effect"})
 Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
@@ -185,17 +184,6 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
     page = warning_page(cursor=request.GET.get("cursor"))
     context = {"page": page, "refresh": last_refresh(), "shop": ShopSettings.load()}
     return render(request, "analytics/warnings.html", context)
-
-
-def verdict_words(result: Any) -> str:
-    """The verdict in plain words, the same on the page, the dashboard and in the CSV."""
-    if result.verdict == "pays":
-        return _("Pays")
-    if result.verdict == "does_not_pay":
-        return _("Does not pay")
-    if result.more_needed is None:
-        return _("Not enough data yet: the groups do not differ so far.")
-    return _("Not enough data yet: about %(count)s more customers needed.") % {"count": number(result.more_needed)}
 
 
 @capability_required(Capability.REPORTS)

@@ -98,6 +98,19 @@ def _row(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def nps_by_month(*, since: datetime) -> list[dict[str, Any]]:
+    """NPS per calendar month of the answers from ``since`` on (answers only, on the ``created_at`` index): the
+    owner's dashboard trend. Each row has ``bucket`` (the month), ``answers`` and ``nps``."""
+    rows = (
+        Response.objects.filter(created_at__gte=since)
+        .annotate(bucket=TruncMonth("created_at"))
+        .values("bucket")
+        .annotate(**_SCORES)
+        .order_by("bucket")
+    )
+    return [_row(values) for values in rows]
+
+
 def scores_by_period(*, period: str, since: datetime | None = None) -> list[dict[str, Any]]:
     """NPS and CSAT (share of service answers 4–5) per week or month, with the surveys sent in the period and the
     share of those that were answered (the response rate belongs to the period the survey went out in)."""

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from analytics.effect.aggregate import WINDOWS
-from analytics.effect.stats import Effect, Sample, programme_effect, to_money
+from analytics.effect.stats import Effect, Sample, Verdict, programme_effect, to_money
 from analytics.models import ExposureGroup, ProgrammeEffect
 from analytics.selectors.channels import CENT
+from shop.templatetags.retain_format import number
 
 DEFAULT_WINDOW = 90
 
@@ -147,3 +150,14 @@ def programme_results(*, window_days: int = DEFAULT_WINDOW) -> list[ProgrammeRes
 
 def groups_of(groups: dict[tuple[str, str], ProgrammeEffect], key: str) -> list[ProgrammeEffect]:
     return [row for (programme, _group), row in groups.items() if programme == key]
+
+
+def verdict_words(result: ProgrammeResult) -> str:
+    """The verdict in plain words, the same on the page, the dashboard and in the CSV."""
+    if result.verdict == Verdict.PAYS:
+        return _("Pays")
+    if result.verdict == Verdict.DOES_NOT_PAY:
+        return _("Does not pay")
+    if result.more_needed is None:
+        return _("Not enough data yet: the groups do not differ so far.")
+    return _("Not enough data yet: about %(count)s more customers needed.") % {"count": number(result.more_needed)}
