@@ -149,9 +149,13 @@ def rule_exposures_record(rule: LoyaltyRule, *, now: datetime) -> int:
     sql = (
         f'INSERT INTO {table} (programme, customer_id, "group", since) '  # noqa: S608 (table name and the ORM's SQL)
         f"SELECT %s, eligible.customer_id, CASE WHEN {control_sql} THEN %s ELSE %s END, %s "
-        f"FROM ({eligible_sql}) eligible ON CONFLICT (programme, customer_id) DO NOTHING"
+        f"FROM ({eligible_sql}) eligible WHERE NOT EXISTS (SELECT 1 FROM {table} known "
+        "WHERE known.programme = %s AND known.customer_id = eligible.customer_id) "
+        "ON CONFLICT (programme, customer_id) DO NOTHING"
     )
-    params = [key, *control_params, ExposureGroup.CONTROL, ExposureGroup.TREATED, since, *eligible_params]
+    # The anti-join leaves the night's newcomers, so the hash and the insert run for them only; ON CONFLICT still
+    # settles two refreshes at once.
+    params = [key, *control_params, ExposureGroup.CONTROL, ExposureGroup.TREATED, since, *eligible_params, key]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -205,3 +205,21 @@ def test_the_programme_page_exports_both_groups(client_for: Callable[[str | None
     assert ";4;50.0;0.5;212.50;37.50;175.00;91.67;-261.40;444.73;" in lines[1]
     assert ";3;33.3;0.33;83.33;0.00;83.33;91.67;" in lines[2]
     assert client_for(Role.OPERATOR).get(reverse("analytics:effect")).status_code == 403
+
+
+def test_each_programme_counts_only_its_own_costs_for_a_customer_in_two():
+    rule = small_programme()
+    other = LoyaltyRuleFactory.create(name="VIP perk", control_share=Decimal("0.1"), is_active=False)
+    t1 = ProgrammeExposure.objects.filter(programme=rule_key(rule.pk)).order_by("customer_id").first()
+    assert t1 is not None
+    ProgrammeExposure.objects.create(
+        programme=rule_key(other.pk), customer_id=t1.customer_id, group=ExposureGroup.CONTROL, since=ENTERED
+    )
+    aggregates_refresh()
+    first = ProgrammeEffect.objects.get(programme=rule_key(rule.pk), window_days=30, group="treated")
+    assert (first.customers, first.net) == (4, Decimal("700.00"))
+    # In the VIP perk's control group T1's 1,000 earns 500 of margin; the win-back's 100 discount is not its cost
+    # and is not added back to its price.
+    second = ProgrammeEffect.objects.get(programme=rule_key(other.pk), window_days=30, group="control")
+    assert (second.customers, second.margin, second.cost) == (1, Decimal("500.00"), Decimal("0.00"))
+    assert [result.name for result in programme_results(window_days=30)] == ["VIP perk", "Win-back"]
