@@ -91,8 +91,8 @@ def test_an_a_a_comparison_finds_no_effect_in_95_percent_of_runs_within_the_simu
     A calibrated interval excludes zero in 5 % of such runs *on average*, so "at least 95 %" of a finite simulation
     holds only half the time; on these skewed, zero-heavy net values Welch's interval is also slightly narrow (2,000
     runs measured 5.2 % at 800 : 200, 6.3 % at 240 : 60). The bound is therefore 95 % less three binomial standard
-    errors of 1,000 runs (2.1 points). An interval that ignores the unequal groups or uses a normal quantile with one
-    standard error instead of Welch's t (≈ 32 %) fails at once."""
+    errors of 1,000 runs (2.1 points). An interval of one standard error instead of Welch's t quantile (≈ 32 %
+    significant) or one that forgets a group's variance fails at once."""
     rng = random.Random(20261205)
     runs = 1000
     significant = 0
