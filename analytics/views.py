@@ -212,7 +212,7 @@ def effect(request: HttpRequest) -> HttpResponseBase:
             for result in results
             for label, group in ((_("Treated"), result.treated), (_("Control"), result.control))
         ]  # fmt: skip
-        return _csv(f"analytics-effect-{window}d", (header, rows))
+        return _csv(request, f"analytics-effect-{window}d", (header, rows))
     chart = {
         "labels": [result.name for result in results],
         "incremental": [float(result.incremental) for result in results],

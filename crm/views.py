@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 
 from crm.dashboards import Dashboard, manager_dashboard, operator_dashboard, owner_dashboard
 from crm.health import check_broker, check_database
-from shop.audit import limit_alerts
+from shop.audit import audit_record, limit_alerts
 from shop.csv_safety import csv_lines
+from shop.models import AuditKind
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
 from shop.schedules import schedule_title, schedule_when
@@ -41,6 +42,7 @@ def home(request: HttpRequest) -> HttpResponseBase:
     dashboard = _dashboard(request.user)
     if dashboard is not None and request.GET.get("export") in dashboard.tables:
         name = request.GET["export"]
+        audit_record(kind=AuditKind.EXPORT, user=request.user, request=request, detail={"what": f"dashboard-{name}"})
         header, rows = dashboard.tables[name]
         response = StreamingHttpResponse(csv_lines([header, *rows]), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="dashboard-{name}-{timezone.localdate():%Y-%m-%d}.csv"'
