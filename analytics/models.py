@@ -160,3 +160,71 @@ class Refresh(models.Model):
 
     def __str__(self) -> str:
         return f"refresh {self.pk} {self.state}"
+
+
+class ExposureGroup(models.TextChoices):
+    TREATED = "treated", _("Treated")
+    CONTROL = "control", _("Control")
+
+
+class ProgrammeExposure(models.Model):
+    """A customer who entered a loyalty rule's eligible set, in its treated or control group, and when.
+
+    Nothing in loyalty records who was eligible when: the control group is a stable hash checked at every quote.
+    The nightly refresh therefore records each night's newcomers here (once per rule and customer: the first time
+    counts), so a customer who bought after an offer and left the eligible set stays in the comparison — measuring
+    only the customers eligible now would drop the programme's successes from the treated group."""
+
+    programme = models.CharField(max_length=40)
+    customer_id = models.BigIntegerField()
+    group = models.CharField(max_length=10, choices=ExposureGroup.choices)
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["programme", "customer_id"], name="analytics_exposure_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.customer_id} {self.group}"
+
+
+class ProgrammeEffect(models.Model):
+    """One group of one programme over one window (days after each customer entered), summed over the customers
+    whose whole window has passed: what the statistics of the effect page need, and nothing per customer.
+
+    A customer's net value is the margin of the delivered orders placed in the window, at the price before the
+    programme's own discounts, minus what the programme gave them in the window (its checkout discounts and the
+    credit it issued, less credit reversed)."""
+
+    programme = models.CharField(max_length=40)
+    name = models.CharField(max_length=200)
+    url = models.CharField(max_length=200, blank=True)
+    window_days = models.PositiveSmallIntegerField()
+    group = models.CharField(max_length=10, choices=ExposureGroup.choices)
+    customers = models.PositiveIntegerField()
+    buyers = models.PositiveIntegerField()
+    orders = models.PositiveIntegerField()
+    margin = total_field()
+    cost = total_field()
+    net = total_field()
+    # Σ net² for the variance; four decimal places keep the squares of cents exact.
+    net_squares = models.DecimalField(max_digits=36, decimal_places=4)
+    first_since = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["window_days", "programme"], name="analytics_effect_window")]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.window_days}d {self.group}: {self.customers}"
+
+
+class AtRiskValue(models.Model):
+    """The customers at risk (churn risk of 50 % or more) as the last refresh saw them, and their predicted 12-month
+    margin: the owner's morning figure, one row, so the dashboard never sums a million scores."""
+
+    customers = models.PositiveIntegerField()
+    value_at_stake = total_field()
+
+    def __str__(self) -> str:
+        return f"{self.customers}: {self.value_at_stake}"

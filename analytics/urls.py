@@ -9,6 +9,8 @@ urlpatterns = [
     path("cohorts/", views.cohorts, name="cohorts"),
     path("segments/", views.segments, name="segments"),
     path("early-warnings/", views.warnings, name="warnings"),
+    path("early-warnings/<int:customer_id>/follow-up/", views.warning_follow_up, name="warning_follow_up"),
+    path("programmes/", views.effect, name="effect"),
     path("spend/", views.spend, name="spend"),
     path("refresh/", views.refresh, name="refresh"),
 ]

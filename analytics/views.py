@@ -8,27 +8,32 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from analytics.effect.aggregate import WINDOWS
 from analytics.forms import SpendForm, SpendUploadForm
 from analytics.selectors import last_refresh
 from analytics.selectors.channels import acquired_by_month, campaign_rows, channel_labels, channel_rows, spend_rows
 from analytics.selectors.cohorts import cohort_rows, repeat_revenue_share
+from analytics.selectors.effect import programme_results, verdict_words, window_choice
 from analytics.selectors.segments import segment_flows, segment_labels, segments_over_time
-from analytics.selectors.warnings import warning_page, warning_rows
+from analytics.selectors.warnings import warning_for, warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
+from customers.selectors import customer_for_user
+from feedback.services import follow_up_open
 from shop.audit import audit_record
 from shop.csv_safety import csv_lines
 from shop.models import AuditKind, ShopSettings
-from shop.permissions import capability_required
+from shop.permissions import capability_required, user_can
 from shop.queueing import task_queue_on_commit
 from shop.roles import Capability
 
-REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings"})
+REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings", "effect"})
 Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 
 
@@ -179,6 +184,71 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
     page = warning_page(cursor=request.GET.get("cursor"))
     context = {"page": page, "refresh": last_refresh(), "shop": ShopSettings.load()}
     return render(request, "analytics/warnings.html", context)
+
+
+@capability_required(Capability.REPORTS)
+def effect(request: HttpRequest) -> HttpResponseBase:
+    window = window_choice(request.GET.get("window"))
+    results = programme_results(window_days=window)
+    if request.GET.get("export") == "effect":
+        header = [
+            _("Programme"),
+            _("Group"),
+            _("Customers"),
+            _("Bought in the window, %"),
+            _("Orders per customer"),
+            _("Margin per customer"),
+            _("Cost per customer"),
+            _("Net per customer"),
+            _("Incremental margin after cost per treated customer"),
+            _("95% interval, from"),
+            _("95% interval, to"),
+            _("Verdict"),
+        ]
+        rows = [
+            [result.name, label, group.customers, group.repeat_rate, group.orders_per_customer,
+             group.margin_per_customer, group.cost_per_customer, group.net_per_customer,
+             result.incremental, result.low, result.high, verdict_words(result)]
+            for result in results
+            for label, group in ((_("Treated"), result.treated), (_("Control"), result.control))
+        ]  # fmt: skip
+        return _csv(request, f"analytics-effect-{window}d", (header, rows))
+    chart = {
+        "labels": [result.name for result in results],
+        "incremental": [float(result.incremental) for result in results],
+        "low": [float(result.low) if result.low is not None else None for result in results],
+        "high": [float(result.high) if result.high is not None else None for result in results],
+    }
+    context = {
+        "results": [(result, verdict_words(result)) for result in results],
+        "window": window,
+        "windows": WINDOWS,
+        "chart": chart,
+        "refresh": last_refresh(),
+        "shop": ShopSettings.load(),
+    }
+    return render(request, "analytics/effect.html", context)
+
+
+@require_POST
+@capability_required(Capability.REPORTS)
+def warning_follow_up(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """One click on the early-warning list: a follow-up for the customer, with the warning as its reason (the same
+    one again while it is unresolved). Handling follow-ups is a browsing capability as well."""
+    if not user_can(request.user, Capability.BROWSE):
+        raise PermissionDenied
+    customer = customer_for_user(request.user, customer_id)
+    warning = warning_for(customer.pk)
+    if warning is None:
+        messages.error(request, _("This customer is no longer on the early-warning list."))
+        return redirect("analytics:warnings")
+    reason = _("Early warning: churn risk rose from %(before)s%% to %(now)s%% since last month.") % {
+        "before": round(warning.previous_churn_risk * 100),
+        "now": round(warning.churn_risk * 100),
+    }
+    follow_up, created = follow_up_open(customer_id=customer.pk, reason=reason, opened_by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("Follow-up opened.") if created else _("This customer already has an open follow-up."))
+    return redirect("feedback:follow_up", pk=follow_up.pk)
 
 
 @capability_required(Capability.CONFIGURE)

@@ -1,12 +1,17 @@
-"""Analytics on the million-customer database: the nightly aggregation, then each report page through Django.
+"""Analytics on the million-customer database: the nightly aggregation (a full rewrite, then the weeknight runs
+that rewrite the cohort months from the previous month on), then each report page and each role's dashboard
+through Django.
 
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_bench
-    .venv/bin/python manage.py migrate analytics     # analytics' own tables only
-    .venv/bin/python bench/analytics.py [--runs 3]
+    createdb -T retain_bench retain_bench_copy      # never on retain_bench itself: this writes
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_bench_copy
+    .venv/bin/python manage.py migrate
+    .venv/bin/python bench/analytics.py [--runs 3] [--skip-refresh]
 
-Reads the orders, customers, scores and snapshots; writes only analytics' own tables (the aggregates, by the
-refresh itself). The pages are fetched by an owner created in a transaction that is rolled back. The machine may
-be shared: each figure is printed with the one-minute load average measured next to it.
+Writes analytics' own tables, and two loyalty rules with control groups (a win-back offer holding out 20 %, a VIP
+perk holding out 10 %, dated a year back, named "bench: …") when the database has no rule with a control group,
+so the programme-effect step and page have programmes to measure. The pages are fetched by staff created in a
+transaction that is rolled back. The machine may be shared: each figure is printed with the one-minute load
+average measured next to it.
 """
 
 import argparse
@@ -15,11 +20,22 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+PAGES = (
+    "/analytics/",
+    "/analytics/cohorts/",
+    "/analytics/segments/",
+    "/analytics/early-warnings/",
+    "/analytics/programmes/",
+    "/analytics/programmes/?window=30",
+)
 
 
 def load() -> str:
@@ -32,7 +48,38 @@ def timed(label: str, runs: int, action: Callable[[], object]) -> None:
         started = time.perf_counter()
         action()
         times.append((time.perf_counter() - started) * 1000)
-    print(f"{label:<40} median {statistics.median(times):9.1f} ms   slowest {max(times):9.1f} ms   {load()}")
+    print(f"{label:<44} median {statistics.median(times):9.1f} ms   slowest {max(times):9.1f} ms   {load()}")
+
+
+def programmes_ensure() -> None:
+    from django.utils import timezone
+
+    from loyalty.models import LoyaltyRule
+
+    if LoyaltyRule.objects.filter(control_share__gt=0).exists():
+        return
+    year_ago = timezone.now() - timedelta(days=365)
+    win_back = {"value_kind": "percent", "curve": "linear", "risk_from": "0.5", "risk_to": "0.9", "value_from": "5",
+                "value_to": "20", "risk_threshold": "0.5", "days_threshold": None, "clv_reference": None, "cap": "20"}  # fmt: skip
+    LoyaltyRule.objects.bulk_create(
+        [
+            LoyaltyRule(name="bench: win-back", kind="win_back", params=win_back, is_active=True,
+                        control_share=Decimal("0.2"), created_at=year_ago),
+            LoyaltyRule(name="bench: VIP perk", kind="vip_perk", params={"perk": "free_delivery", "percent": "3"},
+                        tiers=["vip", "high"], is_active=True, control_share=Decimal("0.1"), created_at=year_ago),
+        ]
+    )  # fmt: skip
+
+
+def refresh_runs(runs: int) -> None:
+    from analytics.services import aggregates_refresh
+
+    for label, full, count in (("full rewrite", True, 1), ("weeknight run", False, runs)):
+        for _ in range(count):
+            before = load()
+            refresh = aggregates_refresh(full=full)
+            seconds = (refresh.finished_at - refresh.started_at).total_seconds()  # type: ignore[operator]
+            print(f"{label:<14} {seconds:6.1f} s   steps {refresh.timings}   before: {before}, after: {load()}")
 
 
 def main() -> None:
@@ -47,26 +94,27 @@ def main() -> None:
     from django.db import transaction
     from django.test import Client
 
-    from analytics.services import aggregates_refresh
-    from tests.factories import make_owner
+    from tests.factories import make_manager, make_operator, make_owner
 
     if not arguments.skip_refresh:
-        print(f"before the refresh: {load()}")
-        refresh = aggregates_refresh()
-        seconds = (refresh.finished_at - refresh.started_at).total_seconds()  # type: ignore[operator]
-        print(f"nightly aggregation {seconds:.1f} s   steps {refresh.timings}   {load()}")
+        programmes_ensure()
+        refresh_runs(arguments.runs)
     with transaction.atomic():
-        owner = make_owner(language="en")
-        client = Client()
-        client.force_login(owner)
-        for path in ("/analytics/", "/analytics/cohorts/", "/analytics/segments/", "/analytics/early-warnings/"):
+        clients = {}
+        for role, make in (("owner", make_owner), ("manager", make_manager), ("operator", make_operator)):
+            client = Client()
+            client.force_login(make(language="en"))
+            clients[role] = client
+        fetches = [(path, clients["owner"], path) for path in PAGES]
+        fetches += [(f"/ ({role}'s dashboard)", clients[role], "/") for role in ("owner", "manager", "operator")]
+        for label, client, path in fetches:
 
-            def fetch(path: str = path) -> None:
+            def fetch(client: Client = client, path: str = path) -> None:
                 response = client.get(path)
                 assert response.status_code == 200, (path, response.status_code)
 
             fetch()  # the first fetch warms the templates and the shop settings' cache
-            timed(path, arguments.runs, fetch)
+            timed(label, arguments.runs, fetch)
         transaction.set_rollback(True)
 
 

@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_celery_beat.models import PeriodicTask
@@ -9,19 +13,43 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from crm.dashboards import Dashboard, manager_dashboard, operator_dashboard, owner_dashboard
 from crm.health import check_broker, check_database
-from shop.audit import limit_alerts
+from shop.audit import audit_record, limit_alerts
+from shop.csv_safety import csv_lines
+from shop.models import AuditKind
 from shop.permissions import capability_required, user_can
 from shop.roles import Capability
 from shop.schedules import schedule_title, schedule_when
 
 
+def _dashboard(user: Any) -> Dashboard | None:
+    """The owner's view for those who configure, the manager's for those who see money reports and handle
+    follow-ups, the operator's for those who take calls; the role matrix decides, not the role's name."""
+    if user.can(Capability.CONFIGURE):
+        return owner_dashboard()
+    if user.can(Capability.REPORTS) and user.can(Capability.BROWSE):
+        return manager_dashboard()
+    if user.can(Capability.LOOKUP):
+        return operator_dashboard(user)
+    return None
+
+
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: each role's starting points; later capabilities add their panels here. The owner sees the
-    alerts of staff who reached the hourly card limit this week."""
+def home(request: HttpRequest) -> HttpResponseBase:
+    """Each role's dashboard (crm.dashboards); ``?export=<table>`` downloads one of its tables as CSV. The owner also
+    sees the alerts of staff who reached the hourly card limit this week."""
+    dashboard = _dashboard(request.user)
+    if dashboard is not None and request.GET.get("export") in dashboard.tables:
+        name = request.GET["export"]
+        audit_record(kind=AuditKind.EXPORT, user=request.user, request=request, detail={"what": f"dashboard-{name}"})
+        header, rows = dashboard.tables[name]
+        response = StreamingHttpResponse(csv_lines([header, *rows]), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="dashboard-{name}-{timezone.localdate():%Y-%m-%d}.csv"'
+        return response
     alerts = limit_alerts() if user_can(request.user, Capability.CONFIGURE) else []
-    return render(request, "crm/home.html", {"alerts": alerts})
+    context = {"dashboard": dashboard, "alerts": alerts, **(dashboard.context if dashboard else {})}
+    return render(request, "crm/home.html", context)
 
 
 @never_cache

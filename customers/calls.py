@@ -187,6 +187,13 @@ def calls_for_customer(customer_id: int, limit: int = 50) -> list[Call]:
     return list(Call.objects.filter(customer_id=customer_id).select_related("operator").order_by("-started_at")[:limit])
 
 
+def calls_of_operator_since(operator_id: int, since: datetime, limit: int = 50) -> list[Call]:
+    """An operator's calls from ``since`` on, newest first (the operator's dashboard: today's calls), read on the
+    ``(operator, state)`` index."""
+    rows = Call.objects.filter(operator_id=operator_id, started_at__gte=since).select_related("customer")
+    return list(rows.order_by("-started_at")[:limit])
+
+
 def missed_calls_waiting() -> QuerySet[Call]:
     """Missed inbound calls nobody has called back yet (the crm page orders them by importance)."""
     return Call.objects.filter(state=CallState.MISSED, called_back_at__isnull=True).select_related("customer")

@@ -158,6 +158,7 @@ def follow_ups_write(
     FollowUp.objects.bulk_create(follow_ups, batch_size=1000)
     comments: list[FollowUpComment] = []
     for follow_up in follow_ups:
+        assert follow_up.response is not None  # the seed's follow-ups all come from unhappy answers
         signals.append(
             ChurnSignal(
                 customer_id=follow_up.customer_id,

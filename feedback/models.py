@@ -240,11 +240,17 @@ class FollowUpOutcome(models.TextChoices):
 
 
 class FollowUp(models.Model):
-    """A manager's task opened by an unhappy answer: an open complaint on the customer's card until resolved."""
+    """A manager's task: opened by an unhappy answer (an open complaint on the customer's card until resolved), or
+    by staff for a customer without an answer, with the reason (a rising churn risk on the early-warning list):
+    that one has no answer and no order, and is not a complaint."""
 
-    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="follow_up")
+    response = models.OneToOneField(Response, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_up")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="feedback_follow_ups")
-    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     state = models.CharField(_("state"), max_length=12, choices=FollowUpState.choices, default=FollowUpState.OPEN)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -261,6 +267,18 @@ class FollowUp(models.Model):
             models.Index(fields=["state", "due_at"], name="feedback_followup_state_due"),
             models.Index(fields=["customer", "state"], name="feedback_followup_customer"),
         ]
+        constraints: ClassVar = [
+            # Either an answer's follow-up, or one opened by staff with its reason.
+            models.CheckConstraint(
+                condition=models.Q(response__isnull=False) | ~models.Q(reason=""), name="feedback_followup_has_cause"
+            ),
+            # One unresolved follow-up opened by staff per customer: a second click opens the same one.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(response__isnull=True) & ~models.Q(state="resolved"),
+                name="feedback_followup_one_open_by_staff",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.state}"
@@ -268,6 +286,10 @@ class FollowUp(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.state != FollowUpState.RESOLVED and self.due_at < timezone.now()
+
+    @property
+    def is_complaint(self) -> bool:
+        return self.response_id is not None
 
 
 class FollowUpComment(models.Model):

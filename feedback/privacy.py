@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from customers.contrib import Eraser, Erasure, ExportPart
 from customers.models import Customer
-from feedback.models import FollowUpComment, Invitation, InvitationState, Response
+from feedback.models import FollowUp, FollowUpComment, Invitation, InvitationState, Response
 
 
 def _surveys(customer: Customer) -> list[dict[str, Any]]:
@@ -66,5 +66,25 @@ def _erase_surveys(erasure: Erasure) -> dict[str, int]:
     return {"survey_addresses": addresses, "survey_comments": comments, "follow_up_comments": staff}
 
 
-EXPORT_PARTS = (ExportPart("surveys", 300, _surveys),)
+def _staff_follow_ups(customer: Customer) -> list[dict[str, Any]]:
+    """Follow-ups staff opened without a survey answer (from the early-warning list), with their reason."""
+    rows = (
+        FollowUp.objects.filter(customer=customer, response__isnull=True)
+        .prefetch_related("comments")
+        .order_by("created_at", "id")
+    )
+    return [
+        {
+            "opened_at": row.created_at,
+            "reason": row.reason,
+            "state": row.state,
+            "outcome": row.outcome,
+            "resolved_at": row.resolved_at,
+            "comments": [{"at": c.created_at, "text": c.text} for c in row.comments.all()],
+        }
+        for row in rows
+    ]
+
+
+EXPORT_PARTS = (ExportPart("surveys", 300, _surveys), ExportPart("follow_ups", 301, _staff_follow_ups))
 ERASERS = (Eraser("surveys", 300, _erase_surveys),)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel
@@ -15,14 +16,18 @@ from scoring.models import Segment
 
 
 def open_complaints_for_customers(ids: Iterable[int]) -> dict[int, list[FollowUp]]:
-    """Open follow-ups by customer id: the open complaints on a card and in the operator's screen-pop."""
+    """Open follow-ups of unhappy answers by customer id: the open complaints on a card and in the operator's
+    screen-pop (a follow-up staff opened without an answer is no complaint)."""
+    return open_follow_ups_for_customers(ids, complaints_only=True)
+
+
+def open_follow_ups_for_customers(ids: Iterable[int], *, complaints_only: bool = False) -> dict[int, list[FollowUp]]:
+    """Unresolved follow-ups by customer id, the soonest due first."""
     result: dict[int, list[FollowUp]] = defaultdict(list)
-    rows = (
-        FollowUp.objects.filter(customer_id__in=list(ids))
-        .exclude(state=FollowUpState.RESOLVED)
-        .select_related("response", "order")
-        .order_by("due_at")
-    )
+    rows = FollowUp.objects.filter(customer_id__in=list(ids))
+    if complaints_only:
+        rows = rows.filter(response__isnull=False)
+    rows = rows.exclude(state=FollowUpState.RESOLVED).select_related("response", "order").order_by("due_at")
     for row in rows:
         result[row.customer_id].append(row)
     return dict(result)
@@ -45,6 +50,12 @@ def follow_ups_for_customer(customer_id: int) -> QuerySet[FollowUp]:
 
 # The list's default: every follow-up still to handle, open or in progress.
 UNRESOLVED = "unresolved"
+
+
+def follow_up_counts() -> dict[str, int]:
+    """Unresolved follow-ups and how many of them are overdue: two counts on the ``(state, due_at)`` index."""
+    unresolved = FollowUp.objects.exclude(state=FollowUpState.RESOLVED)
+    return {"open": unresolved.count(), "overdue": unresolved.filter(due_at__lt=timezone.now()).count()}
 
 
 def follow_ups(*, state: str = "", assignee_id: int | None = None) -> QuerySet[FollowUp]:
@@ -85,6 +96,19 @@ def _row(values: Mapping[str, Any]) -> dict[str, Any]:
         "nps": nps(values["promoters"], values["detractors"], total),
         "csat": round(100 * values["satisfied"] / total, 1) if total else None,
     }
+
+
+def nps_by_month(*, since: datetime) -> list[dict[str, Any]]:
+    """NPS per calendar month of the answers from ``since`` on (answers only, on the ``created_at`` index): the
+    owner's dashboard trend. Each row has ``bucket`` (the month), ``answers`` and ``nps``."""
+    rows = (
+        Response.objects.filter(created_at__gte=since)
+        .annotate(bucket=TruncMonth("created_at"))
+        .values("bucket")
+        .annotate(**_SCORES)
+        .order_by("bucket")
+    )
+    return [_row(values) for values in rows]
 
 
 def scores_by_period(*, period: str, since: datetime | None = None) -> list[dict[str, Any]]:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from analytics.models import AcquisitionCohort, CohortMonth, MarketingSpend
+from analytics.selectors import cached_per_refresh
 from customers.models import Channel
 
 CENT = Decimal("0.01")
@@ -111,8 +112,16 @@ def margin_curve(
 
 
 def channel_rows(*, margin: Decimal, today: date | None = None) -> list[ChannelRow]:
-    """One row per channel that acquired anyone or has spend, in the order of the channel choices."""
+    """One row per channel that acquired anyone or has spend, in the order of the channel choices; cached per
+    refresh, margin, day and the spend's last change."""
     today = today or timezone.localdate()
+    spend = MarketingSpend.objects.aggregate(changed=Max("updated_at"), lines=Count("pk"))
+    return cached_per_refresh(
+        "channels", lambda: _channel_rows(margin=margin, today=today), margin, today, spend["changed"], spend["lines"]
+    )
+
+
+def _channel_rows(*, margin: Decimal, today: date) -> list[ChannelRow]:
     rows = {value: ChannelRow(channel=value, label=str(label)) for value, label in Channel.choices}
     totals = AcquisitionCohort.objects.values("channel").annotate(
         customers=Sum("customers"),

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from analytics.models import AcquisitionCohort, CohortMonth
+from analytics.selectors import cached_per_refresh
 from analytics.selectors.channels import CENT
 
 MAX_COHORTS = 24
@@ -32,7 +33,14 @@ def _add_months(month: date, count: int) -> date:
 
 
 def cohort_rows(*, margin: Decimal, today: date, limit: int = MAX_COHORTS) -> list[CohortRow]:
-    """The last ``limit`` cohorts, oldest first, each with as many months as it has lived (this month included)."""
+    """The last ``limit`` cohorts, oldest first, each with as many months as it has lived (this month included);
+    cached per refresh, margin and day."""
+    return cached_per_refresh(
+        "cohorts", lambda: _cohort_rows(margin=margin, today=today, limit=limit), margin, today, limit
+    )
+
+
+def _cohort_rows(*, margin: Decimal, today: date, limit: int) -> list[CohortRow]:
     sizes = {
         row["month"]: row["customers"]
         for row in AcquisitionCohort.objects.values("month").annotate(customers=Sum("customers")).order_by()
@@ -76,7 +84,11 @@ class RepeatShareRow:
 
 def repeat_revenue_share(*, limit: int = MAX_COHORTS) -> list[RepeatShareRow]:
     """Each calendar month's delivered revenue, and the part from customers whose first order was in an earlier
-    month (returning customers), the last ``limit`` months."""
+    month (returning customers), the last ``limit`` months; cached per refresh."""
+    return cached_per_refresh("repeat_share", lambda: _repeat_revenue_share(limit=limit), limit)
+
+
+def _repeat_revenue_share(*, limit: int) -> list[RepeatShareRow]:
     by_month: dict[date, list[Decimal]] = defaultdict(lambda: [Decimal("0"), Decimal("0")])
     rows = CohortMonth.objects.values("cohort", "month_offset").annotate(revenue=Sum("revenue")).order_by()
     for row in rows:

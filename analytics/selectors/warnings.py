@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from analytics.models import EarlyWarning
 from customers.selectors import customers_by_ids
-from feedback.selectors import open_complaints_for_customers
+from feedback.selectors import open_follow_ups_for_customers
 from scoring.selectors import last_succeeded_run, scores_for_customers
 from shop.paging import keyset_page
 
@@ -52,6 +52,10 @@ def _reasons(score: Any, horizon_days: int | None, days_silent: int) -> list[str
     return reasons
 
 
+def warning_for(customer_id: int) -> EarlyWarning | None:
+    return EarlyWarning.objects.filter(customer_id=customer_id).first()
+
+
 def warning_rows(*, limit: int | None = None) -> list[EarlyWarning]:
     rows = EarlyWarning.objects.order_by("-value_at_stake", "-customer_id")
     return list(rows if limit is None else rows[:limit])
@@ -72,7 +76,7 @@ def warning_page(*, cursor: str | None = None, size: int = PAGE_SIZE) -> Warning
     warnings = page.rows
     ids = [warning.customer_id for warning in warnings]
     customers, scores = customers_by_ids(ids), scores_for_customers(ids)
-    complaints = open_complaints_for_customers(ids)
+    follow_ups = open_follow_ups_for_customers(ids)
     run = last_succeeded_run()
     horizon = run.horizon_days if run is not None else None
     today = timezone.localdate()
@@ -81,7 +85,7 @@ def warning_page(*, cursor: str | None = None, size: int = PAGE_SIZE) -> Warning
             warning=warning,
             customer=customers.get(warning.customer_id),
             reasons=_reasons(scores.get(warning.customer_id), horizon, (today - warning.last_purchase).days),
-            follow_up_id=complaints[warning.customer_id][0].pk if complaints.get(warning.customer_id) else None,
+            follow_up_id=follow_ups[warning.customer_id][0].pk if follow_ups.get(warning.customer_id) else None,
         )
         for warning in warnings
     ]

@@ -1,18 +1,36 @@
 """The nightly rewrite of analytics' monthly aggregates, set-based: each table is emptied and filled by one
 INSERT … SELECT … GROUP BY over the other apps' selectors (composed as subqueries), in one transaction, so a page
-never sees half a refresh."""
+never sees half a refresh.
+
+The cohort months are the one step that reads ten million orders. A month's row changes only when an order of that
+month is placed, delivered or returned, which happens within weeks of it: the nightly run rewrites the months from
+the start of the previous one (``incremental``), and a full rewrite runs on Sundays, when the table is empty, and
+on ``manage.py analytics_refresh --full`` (a big import of old orders, a change of channels)."""
 
 from __future__ import annotations
 
 import time
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Max, Model, QuerySet
+from django.db.models import Count, Max, Model, QuerySet, Sum
 from django.utils import timezone
 
-from analytics.models import AcquisitionCohort, CohortMonth, EarlyWarning, Refresh, SegmentFlow, SegmentMonth
+from analytics.effect.aggregate import effects_fill
+from analytics.effect.sources import exposures_record
+from analytics.models import (
+    AcquisitionCohort,
+    AtRiskValue,
+    CohortMonth,
+    EarlyWarning,
+    Refresh,
+    SegmentFlow,
+    SegmentMonth,
+)
 from customers.selectors import acquisition_rows
 from orders.selectors import delivered_order_rows
 from scoring.selectors import rising_churn_rows, score_value_rows, snapshot_counts, snapshot_flows_select
@@ -22,6 +40,8 @@ from shop.models import ShopSettings
 # Grouping ten million orders by cohort and month hashes several million (customer, month) pairs: with the default
 # 4 MB PostgreSQL sorts them on disk instead.
 WORK_MEM = "256MB"
+# Sunday (ISO): the night the cohort months are rewritten whole.
+FULL_REWRITE_WEEKDAY = 7
 
 
 def _select(rows: QuerySet[Any]) -> tuple[str, list[Any]]:
@@ -68,11 +88,26 @@ def cohorts_fill(*, zone: str) -> None:
     )
 
 
-def cohort_months_fill(*, zone: str) -> None:
+def _previous_month_start(now: datetime, zone: str) -> datetime:
+    local = now.astimezone(ZoneInfo(zone))
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def cohort_months_fill(*, zone: str, since: datetime | None = None) -> None:
     """CohortMonth: each cohort's delivered orders by months since its first order; buyers counted once per month
-    by grouping (customer, month) first."""
+    by grouping (customer, month) first. With ``since`` (the first moment of a month in the shop's time zone), only
+    the calendar months from it on are rewritten; the older rows stay."""
     customers_sql, customers_params = _select(acquisition_rows())
-    orders_sql, orders_params = _select(delivered_order_rows())
+    orders = delivered_order_rows()
+    if since is not None:
+        orders = orders.filter(placed_at__gte=since)
+        month_start = "(cohort + month_offset * interval '1 month')"
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {CohortMonth._meta.db_table} WHERE {month_start} >= %s", [since.date()])  # noqa: S608
+    else:
+        CohortMonth.objects.all().delete()
+    orders_sql, orders_params = _select(orders)
     per_customer = (
         f"SELECT c.channel, LEFT(c.utm_campaign, 200) AS campaign, {_month('c.first_order_at')} AS cohort, "  # noqa: S608 (table names and selectors' SQL, values as parameters)
         f"{_month('o.placed_at')} AS month, SUM(o.total) AS revenue "
@@ -136,6 +171,17 @@ def warnings_fill() -> None:
     )
 
 
+def at_risk_fill() -> None:
+    """AtRiskValue: the scored customers with a churn risk of 50 % or more and their predicted 12-month margin."""
+    AtRiskValue.objects.all().delete()
+    totals = (
+        score_value_rows()
+        .filter(churn_risk__gte=0.5)
+        .aggregate(customers=Count("customer_id"), value=Sum("predicted_clv"))
+    )
+    AtRiskValue.objects.create(customers=totals["customers"], value_at_stake=totals["value"] or Decimal("0"))
+
+
 def _segments_since() -> date | None:
     latest = SegmentMonth.objects.aggregate(latest=Max("month"))["latest"]
     if latest is None:
@@ -143,33 +189,61 @@ def _segments_since() -> date | None:
     return date(latest.year - 1, 12, 1) if latest.month == 1 else date(latest.year, latest.month - 1, 1)
 
 
-def aggregates_refresh() -> Refresh:
-    """Rewrite every aggregate from the current orders, customers, scores and snapshots, in one transaction.
+def _cohort_months_since(full: bool | None, now: datetime, zone: str) -> datetime | None:
+    """``None`` (rewrite everything) when asked, on Sundays when not told, and while the table is empty."""
+    if full is None:
+        full = now.astimezone(ZoneInfo(zone)).isoweekday() == FULL_REWRITE_WEEKDAY
+    if full or not CohortMonth.objects.exists():
+        return None
+    return _previous_month_start(now, zone)
+
+
+def _steps(full: bool | None, now: datetime) -> list[tuple[str, Callable[[], object]]]:
+    shop = ShopSettings.load()
+    zone = shop.time_zone
+    since = _cohort_months_since(full, now, zone)
+
+    def cohorts() -> None:
+        AcquisitionCohort.objects.all().delete()
+        cohorts_fill(zone=zone)
+
+    def warnings() -> None:
+        EarlyWarning.objects.all().delete()
+        warnings_fill()
+
+    return [
+        ("cohorts", cohorts),
+        (
+            "cohort_months" if since is None else "cohort_months_recent",
+            lambda: cohort_months_fill(zone=zone, since=since),
+        ),
+        ("warnings", warnings),
+        ("segments", lambda: segments_fill(since=_segments_since())),
+        ("at_risk", at_risk_fill),
+        ("exposures", lambda: exposures_record(now=now)),
+        ("effects", lambda: effects_fill(margin=shop.gross_margin, now=now)),
+    ]
+
+
+def aggregates_refresh(*, full: bool | None = None) -> Refresh:
+    """Rewrite every aggregate from the current orders, customers, scores and snapshots, in one transaction;
+    ``full`` rewrites every cohort month (``None``: on Sundays), otherwise the months from the previous one on.
 
     Holds the ``analytics.refresh`` advisory lock for the transaction: a second refresh (the night's and the
     owner's at once) waits and then rewrites again, so running twice is harmless. Each table is emptied with
-    DELETE, not TRUNCATE, so pages keep reading the previous figures until the commit. Triggers nothing."""
+    DELETE, not TRUNCATE, so pages keep reading the previous figures until the commit. Records the night's new
+    entrants of each loyalty rule with a control group (once each). Triggers nothing."""
     refresh = Refresh.objects.create()
     timings: dict[str, float] = {}
-    zone = ShopSettings.load().time_zone
     try:
         with transaction.atomic():
             advisory_xact_lock(["analytics.refresh"])
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-            steps = (
-                ("cohorts", AcquisitionCohort, lambda: cohorts_fill(zone=zone)),
-                ("cohort_months", CohortMonth, lambda: cohort_months_fill(zone=zone)),
-                ("warnings", EarlyWarning, warnings_fill),
-            )
-            for name, model, fill in steps:
+            for name, step in _steps(full, timezone.now()):
                 started = time.monotonic()
-                model.objects.all().delete()
-                fill()
+                step()
                 timings[name] = round(time.monotonic() - started, 3)
-            started = time.monotonic()
-            segments_fill(since=_segments_since())
-            timings["segments"] = round(time.monotonic() - started, 3)
     except Exception as error:
         Refresh.objects.filter(pk=refresh.pk).update(
             state=Refresh.State.FAILED, finished_at=timezone.now(), timings=timings, error=repr(error)[:2000]

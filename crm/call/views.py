@@ -3,7 +3,6 @@
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.db.models import F, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from crm.call.access import call_reason, card_url
 from crm.call.card import caller_card, lookup_number
 from crm.call.forms import CallerCreateForm, CallLogForm, PhoneSearchForm
+from crm.dashboards import missed_callers_by_value
 from customers import calls as call_services
 from customers.search import customers_named
 from customers.selectors import customer_for_user, phone_owner
@@ -195,13 +195,7 @@ def call_log(request: HttpRequest) -> HttpResponse:
 def missed(request: HttpRequest) -> HttpResponse:
     """Callers waiting for a call-back, one row each with how many times they rang, the most valuable customers
     first, unknown numbers last."""
-    rows = list(
-        call_services.missed_callers()
-        .annotate(importance=Max("customer__score__importance"), spent=Max("customer__total_spent"))
-        .order_by(F("importance").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-last_at")[:200]
-    )
-    call_services.missed_callers_attach_customers(rows)
-    return render(request, "crm/call/missed.html", {"callers": rows})
+    return render(request, "crm/call/missed.html", {"callers": missed_callers_by_value(200)})
 
 
 @require_POST

@@ -12,7 +12,7 @@ Churn signal weights (what an unhappy answer adds to the customer's churn risk w
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -154,7 +154,7 @@ def follow_up_update(
             FollowUpComment.objects.create(follow_up=locked, author=author, text=comment.strip())
         if state == FollowUpState.RESOLVED and not was_resolved:
             churn_signal_clear(source=follow_up_source(locked))
-        elif was_resolved and state != FollowUpState.RESOLVED:
+        elif was_resolved and state != FollowUpState.RESOLVED and locked.response is not None:
             churn_signal_raise(
                 customer_id=locked.customer_id,
                 kind=ChurnSignal.Kind.COMPLAINT,
@@ -163,6 +163,31 @@ def follow_up_update(
                 weight=COMPLAINT_WEIGHT,
             )
     return locked
+
+
+def follow_up_open(*, customer_id: int, reason: str, opened_by: User | None) -> tuple[FollowUp, bool]:
+    """Open a follow-up for a customer who left no unhappy answer (a churn risk rising on the early-warning list),
+    with the reason staff will read; returns it and whether it is new.
+
+    Idempotent per customer: while one opened this way is unresolved, the same one is returned (a unique partial
+    index settles two clicks at once; the loser reads the winner's row). Raises no complaint signal: the reason is
+    the risk the score already shows, and adding to it would feed the score its own rise."""
+    text = reason.strip()[:300]
+    if not text:
+        raise ValueError("A follow-up opened by staff needs a reason.")
+    open_by_staff = FollowUp.objects.filter(customer_id=customer_id, response__isnull=True).exclude(
+        state=FollowUpState.RESOLVED
+    )
+    existing = open_by_staff.first()
+    if existing is not None:
+        return existing, False
+    due = timezone.now() + timedelta(days=FeedbackSettings.load().follow_up_days)
+    try:
+        with transaction.atomic():
+            follow_up = FollowUp.objects.create(customer_id=customer_id, reason=text, opened_by=opened_by, due_at=due)
+    except IntegrityError:
+        return open_by_staff.get(), False
+    return follow_up, True
 
 
 def survey_records_move(*, from_customer_id: int, to_customer_id: int) -> dict[str, int]:

@@ -44,7 +44,7 @@ def test_a_detractor_opens_a_follow_up_and_an_open_complaint(client: Client, inv
     follow_up = FollowUp.objects.get()
     assert (follow_up.order_id, follow_up.state) == (invitation.order_id, FollowUpState.OPEN)
     assert follow_up.due_at > timezone.now()
-    assert follow_up.response.comment == "Курьер опоздал"
+    assert follow_up.response is not None and follow_up.response.comment == "Курьер опоздал"
     assert list(open_complaints_for_customers([invitation.customer_id])) == [invitation.customer_id]
 
 

@@ -19,11 +19,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-never", action="store_true", help="do nothing when a refresh has already succeeded (for make demo)"
         )
+        parser.add_argument(
+            "--full", action="store_true", help="rewrite every cohort month, not only the last two (after an import)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_never"] and Refresh.objects.filter(state=Refresh.State.SUCCEEDED).exists():
             self.stdout.write("The analytics figures exist already; nothing to do.")
             return
-        refresh = aggregates_refresh()
+        refresh = aggregates_refresh(full=True if options["full"] else None)
         steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in refresh.timings.items())
         self.stdout.write(f"Refresh {refresh.pk} {refresh.state}: {steps}")
