@@ -90,42 +90,54 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def spend_file_parse(content: bytes) -> list[SpendLine]:
-    """The lines of a spend CSV file (UTF-8 or Windows-1251), or ``SpendFileError`` with every problem found."""
+def _spend_rows(content: bytes) -> tuple[dict[str, int], list[list[str]]]:
+    """The file's columns (name → position) and its rows after the header: UTF-8 or Windows-1251, with the
+    delimiter (";" or ",") the header uses most."""
     if len(content) > MAX_FILE_BYTES:
         raise SpendFileError([_("The file is larger than 1 MB.")])
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1251")
-    delimiter = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") >= header.count(",") else ","
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     columns = _columns(rows[0]) if rows else {}
     if set(columns) != set(HEADERS):
         raise SpendFileError([_("The first line must name the columns: month, channel, amount.")])
+    return columns, rows[1:]
+
+
+def _spend_line(number: int, cells: dict[str, str], errors: list[str]) -> SpendLine | None:
+    """One row read as a spend line, or None with each of its problems added to ``errors``."""
+    month, channel, amount = (
+        parse_month(cells["month"]),
+        parse_channel(cells["channel"]),
+        parse_amount(cells["amount"]),
+    )
+    if month is None:
+        errors.append(_("Line %(line)s: “%(value)s” is not a month.") % {"line": number, "value": cells["month"]})
+    if channel is None:
+        errors.append(_("Line %(line)s: “%(value)s” is not a channel.") % {"line": number, "value": cells["channel"]})
+    if amount is None:
+        errors.append(_("Line %(line)s: “%(value)s” is not an amount.") % {"line": number, "value": cells["amount"]})
+    if month is None or channel is None or amount is None:
+        return None
+    return SpendLine(channel=channel, month=month, amount=amount)
+
+
+def spend_file_parse(content: bytes) -> list[SpendLine]:
+    """The lines of a spend CSV file (UTF-8 or Windows-1251), or ``SpendFileError`` with every problem found."""
+    columns, rows = _spend_rows(content)
     lines: list[SpendLine] = []
     errors: list[str] = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells = {key: row[index] if index < len(row) else "" for key, index in columns.items()}
-        month, channel, amount = (
-            parse_month(cells["month"]),
-            parse_channel(cells["channel"]),
-            parse_amount(cells["amount"]),
-        )
-        if month is None:
-            errors.append(_("Line %(line)s: “%(value)s” is not a month.") % {"line": number, "value": cells["month"]})
-        if channel is None:
-            errors.append(
-                _("Line %(line)s: “%(value)s” is not a channel.") % {"line": number, "value": cells["channel"]}
-            )
-        if amount is None:
-            errors.append(
-                _("Line %(line)s: “%(value)s” is not an amount.") % {"line": number, "value": cells["amount"]}
-            )
-        if month is not None and channel is not None and amount is not None:
-            lines.append(SpendLine(channel=channel, month=month, amount=amount))
+        line = _spend_line(number, cells, errors)
+        if line is not None:
+            lines.append(line)
     if errors:
         raise SpendFileError(errors)
     if not lines:
