@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from loyalty.engine.evaluate import Cart, CodeOffer, Offer, Quote, evaluate
 from loyalty.errors import BalanceError, CodeError, LoyaltyError
-from loyalty.facts import customer_facts
+from loyalty.facts import checkout_facts
 from loyalty.models import LoyaltyRule, PromoCode, PromoCodeUse, Redemption, RedemptionOffer, ReferralUse
 from loyalty.rulebook import rulebook
 from loyalty.services.codes import Presented, code_resolve
-from loyalty.services.ledger import account_lock, credit_spend, spendable
+from loyalty.services.ledger import account_lock, credit_spend
 from shop.money import format_money
 
 
@@ -32,7 +32,7 @@ class CheckoutQuote:
 def _evaluate(
     customer: Customer, cart: Cart, code: str, credit: Decimal | None, now: datetime, lock: bool
 ) -> CheckoutQuote:
-    facts = customer_facts(customer)
+    facts, balance = checkout_facts(customer, now=now)
     today = timezone.localdate(now)
     book = rulebook(today)
     presented = None
@@ -40,7 +40,6 @@ def _evaluate(
     if code.strip():
         presented = code_resolve(raw=code, customer=customer, now=now, first_order=facts.is_first_order, lock=lock)
         codes.append(presented.offer)
-    balance = spendable(customer.pk, now=now)
     quote = evaluate(
         facts=facts, cart=cart, rules=list(book.rules), today=today, codes=codes, balance=balance,
         credit_share_percent=book.credit_share, credit_wanted=credit,
