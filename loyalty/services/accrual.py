@@ -5,13 +5,13 @@ Delivered orders are accrued in sets: one transaction for a task's batch (up to 
 queries whatever its size — the orders, the rules, the customers' facts (two grouped reads), the referral uses, the
 account locks, the accruals already posted, one insert of the ledger rows and one of the coupons."""
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,7 +50,7 @@ class _Plan:
     and the orders that were their customer's first delivered one (for referral rewards)."""
 
     lots: list[Lot] = field(default_factory=list)
-    coupons: list[Coupon] = field(default_factory=list)
+    coupons: list["_NewCoupon"] = field(default_factory=list)
     first_orders: list[Order] = field(default_factory=list)
 
 
@@ -78,10 +78,9 @@ def _plan(orders: list[Order], specs: list[Rule], moment: datetime) -> _Plan:
                     )  # fmt: skip
             elif isinstance(params, CouponParams) and _eligible(spec, before, order):
                 plan.coupons.append(
-                    Coupon(
-                        code=new_code("C"), customer_id=order.customer_id, rule_id=spec.id,
-                        value_kind=params.value_kind, value=params.value, min_order=params.min_order,
-                        valid_until=moment + timedelta(days=params.valid_days), issued_for_order_id=order.pk,
+                    _NewCoupon(
+                        order.pk, spec.id, order.customer_id, params.value_kind, params.value, params.min_order,
+                        moment + timedelta(days=params.valid_days),
                     )
                 )  # fmt: skip
         if before.delivered_orders == 0:
@@ -158,21 +157,48 @@ def _within_budgets(lots: list[Lot]) -> list[Lot]:
     return kept
 
 
-def _coupons_issue(coupons: list[Coupon]) -> None:
+@dataclass(frozen=True)
+class _NewCoupon:
+    order_id: int
+    rule_id: int
+    customer_id: int
+    value_kind: str
+    value: Decimal
+    min_order: Decimal | None
+    valid_until: datetime
+
+
+_COUPONS_INSERT = f"""
+    INSERT INTO {Coupon._meta.db_table} (code, issued_for_order_id, rule_id, customer_id, value_kind, value,
+                                         min_order, valid_until, created_at)
+    SELECT v.*, %s FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[],
+                               %s::numeric[], %s::timestamptz[]) AS v
+    ON CONFLICT DO NOTHING
+    RETURNING issued_for_order_id, rule_id
+"""  # noqa: S608  (the table name comes from the model)
+
+
+def _coupons_issue(coupons: list[_NewCoupon], now: datetime) -> None:
     """One ``INSERT … ON CONFLICT DO NOTHING``: a coupon already issued for its (order, rule) is skipped. A code
-    collision (1 in 2⁴⁹) skips a row too; those are drawn again."""
+    collision (1 in 2⁴⁹) skips a row too; only then are the skipped rows looked up, and the collided ones drawn
+    again with fresh codes."""
     for _attempt in range(5):
         if not coupons:
             return
-        Coupon.objects.bulk_create(coupons, ignore_conflicts=True)
-        issued = set(
-            Coupon.objects.filter(issued_for_order_id__in={c.issued_for_order_id for c in coupons}).values_list(
-                "issued_for_order_id", "rule_id"
+        columns = [[new_code("C") for _c in coupons]] + [
+            list(column) for column in zip(*map(astuple, coupons), strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_COUPONS_INSERT, [now, *columns])
+            issued = set(cursor.fetchall())
+        skipped = [c for c in coupons if (c.order_id, c.rule_id) not in issued]
+        if skipped:
+            issued = set(
+                Coupon.objects.filter(issued_for_order_id__in={c.order_id for c in skipped}).values_list(
+                    "issued_for_order_id", "rule_id"
+                )
             )
-        )
-        coupons = [c for c in coupons if (c.issued_for_order_id, c.rule_id) not in issued]
-        for coupon in coupons:
-            coupon.code = new_code("C")
+        coupons = [c for c in skipped if (c.order_id, c.rule_id) not in issued]
     if coupons:
         raise RuntimeError("could not draw unique coupon codes")
 
@@ -199,7 +225,7 @@ def loyalty_accrue_for_orders(*, order_ids: list[int], now: datetime | None = No
         if referral_rule is not None:
             lots += _referral_lots(pairs, referral_rule, moment)
         lots_post(_within_budgets(lots), accounts, now=moment)
-        _coupons_issue(plan.coupons)
+        _coupons_issue(plan.coupons, moment)
     return len(orders)
 
 

@@ -114,3 +114,22 @@ def test_in_a_batch_a_first_order_rule_pays_only_customers_on_their_first_delive
     loyalty_accrue_for_orders(order_ids=[newcomer.pk, *(o.pk for o in regular)])
 
     assert list(LedgerEntry.objects.values_list("order_id", flat=True)) == [newcomer.pk]
+
+
+def test_a_coupon_code_that_collides_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loyalty.services import accrual
+    from tests.factories import CouponFactory
+
+    taken = CouponFactory.create(code="CTAKEN00001")
+    LoyaltyRuleFactory.create(kind="next_order_coupon", params=COUPON)
+    orders = delivered_orders(customers=2, per_customer=1)
+    draws = iter(["CTAKEN00001", "CFRESH00001", "CFRESH00002"])
+    monkeypatch.setattr(accrual, "new_code", lambda prefix="": next(draws))
+
+    loyalty_accrue_for_orders(order_ids=[o.pk for o in orders])
+
+    issued = Coupon.objects.exclude(pk=taken.pk).order_by("issued_for_order_id")
+    assert [(c.issued_for_order_id, c.code) for c in issued] == [
+        (orders[0].pk, "CFRESH00002"),
+        (orders[1].pk, "CFRESH00001"),
+    ]
