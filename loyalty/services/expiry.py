@@ -32,7 +32,9 @@ _TABLES = {
     "account": LoyaltyAccount._meta.db_table,
     "customer": Customer._meta.db_table,
 }
-# Table names come from the models (hence the S608 waivers); every value is a query parameter.
+# Table names come from the models (hence the S608 waivers); every value is a query parameter. Each statement
+# repeats the chunk's id range on every table it reads, so each reads its primary key's range (never a whole table:
+# a semi-join on the due customers alone was planned as a scan of all the customers and accounts per chunk).
 _BOUND = """
     SELECT max(customer_id) FROM (
         SELECT customer_id FROM {ledger}
@@ -45,10 +47,13 @@ _DUE_CUSTOMERS = """
     WHERE remaining > 0 AND expires_at <= %(now)s AND customer_id > %(after)s AND customer_id <= %(upto)s
 """.format(**_TABLES)  # noqa: S608
 _LOCK_CUSTOMERS = f"""
-    SELECT id FROM {{customer}} WHERE id IN ({_DUE_CUSTOMERS}) ORDER BY id FOR KEY SHARE
+    SELECT id FROM {{customer}}
+    WHERE id > %(after)s AND id <= %(upto)s AND id IN ({_DUE_CUSTOMERS}) ORDER BY id FOR KEY SHARE
 """.format(**_TABLES)  # noqa: S608
 _LOCK_ACCOUNTS = f"""
-    SELECT customer_id FROM {{account}} WHERE customer_id IN ({_DUE_CUSTOMERS}) ORDER BY customer_id FOR UPDATE
+    SELECT customer_id FROM {{account}}
+    WHERE customer_id > %(after)s AND customer_id <= %(upto)s AND customer_id IN ({_DUE_CUSTOMERS})
+    ORDER BY customer_id FOR UPDATE
 """.format(**_TABLES)  # noqa: S608
 _EXPIRE = """
     WITH due AS (
@@ -58,6 +63,7 @@ _EXPIRE = """
                ) AS balance_after
         FROM {ledger} AS l JOIN {account} AS a ON a.customer_id = l.customer_id
         WHERE l.remaining > 0 AND l.expires_at <= %(now)s AND l.customer_id > %(after)s AND l.customer_id <= %(upto)s
+          AND a.customer_id > %(after)s AND a.customer_id <= %(upto)s
     ), posted AS (
         INSERT INTO {ledger} (customer_id, kind, purpose, amount, balance_after, remaining, source_entry_id, reason,
                               created_at)
