@@ -75,18 +75,14 @@ class LedgerEntry(models.Model):
     # customer and the order, and the others are indexed only where they are set (most rows are expiries, spends or
     # accruals that name no redemption, user or rule). Every ledger write — a million at a nightly expiry — pays
     # for each index, so none is kept twice or for NULLs.
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="loyalty_entries", db_index=False
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="loyalty_entries", db_index=False)
     kind = models.CharField(_("kind"), max_length=12, choices=EntryKind.choices)
     purpose = models.CharField(_("for"), max_length=20, choices=Purpose.choices)
     amount = money_field(_("amount"))
     balance_after = money_field(_("balance after"))
     remaining = money_field(_("remaining"), default=Decimal("0"))
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
-    order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     rule = models.ForeignKey(
         LoyaltyRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -145,12 +141,8 @@ class LedgerEntry(models.Model):
             ),
             models.Index(fields=["order"], condition=Q(order__isnull=False), name="loyalty_entry_order"),
             models.Index(fields=["rule"], condition=Q(rule__isnull=False), name="loyalty_entry_rule"),
-            models.Index(
-                fields=["redemption"], condition=Q(redemption__isnull=False), name="loyalty_entry_redemption"
-            ),
-            models.Index(
-                fields=["created_by"], condition=Q(created_by__isnull=False), name="loyalty_entry_created_by"
-            ),
+            models.Index(fields=["redemption"], condition=Q(redemption__isnull=False), name="loyalty_entry_redemption"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="loyalty_entry_created_by"),
         ]
 
     def __str__(self) -> str:
