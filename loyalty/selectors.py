@@ -240,24 +240,23 @@ def customer_offers_now(customer: Customer, *, score: Any = None, now: datetime 
     from loyalty.engine.standing import standing_offers
     from loyalty.facts import customer_facts
     from loyalty.reasons import reason_text
-    from loyalty.rulebook import active_rules, engine_rule
+    from loyalty.rulebook import rulebook
 
     moment = now or timezone.now()
     today = timezone.localdate(moment)
-    rules = active_rules(today)
-    names = {rule.pk: rule.name for rule in rules}
+    book = rulebook(today)
     facts = customer_facts(customer, score=score)
     offers = [
         OfferNow(
             kind=offer.kind,
             rule_id=offer.rule_id,
-            rule_name=names[offer.rule_id],
+            rule_name=book.names[offer.rule_id],
             value_kind=offer.value_kind,
             value=offer.value,
             reason=reason_text(offer.reason),
             perk=offer.perk,
         )
-        for offer in standing_offers(facts, [engine_rule(rule) for rule in rules], today)
+        for offer in standing_offers(facts, list(book.rules), today)
     ]
     credit = _credit_now(customer.pk, moment)
     if credit > 0:

@@ -71,23 +71,31 @@ class LedgerEntry(models.Model):
     undoes in ``source_entry``; partial unique indexes make each happen at most once, so the nightly expiry and a
     replayed return are harmless the second time."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="loyalty_entries")
+    # The foreign keys carry no index of their own: ``loyalty_entry_customer`` and ``loyalty_entry_order`` serve the
+    # customer and the order, and the others are indexed only where they are set (most rows are expiries, spends or
+    # accruals that name no redemption, user or rule). Every ledger write — a million at a nightly expiry — pays
+    # for each index, so none is kept twice or for NULLs.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="loyalty_entries", db_index=False)
     kind = models.CharField(_("kind"), max_length=12, choices=EntryKind.choices)
     purpose = models.CharField(_("for"), max_length=20, choices=Purpose.choices)
     amount = money_field(_("amount"))
     balance_after = money_field(_("balance after"))
     remaining = money_field(_("remaining"), default=Decimal("0"))
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    rule = models.ForeignKey(LoyaltyRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    rule = models.ForeignKey(
+        LoyaltyRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     source_entry = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by", db_index=False
     )
     redemption = models.ForeignKey(
-        "loyalty.Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        "loyalty.Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(_("posted"), default=timezone.now)
 
     class Meta:
@@ -132,6 +140,9 @@ class LedgerEntry(models.Model):
                 name="loyalty_entry_expiring",
             ),
             models.Index(fields=["order"], condition=Q(order__isnull=False), name="loyalty_entry_order"),
+            models.Index(fields=["rule"], condition=Q(rule__isnull=False), name="loyalty_entry_rule"),
+            models.Index(fields=["redemption"], condition=Q(redemption__isnull=False), name="loyalty_entry_redemption"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="loyalty_entry_created_by"),
         ]
 
     def __str__(self) -> str:

@@ -12,13 +12,12 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from loyalty.engine.evaluate import Cart, CodeOffer, Offer, Quote, evaluate
-from loyalty.engine.params import HUNDRED, StoreCreditParams
 from loyalty.errors import BalanceError, CodeError, LoyaltyError
-from loyalty.facts import customer_facts
-from loyalty.models import LoyaltyRule, PromoCode, PromoCodeUse, Redemption, RedemptionOffer, ReferralUse, RuleKind
-from loyalty.rulebook import active_rules, engine_rule
+from loyalty.facts import checkout_facts
+from loyalty.models import LoyaltyRule, PromoCode, PromoCodeUse, Redemption, RedemptionOffer, ReferralUse
+from loyalty.rulebook import rulebook
 from loyalty.services.codes import Presented, code_resolve
-from loyalty.services.ledger import account_lock, credit_spend, spendable
+from loyalty.services.ledger import account_lock, credit_spend
 from shop.money import format_money
 
 
@@ -30,32 +29,22 @@ class CheckoutQuote:
     presented: Presented | None = None
 
 
-def _credit_share(rules: list[LoyaltyRule]) -> Decimal:
-    """How much of an order credit may pay: the strictest active store-credit rule's share, else all of it."""
-    shares = [
-        params.max_share_percent
-        for params in (engine_rule(r).params for r in rules if r.kind == RuleKind.STORE_CREDIT)
-        if isinstance(params, StoreCreditParams)
-    ]
-    return min(shares) if shares else HUNDRED
-
-
 def _evaluate(
     customer: Customer, cart: Cart, code: str, credit: Decimal | None, now: datetime, lock: bool
 ) -> CheckoutQuote:
-    facts = customer_facts(customer)
-    rules = active_rules(timezone.localdate(now))
+    facts, balance = checkout_facts(customer, now=now)
+    today = timezone.localdate(now)
+    book = rulebook(today)
     presented = None
     codes: list[CodeOffer] = []
     if code.strip():
         presented = code_resolve(raw=code, customer=customer, now=now, first_order=facts.is_first_order, lock=lock)
         codes.append(presented.offer)
-    balance = spendable(customer.pk, now=now)
     quote = evaluate(
-        facts=facts, cart=cart, rules=[engine_rule(r) for r in rules], today=timezone.localdate(now), codes=codes,
-        balance=balance, credit_share_percent=_credit_share(rules), credit_wanted=credit,
+        facts=facts, cart=cart, rules=list(book.rules), today=today, codes=codes, balance=balance,
+        credit_share_percent=book.credit_share, credit_wanted=credit,
     )  # fmt: skip
-    return CheckoutQuote(quote=quote, balance=balance, rule_names={r.pk: r.name for r in rules}, presented=presented)
+    return CheckoutQuote(quote=quote, balance=balance, rule_names=book.names, presented=presented)
 
 
 def loyalty_quote(

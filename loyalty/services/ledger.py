@@ -6,6 +6,7 @@ queue on one row; the database checks (balance ≥ 0, ``balance_after`` ≥ 0) s
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -199,30 +200,65 @@ def credit_adjust(
         return entry
 
 
-EXPIRY_BATCH = 1000
+@dataclass(frozen=True)
+class Lot:
+    """A credit to post: what ``credit_accrue`` takes, for many customers at once."""
+
+    customer_id: int
+    amount: Decimal
+    purpose: str
+    rule_id: int | None = None
+    order_id: int | None = None
+    expires_at: datetime | None = None
 
 
-def credit_expire_due(*, now: datetime | None = None, batch: int = EXPIRY_BATCH) -> int:
-    """Post an expiry for every lot past its date with credit left; returns how many lots expired.
+_LOTS_INSERT = """
+    INSERT INTO {ledger} (customer_id, kind, purpose, amount, balance_after, remaining, expires_at, order_id,
+                          rule_id, reason, created_at)
+    SELECT v.customer_id, %s, v.purpose, v.amount, v.balance_after, v.amount, v.expires_at, v.order_id, v.rule_id,
+           '', %s
+    FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], %s::timestamptz[], %s::bigint[],
+                %s::bigint[]) WITH ORDINALITY AS v(customer_id, purpose, amount, balance_after, expires_at, order_id,
+                                                   rule_id, position)
+    ORDER BY v.position
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+_ACCOUNTS_MOVE = """
+    UPDATE {account} AS a SET balance = a.balance + d.delta, updated_at = %s
+    FROM unnest(%s::bigint[], %s::numeric[]) AS d(customer_id, delta)
+    WHERE a.customer_id = d.customer_id
+"""
 
-    Idempotent: an expired lot has nothing left, and a unique index allows one expiry per lot, so a second run (or
-    two runs at once) expires nothing more. Works in batches of customers, each batch one transaction that locks
-    those customers' accounts in id order (the same lock a spend takes, so a spend never races an expiry)."""
-    moment = now or timezone.now()
-    expired = 0
-    while True:
-        due = LedgerEntry.objects.filter(remaining__gt=0, expires_at__isnull=False, expires_at__lte=moment)
-        customer_ids = sorted(set(due.values_list("customer_id", flat=True)[: batch * 4]))[:batch]
-        if not customer_ids:
-            return expired
-        with transaction.atomic():
-            accounts = accounts_lock(customer_ids)
-            lots = due.filter(customer_id__in=customer_ids).order_by("customer_id", "expires_at", "pk")
-            for lot in lots.select_for_update():
-                account = accounts[lot.customer_id]
-                post(
-                    account, kind=EntryKind.EXPIRY, purpose=Purpose.EXPIRED, amount=-lot.remaining, source_entry=lot,
-                    created_at=moment,
-                )  # fmt: skip
-                LedgerEntry.objects.filter(pk=lot.pk).update(remaining=ZERO)
-                expired += 1
+
+def lots_post(lots: list[Lot], accounts: dict[int, LoyaltyAccount], *, now: datetime) -> int:
+    """Post accrual lots on accounts already locked by :func:`accounts_lock`: one ``INSERT … ON CONFLICT DO
+    NOTHING`` of the ledger rows (each ``balance_after`` running on from its account, in list order) and one
+    ``UPDATE`` of the accounts. Returns how many rows were written.
+
+    The caller has left out the lots already posted (read under the same locks), so the once-only indexes cannot
+    fire here; if one does, a writer skipped the account lock and the ``balance_after`` figures behind it would be
+    wrong, so the whole transaction is refused instead of posting them."""
+    if not lots:
+        return 0
+    running = {customer_id: account.balance for customer_id, account in accounts.items()}
+    after = []
+    for lot in lots:
+        running[lot.customer_id] += lot.amount
+        after.append(running[lot.customer_id])
+    columns = (
+        [lot.customer_id for lot in lots], [lot.purpose for lot in lots], [lot.amount for lot in lots], after,
+        [lot.expires_at for lot in lots], [lot.order_id for lot in lots], [lot.rule_id for lot in lots],
+    )  # fmt: skip
+    moved = {pk: running[pk] - accounts[pk].balance for pk in running if running[pk] != accounts[pk].balance}
+    with connection.cursor() as cursor:
+        cursor.execute(_LOTS_INSERT.format(ledger=LedgerEntry._meta.db_table), [EntryKind.ACCRUAL, now, *columns])
+        written = len(cursor.fetchall())
+        if written != len(lots):
+            raise IntegrityError(f"{len(lots) - written} of {len(lots)} credit lots were posted meanwhile")
+        cursor.execute(
+            _ACCOUNTS_MOVE.format(account=LoyaltyAccount._meta.db_table), [now, list(moved), list(moved.values())]
+        )
+    for pk, balance in running.items():
+        accounts[pk].balance = balance
+    return written
