@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("feedback", "0009_feedbacksettings_follow_up_days"), ("messaging", "0002_messaging_settings")]
-AFTER = [("feedback", "0010_quiet_hours_moved_to_messaging")]
+BEFORE = [("feedback", "0010_follow_up_opened_by_staff"), ("messaging", "0002_messaging_settings")]
+AFTER = [("feedback", "0011_quiet_hours_moved_to_messaging")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -26,7 +26,7 @@ def restore_quiet_hours(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0009_feedbacksettings_follow_up_days"),
+        ("feedback", "0010_follow_up_opened_by_staff"),
         ("messaging", "0002_messaging_settings"),
     ]
 
