@@ -7,6 +7,7 @@ from crm.call.api import CallerLookupApi
 from crm.card import customer_card
 from crm.privacy import customer_erase, customer_personal_data_download
 from customers.api_telephony import TelephonyEventApi, ZadarmaEventApi
+from loyalty.campaigns.views import click as campaign_click
 from orders.views_merge import customer_merge_view
 from shop import views_account
 
@@ -45,6 +46,8 @@ urlpatterns = [
     path("feedback/", include("feedback.urls")),
     # Short: the unsubscribe link of a marketing SMS.
     path("u/", include("messaging.urls")),
+    # Short too: the tracked link of a campaign message.
+    path("c/<str:token>/", campaign_click, name="campaign_click"),
     path("scoring/", include("scoring.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("analytics/", include("analytics.urls")),

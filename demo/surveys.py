@@ -38,6 +38,7 @@ from feedback.models import (
 )
 from feedback.services.scheduling import _decide, _recipients, invitation_due_at
 from feedback.services.sending import INVITATION_KIND, invitation_message, message_source
+from messaging.models import MessagingSettings
 from messaging.services import MAX_ATTEMPTS, messages_enqueue
 from orders.models import Order, OrderStatus
 from shop.models import ShopSettings, User
@@ -77,6 +78,7 @@ class _Context:
     rng: random.Random
     now: datetime
     config: FeedbackSettings
+    quiet: MessagingSettings
     zone: ZoneInfo
     manager_id: int | None
     totals: _Totals
@@ -91,6 +93,7 @@ def surveys_seed(*, months: int, seed: int | None) -> _Totals:
         rng=random.Random(seed),
         now=now,
         config=FeedbackSettings.load(),
+        quiet=MessagingSettings.load(),
         zone=ZoneInfo(ShopSettings.load().time_zone),
         manager_id=User.objects.filter(username=DEMO_MANAGER, is_active=True).values_list("pk", flat=True).first(),
         totals=_Totals(),
@@ -194,7 +197,7 @@ def _invitation(
 ) -> Invitation:
     """One invitation as the scheduler writes it at delivery, then as the sender leaves it if its hour has come."""
     config, rng, now = context.config, context.rng, context.now
-    due_at = invitation_due_at(delivered_at=delivered, config=config, zone=context.zone)
+    due_at = invitation_due_at(delivered_at=delivered, config=config, zone=context.zone, quiet=context.quiet)
     invitation = Invitation(
         order_id=order_id,
         customer_id=customer_id,

@@ -36,8 +36,6 @@ class FeedbackSettingsForm(forms.ModelForm):
             "timing_mode",
             "after_hours",
             "next_day_hour",
-            "quiet_from",
-            "quiet_until",
             "cap_days",
             "reminder_days",
             "link_days",

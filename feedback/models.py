@@ -34,10 +34,6 @@ class FeedbackSettings(models.Model):
     next_day_hour = models.PositiveSmallIntegerField(
         _("hour on the next day"), default=12, validators=[MaxValueValidator(23)]
     )
-    quiet_from = models.PositiveSmallIntegerField(_("quiet hours from"), default=21, validators=[MaxValueValidator(23)])
-    quiet_until = models.PositiveSmallIntegerField(
-        _("quiet hours until"), default=9, validators=[MaxValueValidator(23)]
-    )
     cap_days = models.PositiveSmallIntegerField(
         _("at most one survey per customer in days"), default=30, validators=[MaxValueValidator(365)]
     )

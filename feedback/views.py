@@ -19,6 +19,8 @@ from feedback import selectors, services
 from feedback.forms import FeedbackSettingsForm, FollowUpForm, SurveyForm
 from feedback.links import token_unsign
 from feedback.models import FeedbackSettings, FollowUp, FollowUpState, Invitation, Response
+from messaging.forms import MessagingSettingsForm
+from messaging.selectors import messaging_settings
 from shop.audit import audit_changes
 from shop.http import public_link_page
 from shop.models import AuditKind, ShopSettings, User
@@ -137,15 +139,21 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.CONFIGURE)
 def settings_edit(request: HttpRequest) -> HttpResponse:
-    form = FeedbackSettingsForm(request.POST or None, instance=FeedbackSettings.load())
-    if request.method == "POST" and form.is_valid():
+    """The survey settings and, beside them, the quiet hours and cap every message obeys (messaging's own)."""
+    data = request.POST or None
+    form = FeedbackSettingsForm(data, instance=FeedbackSettings.load())
+    messaging_form = MessagingSettingsForm(data, instance=messaging_settings(), prefix="messaging")
+    if request.method == "POST" and form.is_valid() and messaging_form.is_valid():
         with transaction.atomic():
             form.save()
+            messaging_form.save()
             if form.changed_data:
                 audit_changes(request, AuditKind.SETTINGS, form, target="surveys")
+            if messaging_form.changed_data:
+                audit_changes(request, AuditKind.SETTINGS, messaging_form, target="messaging")
         messages.success(request, _("Survey settings saved."))
         return redirect("feedback:settings")
-    return render(request, "feedback/settings.html", {"form": form})
+    return render(request, "feedback/settings.html", {"form": form, "messaging_form": messaging_form})
 
 
 # How far back the reports look: enough weeks to see a trend, enough months to see a season.

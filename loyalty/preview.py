@@ -66,7 +66,7 @@ class Preview:
         return [(str(Tier(key).label), self.by_tier.get(key, 0)) for key in Tier.values]
 
 
-def control_group_sql(rule_id: int, share: Decimal, customer_column: str) -> tuple[str, list[Any]]:
+def control_group_sql(rule_id: int | str, share: Decimal, customer_column: str) -> tuple[str, list[Any]]:
     """``in_control_group(rule_id, customer, share)`` as a SQL predicate: the first 8 bytes of
     SHA-256(``"rule:customer"``), big-endian, below ``share`` × 2⁶⁴. An integer is below a number exactly when it
     is below that number's ceiling, so the bound is a whole number written as 8 bytes and the comparison is a
@@ -170,6 +170,13 @@ def _conditions_sql(spec: Rule) -> tuple[str, list[Any]]:
         where.append("s.churn_risk <= %s")
         params.append(c.churn_max)
     return " AND ".join(where), params
+
+
+def offer_value_sql(rule: LoyaltyRule) -> tuple[str, list[Any]]:
+    """What one of a customer's orders costs ``rule`` (a percent at the customer's average order, or a fixed sum),
+    as SQL over a score row aliased ``s``: the campaigns' cost estimate uses the rule preview's own formula."""
+    _qualifies, per_order, _qualifies_params, per_order_params = _offer_sql(engine_rule(rule))
+    return per_order, per_order_params
 
 
 def _money(value: float | None) -> Decimal:

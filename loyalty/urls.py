@@ -1,6 +1,7 @@
 from django.urls import path
 
 from loyalty import views, views_credit, views_promo
+from loyalty.campaigns import views as campaign_views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -14,4 +15,11 @@ urlpatterns = [
     path("promo/<int:pk>/deactivate/", views_promo.batch_deactivate, name="batch_deactivate"),
     path("customers/<int:pk>/adjust/", views_credit.credit_adjust_view, name="credit_adjust"),
     path("customers/<int:pk>/quote/", views.customer_quote, name="customer_quote"),
+    path("campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaign_views.campaign_edit, name="campaign_new"),
+    path("campaigns/presets/<str:preset>/", campaign_views.preset_toggle, name="campaign_preset"),
+    path("campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/switch/", campaign_views.campaign_switch, name="campaign_switch"),
+    path("calls/<int:pk>/done/", campaign_views.call_done, name="call_done"),
 ]

@@ -56,6 +56,14 @@ class MessageKind:
 KINDS: dict[str, MessageKind] = {}
 
 
+def kinds_settle(recorded: Mapping[str, Sequence[Outcome]], now: datetime) -> None:
+    """Tell each kind's app the outcomes of its messages (inside the caller's transaction)."""
+    for kind, outcomes in recorded.items():
+        registered = KINDS.get(kind)
+        if registered is not None and registered.settle is not None:
+            registered.settle(outcomes, now)
+
+
 def message_kind_register(kind: MessageKind) -> None:
     KINDS[kind.name] = kind
 

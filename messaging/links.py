@@ -1,5 +1,5 @@
-"""The one-click unsubscribe address of a marketing message: short enough for an SMS, unguessable, and naming the
-message (hence its customer and channel) without showing any id a stranger could change."""
+"""Short signed addresses that name a row without showing any id a stranger could change: the one-click
+unsubscribe of a marketing message (short enough for an SMS, unguessable), and the apps' tracked links."""
 
 from django.conf import settings
 from django.urls import reverse
@@ -10,24 +10,34 @@ SALT = "messaging.unsubscribe"
 SIGNATURE_LENGTH = 12
 
 
-def _signature(value: str) -> str:
-    return salted_hmac(SALT, value).hexdigest()[:SIGNATURE_LENGTH]
+def _signature(value: str, salt: str) -> str:
+    return salted_hmac(salt, value).hexdigest()[:SIGNATURE_LENGTH]
 
 
-def unsubscribe_token(message_id: int) -> str:
-    value = int_to_base36(message_id)
-    return f"{value}-{_signature(value)}"
+def id_token(pk: int, *, salt: str) -> str:
+    """``pk`` in base 36 with its signature under ``salt`` (each use has its own salt)."""
+    value = int_to_base36(pk)
+    return f"{value}-{_signature(value, salt)}"
 
 
-def unsubscribe_token_read(token: str) -> int | None:
-    """The message id of a token, or None when it was not made here."""
+def id_token_read(token: str, *, salt: str) -> int | None:
+    """The id of a token made by :func:`id_token` with the same salt, or None."""
     value, _dash, signature = token.partition("-")
-    if not value or not constant_time_compare(signature, _signature(value)):
+    if not value or not constant_time_compare(signature, _signature(value, salt)):
         return None
     try:
         return base36_to_int(value)
     except ValueError:
         return None
+
+
+def unsubscribe_token(message_id: int) -> str:
+    return id_token(message_id, salt=SALT)
+
+
+def unsubscribe_token_read(token: str) -> int | None:
+    """The message id of a token, or None when it was not made here."""
+    return id_token_read(token, salt=SALT)
 
 
 def base_url() -> str:

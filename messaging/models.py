@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -99,3 +100,36 @@ class Message(models.Model):
         """The id the provider sees (the email's Message-ID, the SMS's id): the same on every attempt, so a
         provider that deduplicates drops a second copy."""
         return f"retain-message-{self.pk}"
+
+
+class MessagingSettings(models.Model):
+    """The owner's one record of what every message obeys, surveys and campaigns alike. Read it with :meth:`load`.
+
+    Quiet hours move a message's due time out of the night (in the shop's time zone). The cap limits marketing: a
+    marketing message is refused at claim time when the customer already has ``cap_messages`` messages of any
+    kind (surveys included) sent or being sent in the last ``cap_days`` days."""
+
+    quiet_from = models.PositiveSmallIntegerField(_("quiet hours from"), default=21, validators=[MaxValueValidator(23)])
+    quiet_until = models.PositiveSmallIntegerField(
+        _("quiet hours until"), default=9, validators=[MaxValueValidator(23)]
+    )
+    cap_messages = models.PositiveSmallIntegerField(
+        _("at most this many messages per customer"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Surveys count towards it; offers beyond it are not sent."),
+    )
+    cap_days = models.PositiveSmallIntegerField(
+        _("in this many days"), default=7, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+
+    class Meta:
+        verbose_name = _("messaging settings")
+        verbose_name_plural = _("messaging settings")
+
+    def __str__(self) -> str:
+        return str(_("Messaging settings"))
+
+    @classmethod
+    def load(cls) -> "MessagingSettings":
+        return cls.objects.get_or_create(pk=1)[0]

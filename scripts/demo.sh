@@ -45,6 +45,7 @@ export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}
 "$PY" manage.py seed_feedback --if-empty
 "$PY" manage.py seed_loyalty --if-empty
 "$PY" manage.py scoring_run --if-never
+"$PY" manage.py seed_campaigns --if-empty
 "$PY" manage.py analytics_refresh --if-never
 
 "$CELERY" -A crm worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &

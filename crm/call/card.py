@@ -15,6 +15,7 @@ from crm.call.offers import Offer, offers_for, recommended_action
 from customers.calls import calls_for_customer
 from customers.selectors import notes_for_customer
 from feedback.selectors import open_complaints_for_customers
+from loyalty.campaigns.selectors import customer_campaigns
 from orders import selectors as order_selectors
 from scoring.selectors import score_for_customer
 from shop.models import ShopSettings
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 RECENT_ORDERS = 3
 RECENT_NOTES = 3
 RECENT_CALLS = 3
+RECENT_CAMPAIGNS = 3
 
 
 @dataclass
@@ -40,6 +42,7 @@ class CallerCard:
     recommended_action: str = ""
     score: Any = None
     complaints: list[Any] = field(default_factory=list)
+    campaigns: list[Any] = field(default_factory=list)
 
     @property
     def last_order(self) -> Order | None:
@@ -67,6 +70,9 @@ def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
         card.notes = notes_for_customer(customer, limit=RECENT_NOTES)
         card.calls = calls_for_customer(customer.pk, limit=RECENT_CALLS)
     card.complaints = complaints_of(customer)
+    if with_history:
+        # Which campaigns reached the caller, with what offer and whether it was used: "you got our 15 % code".
+        card.campaigns = customer_campaigns(customer.pk, limit=RECENT_CAMPAIGNS)
     card.offers = offers_for(customer, score=card.score, currency=ShopSettings.load().currency)
     card.recommended_action = recommended_action(
         has_complaints=bool(card.complaints), offers=card.offers, orders_count=customer.orders_count

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -19,6 +20,7 @@ from customers import calls as call_services
 from customers.search import customers_named
 from customers.selectors import customer_for_user, phone_owner
 from customers.services import CustomerData, customer_resolve
+from loyalty.campaigns.selectors import calls_due
 from shop.audit import audit_record, card_opening_allowed
 from shop.http import same_site_path
 from shop.models import AuditKind, AuditReason, ShopSettings
@@ -90,7 +92,11 @@ def console(request: HttpRequest) -> HttpResponse:
     number, the operator's live call, so a refresh during a call keeps the card."""
     phone = request.GET.get("phone", "").strip()
     live = call_services.live_call_for_operator(request.user)
-    context: dict[str, Any] = {"form": PhoneSearchForm(initial={"phone": phone}), "live_call": live}
+    context: dict[str, Any] = {
+        "form": PhoneSearchForm(initial={"phone": phone}),
+        "live_call": live,
+        "campaign_calls": calls_due(today=timezone.localdate()),
+    }
     if phone:
         context.update(_card_context(request, phone, None))
     elif live is not None:

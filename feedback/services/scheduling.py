@@ -22,18 +22,22 @@ from feedback.models import (
     new_public_token,
 )
 from feedback.services.sending import INVITATION_KIND, invitation_message, message_source
+from messaging.models import MessagingSettings
 from messaging.services import messages_enqueue, quiet_adjusted
 from orders.models import Order, OrderStatus
 from shop.models import ShopSettings
 
 
-def invitation_due_at(*, delivered_at: datetime, config: FeedbackSettings, zone: ZoneInfo) -> datetime:
+def invitation_due_at(
+    *, delivered_at: datetime, config: FeedbackSettings, zone: ZoneInfo, quiet: MessagingSettings
+) -> datetime:
+    """The survey's hour by the owner's timing, moved out of the quiet hours that every message obeys."""
     if config.timing_mode == TimingMode.AFTER_HOURS:
         moment = delivered_at + timedelta(hours=config.after_hours)
     else:
         next_day = delivered_at.astimezone(zone).date() + timedelta(days=1)
         moment = datetime.combine(next_day, time(config.next_day_hour), tzinfo=zone)
-    return quiet_adjusted(moment, zone=zone, quiet_from=config.quiet_from, quiet_until=config.quiet_until)
+    return quiet_adjusted(moment, zone=zone, quiet_from=quiet.quiet_from, quiet_until=quiet.quiet_until)
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
     if not order_ids:
         return 0
     config = FeedbackSettings.load()
+    quiet = MessagingSettings.load()
     zone = ZoneInfo(ShopSettings.load().time_zone)
     now = timezone.now()
     candidates = Order.objects.filter(pk__in=order_ids, status=OrderStatus.DELIVERED)
@@ -157,7 +162,9 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
                 )
                 continue
             channel, address = decision
-            due_at = invitation_due_at(delivered_at=delivered_at or status_changed_at, config=config, zone=zone)
+            due_at = invitation_due_at(
+                delivered_at=delivered_at or status_changed_at, config=config, zone=zone, quiet=quiet
+            )
             invitations.append(
                 Invitation(
                     order_id=order_id,

@@ -2,7 +2,13 @@
 
 from loyalty.services.accrual import loyalty_accrue_for_orders, review_reward_grant
 from loyalty.services.checkout import CheckoutQuote, loyalty_quote, loyalty_redeem
-from loyalty.services.codes import coupon_issue, promo_batch_deactivate, promo_batch_generate, referral_code_for
+from loyalty.services.codes import (
+    coupon_issue,
+    coupons_issue_bulk,
+    promo_batch_deactivate,
+    promo_batch_generate,
+    referral_code_for,
+)
 from loyalty.services.expiry import credit_expire_due
 from loyalty.services.ledger import credit_accrue, credit_adjust
 from loyalty.services.people import loyalty_erase_personal_data, loyalty_merge_customers
@@ -12,6 +18,7 @@ from loyalty.services.rules import rule_create, rule_set_active, rule_update
 __all__ = [
     "CheckoutQuote",
     "coupon_issue",
+    "coupons_issue_bulk",
     "credit_accrue",
     "credit_adjust",
     "credit_expire_due",

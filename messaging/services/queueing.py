@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from messaging.kinds import Outcome, kinds_settle
 from messaging.models import Channel, Message, MessageState, Purpose
 
 MAX_ATTEMPTS = 4
@@ -135,4 +136,15 @@ def messages_cancel(
     waiting = Message.objects.filter(customer_id__in=customer_ids, state=MessageState.DUE, **filters)
     if kinds is not None:
         waiting = waiting.filter(kind__in=kinds)
-    return waiting.update(state=MessageState.CANCELLED, error=reason or _("Cancelled."))
+    error = reason or _("Cancelled.")
+    with transaction.atomic():
+        rows = list(waiting.select_for_update(skip_locked=True).values_list("pk", "kind"))
+        cancelled = Message.objects.filter(pk__in=[pk for pk, _kind in rows]).update(
+            state=MessageState.CANCELLED, error=error
+        )
+        # The apps above hear of it like any outcome (a campaign takes its coupon back).
+        recorded: dict[str, list[Outcome]] = {}
+        for pk, kind in rows:
+            recorded.setdefault(kind, []).append(Outcome(pk, MessageState.CANCELLED, error))
+        kinds_settle(recorded, timezone.now())
+    return cancelled

@@ -26,8 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.backends import email_deduplicates, sms_deduplicates
-from messaging.kinds import KINDS, Outcome
+from messaging.kinds import Outcome, kinds_settle
 from messaging.models import Channel, Message, MessageState, Purpose
+from messaging.services.capping import messages_over_cap
 from messaging.services.delivery import Sender
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class _Outcomes:
             elif state in (MessageState.UNKNOWN, MessageState.CANCELLED):
                 Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(state=state, error=error)
             recorded.setdefault(message.kind, []).append(Outcome(message.pk, state, error))
-        _settle(recorded, now)
+        kinds_settle(recorded, now)
         self.pending, self.provider_ids = [], {}
 
     def attempt(self, group: list[Message], now: datetime) -> list[Message]:
@@ -136,13 +137,6 @@ class _Outcomes:
         return leaving
 
 
-def _settle(recorded: dict[str, list[Outcome]], now: datetime) -> None:
-    for kind, outcomes in recorded.items():
-        registered = KINDS.get(kind)
-        if registered is not None and registered.settle is not None:
-            registered.settle(outcomes, now)
-
-
 def messages_claim(
     *, limit: int = BATCH_SIZE, now: datetime | None = None, ids: Sequence[int] | None = None, early: bool = False
 ) -> list[Message]:
@@ -158,7 +152,8 @@ def messages_claim(
         chosen = list(due.select_for_update(skip_locked=True).order_by("due_at").values_list("id", flat=True)[:limit])
         if not chosen:
             return []
-        Message.objects.filter(pk__in=chosen).update(
+        over_cap = messages_over_cap(chosen, now=now)
+        Message.objects.filter(pk__in=chosen).exclude(pk__in=over_cap).update(
             state=MessageState.SENDING, claim=token, claimed_at=now, attempted_at=None
         )
     return list(Message.objects.filter(pk__in=chosen, claim=token).only(*_SENDING_FIELDS).order_by(*SENDING_ORDER))
@@ -267,5 +262,5 @@ def messages_mark_stale_claims(*, now: datetime | None = None) -> int:
         recorded: dict[str, list[Outcome]] = {}
         for pk, kind in uncertain:
             recorded.setdefault(kind, []).append(Outcome(pk, MessageState.UNKNOWN, error))
-        _settle(recorded, now)
+        kinds_settle(recorded, now)
     return unknown

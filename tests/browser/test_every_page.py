@@ -36,6 +36,7 @@ from customers.models import Call, CallState, Customer
 from customers.unverified import unverified_contacts_keep
 from feedback.links import token_sign
 from feedback.models import FollowUp, Invitation
+from loyalty.campaigns.models import CallTask, Campaign, Preset
 from loyalty.services import promo_batch_generate
 from messaging.links import unsubscribe_token
 from messaging.models import Message
@@ -54,8 +55,9 @@ ROLES = (Role.OWNER, Role.MANAGER, Role.OPERATOR)
 # Not the product's pages: Django's admin (its own look and catalogue) and the API with its documentation
 # (JSON and the vendored Swagger UI).
 OUTSIDE = ("admin/", "api/")
-# Addresses whose GET is an action rather than a page: signing out.
-ACTIONS = frozenset({"logout"})
+# Addresses whose GET is an action rather than a page: signing out, and a campaign's tracked link (a redirect to the
+# shop, counted as a click).
+ACTIONS = frozenset({"logout", "campaign_click"})
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "every-page"
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "ru" / "LC_MESSAGES" / "django.po"
 PLACEHOLDER = re.compile(r"%(\(\w+\))?[sd]|\{\w*\}")
@@ -176,6 +178,9 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
     scoring_full_run(run_id=ScoringRun.objects.create().pk)
     call_command("seed_feedback", stdout=StringIO())
     owner = make_user(Role.OWNER, username="every-page-owner")
+    call_command("seed_campaigns", seed=7, stdout=StringIO())
+    win_back = Campaign.objects.get(preset=Preset.WIN_BACK)
+    call_task = CallTask.objects.order_by("pk").first()
     customer = Customer.objects.filter(orders_count__gt=1).order_by("pk").first()
     assert customer is not None
     phone, email = customer.phones.first(), customer.emails.first()
@@ -255,6 +260,11 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
         "loyalty:batch_deactivate": {"pk": batch.pk},
         "loyalty:credit_adjust": card,
         "loyalty:customer_quote": card,
+        "loyalty:campaign": {"pk": win_back.pk},
+        "loyalty:campaign_edit": {"pk": win_back.pk},
+        "loyalty:campaign_switch": {"pk": win_back.pk},
+        "loyalty:campaign_preset": {"preset": Preset.WIN_BACK},
+        "loyalty:call_done": {"pk": call_task.pk if call_task else 0},
     }
 
 

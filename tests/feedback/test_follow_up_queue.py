@@ -104,8 +104,10 @@ def test_the_follow_up_form_is_styled_with_bootstrap() -> None:
 def test_the_owner_sets_the_days_to_handle_a_follow_up() -> None:
     owner = Client()
     owner.force_login(make_user(Role.OWNER))
-    form = owner.get(reverse("feedback:settings")).context["form"]
+    context = owner.get(reverse("feedback:settings")).context
+    form, messaging_form = context["form"], context["messaging_form"]
     data = {name: value for name, value in form.initial.items() if value is not None and value is not False}
+    data.update({f"messaging-{name}": value for name, value in messaging_form.initial.items() if name != "id"})
     data.update(enabled="on", follow_up_days="4")
     assert owner.post(reverse("feedback:settings"), data).status_code == 302
     assert FeedbackSettings.load().follow_up_days == 4

@@ -7,6 +7,7 @@ from django.urls import reverse
 from feedback.links import survey_path
 from feedback.models import FeedbackSettings, FollowUp, FollowUpComment, FollowUpState, Invitation
 from feedback.services import invitations_schedule
+from messaging.models import MessagingSettings
 from shop.roles import Role
 from tests.feedback.helpers import consent, deliver
 
@@ -67,19 +68,22 @@ def test_survey_settings_are_owner_only(client_for: ClientFor, role: str, status
 
 
 def test_settings_defaults_suit_a_russian_shop() -> None:
-    config = FeedbackSettings.load()
-    assert (config.timing_mode, config.next_day_hour, config.quiet_from, config.quiet_until) == ("next_day", 12, 21, 9)
+    config, quiet = FeedbackSettings.load(), MessagingSettings.load()
+    assert (config.timing_mode, config.next_day_hour, quiet.quiet_from, quiet.quiet_until) == ("next_day", 12, 21, 9)
     assert (config.cap_days, config.reminder_days, config.link_days) == (30, 3, 14)
 
 
 def test_owner_changes_the_frequency_cap(client_for: ClientFor) -> None:
     data = {
-        "enabled": "on", "timing_mode": "after_hours", "after_hours": "3", "next_day_hour": "12", "quiet_from": "22",
-        "quiet_until": "8", "cap_days": "60", "reminder_days": "0", "link_days": "7", "channel_preference": "sms_first",
+        "enabled": "on", "timing_mode": "after_hours", "after_hours": "3", "next_day_hour": "12",
+        "messaging-quiet_from": "22", "messaging-quiet_until": "8", "messaging-cap_messages": "2",
+        "messaging-cap_days": "10", "cap_days": "60", "reminder_days": "0", "link_days": "7", "channel_preference": "sms_first",
         "follow_up_days": "2",
     }  # fmt: skip
     assert client_for(Role.OWNER).post(reverse("feedback:settings"), data).status_code == 302
     assert FeedbackSettings.load().cap_days == 60
+    quiet = MessagingSettings.load()
+    assert (quiet.quiet_from, quiet.quiet_until, quiet.cap_messages, quiet.cap_days) == (22, 8, 2, 10)
 
 
 def test_reports_show_nps_for_managers_and_not_operators(client_for: ClientFor, follow_up: FollowUp) -> None:

@@ -10,6 +10,7 @@ from customers.models import Customer
 from feedback.models import FeedbackSettings, Invitation, InvitationChannel, InvitationSkip, SkipReason, TimingMode
 from feedback.services import customer_unsubscribe, invitation_due_at, invitations_schedule
 from feedback.tasks import invitations_sweep_task
+from messaging.models import MessagingSettings
 from orders.models import Order, OrderStatus
 from tests.feedback.helpers import DELIVERED, consent, deliver
 
@@ -48,20 +49,22 @@ def test_orders_delivered_signal_records_why_a_customer_without_consent_is_not_a
 
 
 def test_same_day_mode_waits_the_hours_and_leaves_quiet_hours() -> None:
-    config = FeedbackSettings(timing_mode=TimingMode.AFTER_HOURS, after_hours=4, quiet_from=21, quiet_until=9)
+    config = FeedbackSettings(timing_mode=TimingMode.AFTER_HOURS, after_hours=4)
+    quiet = MessagingSettings(quiet_from=21, quiet_until=9)
     # 18:00 Moscow + 4h = 22:00, quiet → next morning 09:00.
-    assert invitation_due_at(delivered_at=DELIVERED, config=config, zone=MOSCOW) == datetime(
+    assert invitation_due_at(delivered_at=DELIVERED, config=config, zone=MOSCOW, quiet=quiet) == datetime(
         2026, 3, 3, 9, 0, tzinfo=MOSCOW
     )
     morning = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 10:00 Moscow + 4h = 14:00
-    assert invitation_due_at(delivered_at=morning, config=config, zone=MOSCOW) == datetime(
+    assert invitation_due_at(delivered_at=morning, config=config, zone=MOSCOW, quiet=quiet) == datetime(
         2026, 3, 2, 14, 0, tzinfo=MOSCOW
     )
 
 
 def test_next_day_hour_inside_quiet_hours_moves_to_their_end() -> None:
-    config = FeedbackSettings(timing_mode=TimingMode.NEXT_DAY, next_day_hour=7, quiet_from=21, quiet_until=9)
-    assert invitation_due_at(delivered_at=DELIVERED, config=config, zone=MOSCOW) == datetime(
+    config = FeedbackSettings(timing_mode=TimingMode.NEXT_DAY, next_day_hour=7)
+    quiet = MessagingSettings(quiet_from=21, quiet_until=9)
+    assert invitation_due_at(delivered_at=DELIVERED, config=config, zone=MOSCOW, quiet=quiet) == datetime(
         2026, 3, 3, 9, 0, tzinfo=MOSCOW
     )
 
@@ -132,6 +135,7 @@ def test_scheduling_reads_and_writes_a_batch_with_the_same_queries_whatever_its_
     for order in small + large:
         consent(order, email=order.pk % 2 == 0, sms=True)
     FeedbackSettings.load()  # the first load creates the row; that is not the batch's cost
+    MessagingSettings.load()  # nor is the quiet hours' row
     assert _queries_to_schedule([order.pk for order in small]) == _queries_to_schedule([o.pk for o in large])
     assert Invitation.objects.count() == 14
 
