@@ -124,7 +124,6 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
     if not order_ids:
         return 0
     config = FeedbackSettings.load()
-    quiet = MessagingSettings.load()
     zone = ZoneInfo(ShopSettings.load().time_zone)
     now = timezone.now()
     candidates = Order.objects.filter(pk__in=order_ids, status=OrderStatus.DELIVERED)
@@ -137,50 +136,18 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
             .order_by("pk")
             .values_list("pk", "customer_id", "delivered_at", "status_changed_at", "external_id")
         )
-        unsubscribed = set(
-            Unsubscribe.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
+        unsubscribed, asked_recently = _unsubscribed_and_asked(
+            customer_ids, since=now - timedelta(days=config.cap_days)
         )
-        asked_recently = set(
-            Invitation.objects.filter(
-                customer_id__in=customer_ids, created_at__gte=now - timedelta(days=config.cap_days)
-            ).values_list("customer_id", flat=True)
+        invitations, skips, numbers = _plan(
+            orders,
+            recipients,
+            unsubscribed=unsubscribed,
+            asked_recently=asked_recently,
+            config=config,
+            zone=zone,
+            now=now,
         )
-        invitations: list[Invitation] = []
-        skips: list[InvitationSkip] = []
-        numbers: dict[int, str] = {}
-        for order_id, customer_id, delivered_at, status_changed_at, number in orders:
-            recipient = recipients[customer_id]
-            decision = _decide(
-                recipient,
-                config=config,
-                unsubscribed=customer_id in unsubscribed,
-                capped=customer_id in asked_recently,
-            )
-            if isinstance(decision, SkipReason):
-                skips.append(
-                    InvitationSkip(order_id=order_id, customer_id=customer_id, reason=decision, created_at=now)
-                )
-                continue
-            channel, address = decision
-            due_at = invitation_due_at(
-                delivered_at=delivered_at or status_changed_at, config=config, zone=zone, quiet=quiet
-            )
-            invitations.append(
-                Invitation(
-                    order_id=order_id,
-                    customer_id=customer_id,
-                    channel=channel,
-                    address=address,
-                    language=recipient.language,
-                    due_at=due_at,
-                    reminder_due_at=due_at + timedelta(days=config.reminder_days) if config.reminder_days else None,
-                    public_token=new_public_token(),
-                    created_at=now,
-                )
-            )
-            numbers[order_id] = number
-            # The cap counts this invitation for the customer's next order in the same batch.
-            asked_recently.add(customer_id)
         # The outbox rows first (one per order, by their unique name), then the invitations that point at them.
         queued = messages_enqueue(
             items=[invitation_message(row, order_number=numbers[row.order_id]) for row in invitations]
@@ -190,6 +157,90 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
         Invitation.objects.bulk_create(invitations, batch_size=1000, ignore_conflicts=True)
         InvitationSkip.objects.bulk_create(skips, batch_size=1000, ignore_conflicts=True)
     return len(invitations)
+
+
+def _plan(
+    orders: list[tuple[int, int, datetime | None, datetime, str]],
+    recipients: dict[int, _Recipient],
+    *,
+    unsubscribed: set[int],
+    asked_recently: set[int],
+    config: FeedbackSettings,
+    zone: ZoneInfo,
+    now: datetime,
+) -> tuple[list[Invitation], list[InvitationSkip], dict[int, str]]:
+    """Decide each order in order id order: an invitation (with its order number, for the message) or a skip with
+    its reason. The cap counts an invitation decided here for the customer's next order in the same batch."""
+    quiet = MessagingSettings.load()
+    invitations: list[Invitation] = []
+    skips: list[InvitationSkip] = []
+    numbers: dict[int, str] = {}
+    for order_id, customer_id, delivered_at, status_changed_at, number in orders:
+        recipient = recipients[customer_id]
+        decision = _decide(
+            recipient,
+            config=config,
+            unsubscribed=customer_id in unsubscribed,
+            capped=customer_id in asked_recently,
+        )
+        if isinstance(decision, SkipReason):
+            skips.append(InvitationSkip(order_id=order_id, customer_id=customer_id, reason=decision, created_at=now))
+            continue
+        channel, address = decision
+        due_at = invitation_due_at(
+            delivered_at=delivered_at or status_changed_at, config=config, zone=zone, quiet=quiet
+        )
+        invitations.append(
+            _invitation(
+                order_id,
+                customer_id,
+                recipient,
+                channel=channel,
+                address=address,
+                due_at=due_at,
+                config=config,
+                now=now,
+            )
+        )
+        numbers[order_id] = number
+        # The cap counts this invitation for the customer's next order in the same batch.
+        asked_recently.add(customer_id)
+    return invitations, skips, numbers
+
+
+def _unsubscribed_and_asked(customer_ids: Sequence[int], *, since: datetime) -> tuple[set[int], set[int]]:
+    """Of these customers: who unsubscribed from surveys, and who was asked since ``since`` (the cap window)."""
+    unsubscribed = set(Unsubscribe.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
+    asked = set(
+        Invitation.objects.filter(customer_id__in=customer_ids, created_at__gte=since).values_list(
+            "customer_id", flat=True
+        )
+    )
+    return unsubscribed, asked
+
+
+def _invitation(
+    order_id: int,
+    customer_id: int,
+    recipient: _Recipient,
+    *,
+    channel: str,
+    address: str,
+    due_at: datetime,
+    config: FeedbackSettings,
+    now: datetime,
+) -> Invitation:
+    return Invitation(
+        order_id=order_id,
+        customer_id=customer_id,
+        channel=channel,
+        address=address,
+        language=recipient.language,
+        due_at=due_at,
+        reminder_due_at=due_at + timedelta(days=config.reminder_days) if config.reminder_days else None,
+        public_token=new_public_token(),
+        created_at=now,
+    )
 
 
 def _decide(
