@@ -1,7 +1,7 @@
 """The programmes whose effect is measured, each as a generic *exposure* set and a *cost* set.
 
 A programme is anything that treats some customers and deliberately leaves a random control group out: a loyalty
-rule with a control share today, a retention campaign with its recipients tomorrow. The effect computation
+rule with a control share, a retention campaign with its recipients. The effect computation
 (``analytics.effect.aggregate``) knows nothing else about it; it reads
 
 - exposures: SQL rows ``(customer_id, grp, since)`` — ``grp`` is ``'treated'`` or ``'control'``, ``since`` the moment
@@ -21,13 +21,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import DecimalField, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import ExposureGroup, ProgrammeExposure
-from loyalty.models import EntryKind, LedgerEntry, LoyaltyRule, RedemptionOffer, RedemptionState
+from loyalty.campaigns.models import Campaign, CampaignRecipient, Group
+from loyalty.models import Coupon, EntryKind, LedgerEntry, LoyaltyRule, RedemptionOffer, RedemptionState
 from loyalty.preview import control_group_sql
 from loyalty.results import eligible_scores
 
@@ -115,8 +116,58 @@ def loyalty_programmes() -> list[Programme]:
     ]
 
 
-# One function per kind of programme; a campaign source returns its recipients as exposures.
-PROGRAMME_SOURCES: list[Callable[[], list[Programme]]] = [loyalty_programmes]
+def campaign_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}"
+
+
+def campaign_exposures(campaign_id: int) -> SQL:
+    """Each recipient once, in their group (the same on every occasion: the stable hash), since they first entered.
+    Whoever the campaign selected counts, whatever happened to their message (no consent left, capped, over
+    budget): the control group was drawn from the same selection. Read from the index ``loyalty_recipient_effect``."""
+    rows = (
+        CampaignRecipient.objects.filter(campaign_id=campaign_id)
+        .values("customer_id", grp=F("group"))
+        .annotate(since_at=Min("entered_at"))
+        .values("customer_id", "grp", "since_at")
+    )
+    sql, params = _sql(rows)
+    return f"SELECT customer_id, grp, since_at AS since FROM ({sql}) exposures", params  # noqa: S608 (the ORM's SQL)
+
+
+def campaign_costs(campaign_id: int) -> SQL:
+    """The discounts the campaign's personal coupons actually took off applied checkouts, dated at the checkout
+    (a coupon's offer names no rule, as in :func:`rule_costs`). A coupon issued but never used costs nothing."""
+    own_coupon = Coupon.objects.filter(
+        redemption_id=OuterRef("redemption_id"), campaign_recipient__campaign_id=campaign_id
+    )
+    offers = RedemptionOffer.objects.filter(
+        Exists(own_coupon), rule__isnull=True, kind="coupon", redemption__state=RedemptionState.APPLIED
+    )
+    sql, params = _sql(
+        offers.values(buyer=F("redemption__customer_id"), at=F("redemption__created_at"), discount=F("amount"),
+                      credit=ZERO)
+    )  # fmt: skip
+    return f"SELECT buyer AS customer_id, at, discount, credit FROM ({sql}) costs", params  # noqa: S608 (the ORM's SQL)
+
+
+def campaign_programmes() -> list[Programme]:
+    """Campaigns with a control group now, and campaigns that held one out (their recipients stay measurable)."""
+    held_out = CampaignRecipient.objects.filter(campaign_id=OuterRef("pk"), group=Group.CONTROL)
+    campaigns = Campaign.objects.filter(Q(control_share__gt=0) | Exists(held_out)).order_by("name", "pk")
+    return [
+        Programme(
+            key=campaign_key(campaign.pk),
+            name=campaign.name,
+            url=reverse("loyalty:campaign", args=[campaign.pk]),
+            exposures=campaign_exposures(campaign.pk),
+            costs=campaign_costs(campaign.pk),
+        )
+        for campaign in campaigns
+    ]
+
+
+# One function per kind of programme.
+PROGRAMME_SOURCES: list[Callable[[], list[Programme]]] = [loyalty_programmes, campaign_programmes]
 
 
 def programmes() -> list[Programme]:
