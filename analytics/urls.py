@@ -10,6 +10,7 @@ urlpatterns = [
     path("segments/", views.segments, name="segments"),
     path("early-warnings/", views.warnings, name="warnings"),
     path("early-warnings/<int:customer_id>/follow-up/", views.warning_follow_up, name="warning_follow_up"),
+    path("early-warnings/<int:customer_id>/win-back/", views.warning_win_back, name="warning_win_back"),
     path("programmes/", views.effect, name="effect"),
     path("spend/", views.spend, name="spend"),
     path("refresh/", views.refresh, name="refresh"),

@@ -26,6 +26,8 @@ from analytics.selectors.warnings import warning_for, warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
 from customers.selectors import customer_for_user
 from feedback.services import follow_up_open
+from loyalty.campaigns.selectors import win_back_campaigns
+from loyalty.campaigns.services import NotAdded, win_back_add
 from shop.audit import audit_record
 from shop.csv_safety import csv_lines
 from shop.models import AuditKind, ShopSettings
@@ -182,7 +184,9 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
         )  # fmt: skip
         return _csv(request, "analytics-early-warnings", table)
     page = warning_page(cursor=request.GET.get("cursor"))
-    context = {"page": page, "refresh": last_refresh(), "shop": ShopSettings.load()}
+    context = {
+        "page": page, "refresh": last_refresh(), "shop": ShopSettings.load(), "win_back": win_back_campaigns()
+    }  # fmt: skip
     return render(request, "analytics/warnings.html", context)
 
 
@@ -249,6 +253,29 @@ def warning_follow_up(request: HttpRequest, customer_id: int) -> HttpResponse:
     follow_up, created = follow_up_open(customer_id=customer.pk, reason=reason, opened_by=request.user)  # type: ignore[arg-type]
     messages.success(request, _("Follow-up opened.") if created else _("This customer already has an open follow-up."))
     return redirect("feedback:follow_up", pk=follow_up.pk)
+
+
+@require_POST
+@capability_required(Capability.REPORTS)
+def warning_win_back(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The second click on the early-warning list: the customer into the chosen active win-back campaign, processed
+    at once as its run would (control group, consent, message cap, budget); the page says what happened."""
+    if not user_can(request.user, Capability.BROWSE):
+        raise PermissionDenied
+    customer = customer_for_user(request.user, customer_id)
+    try:
+        campaign_id = int(request.POST.get("campaign", ""))
+    except ValueError:
+        campaign_id = 0
+    try:
+        recipient = win_back_add(user=request.user, campaign_id=campaign_id, customer_id=customer.pk)
+    except NotAdded as refusal:
+        messages.error(request, str(refusal))
+        return redirect("analytics:warnings")
+    # The recipient's status says what happened: queued, an operator's call, control (nothing sent), capped…
+    outcome = {"campaign": recipient.campaign.name, "status": recipient.get_status_display()}
+    messages.success(request, _("Added to the campaign “%(campaign)s”: %(status)s.") % outcome)
+    return redirect("analytics:warnings")
 
 
 @capability_required(Capability.CONFIGURE)

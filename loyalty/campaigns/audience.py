@@ -192,3 +192,25 @@ def audience_enter(campaign: Campaign, *, now: datetime) -> int:
             insert, [campaign.pk, RecipientStatus.CONTROL, RecipientStatus.NEW, now, now, *params, campaign.pk]
         )
         return cursor.rowcount
+
+
+def audience_add(campaign: Campaign, *, customer_id: int, occasion: str, now: datetime) -> int:
+    """Put one customer into the campaign by hand (the early-warning list's one click), on ``occasion``, in the
+    group the stable hash gives them, as a "selected" treated recipient or a control one, like the daily entry.
+    Only a customer the campaign may write to (not erased or merged, marketing consent on one of its channels)
+    enters; the audience's own conditions are the manager's call. Returns 1 if they entered, else 0."""
+    control, control_params = control_group_sql(campaign.control_key, campaign.control_share, "c.id")
+    table = CampaignRecipient._meta.db_table
+    where = ["c.id = %s", "c.erased_at IS NULL", "c.merged_into_id IS NULL", _consent_sql(campaign.send_channel)]
+    insert = f"""
+        INSERT INTO {table} (campaign_id, customer_id, occasion, "group", status, channel, language, offer_kind,
+                             entered_at, updated_at, clicks)
+        SELECT %s, c.id, %s, CASE WHEN {control} THEN 'control' ELSE 'treated' END,
+               CASE WHEN {control} THEN %s ELSE %s END, '', '', '', %s, %s, 0
+        FROM {Customer._meta.db_table} c WHERE {" AND ".join(where)}
+        ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
+    """  # noqa: S608 -- table and column names come from the models, every value is a parameter
+    params = [campaign.pk, occasion, *control_params, *control_params, RecipientStatus.CONTROL, RecipientStatus.NEW]
+    with connection.cursor() as cursor:
+        cursor.execute(insert, [*params, now, now, customer_id])
+        return cursor.rowcount

@@ -8,12 +8,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from customers.models import CustomerPhone
-from loyalty.campaigns.models import CallState, CallTask, Campaign, CampaignRecipient, Group, RecipientStatus
-from loyalty.models import Coupon
+from loyalty.campaigns.models import (
+    CallState,
+    CallTask,
+    Campaign,
+    CampaignRecipient,
+    Group,
+    Preset,
+    RecipientStatus,
+)
+from loyalty.models import Coupon, RuleKind
 from orders.models import Order, OrderStatus
 from shop.models import ShopSettings
 from shop.permissions import user_can
@@ -47,6 +55,12 @@ def campaign_for_user(user: Any, pk: int) -> Campaign:
     if campaign is None:
         raise Http404
     return campaign
+
+
+def win_back_campaigns() -> list[Campaign]:
+    """The win-back campaigns running now (the preset, or any campaign offering a win-back rule), by name."""
+    win_back = Q(preset=Preset.WIN_BACK) | Q(rule__kind=RuleKind.WIN_BACK)
+    return list(Campaign.objects.filter(win_back, is_active=True, stopped_reason="").order_by("name", "pk"))
 
 
 def call_task_for_user(user: Any, pk: int) -> CallTask:

@@ -1,18 +1,22 @@
-"""Writes of the campaigns: saving and switching a campaign, the two presets, a recorded click, a call done, and
-the outbox's outcomes settled onto the recipients."""
+"""Writes of the campaigns: saving and switching a campaign, the two presets, a recorded click, a call done, the
+outbox's outcomes settled onto the recipients, and a customer put into a win-back campaign by hand."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from loyalty.campaigns.audience import audience_add
 from loyalty.campaigns.models import CallState, CallTask, Campaign, CampaignRecipient, RecipientStatus
+from loyalty.campaigns.runner import recipients_process
+from loyalty.campaigns.selectors import win_back_campaigns
 from loyalty.models import Coupon
 from messaging.kinds import Outcome
 from messaging.models import MessageState
@@ -101,3 +105,32 @@ def call_task_done(*, user: Any, task: CallTask, outcome: str, now: datetime | N
                 status=RecipientStatus.CALLED, sent_at=now, updated_at=now
             )
     return bool(done)
+
+
+class NotAdded(Exception):
+    """Why a customer was not put into a campaign, in words for the page."""
+
+
+def win_back_add(*, user: Any, campaign_id: int, customer_id: int, now: datetime | None = None) -> CampaignRecipient:
+    """Put the customer into an active win-back campaign now and process them as the runner does: the control
+    group (stable hash) gets nothing, and a treated customer's offer respects consent, the message cap and the
+    budget (their status says which). Refused with :class:`NotAdded` when the campaign is not an active win-back
+    one, the customer may not be written to, or they entered it within its offer's validity (a second click)."""
+    if not user_can(user, Capability.BROWSE):
+        raise PermissionDenied
+    now = now or timezone.now()
+    campaign = next((found for found in win_back_campaigns() if found.pk == campaign_id), None)
+    if campaign is None:
+        raise NotAdded(_("No win-back campaign is active: switch one on under Loyalty → Campaigns."))
+    recent = CampaignRecipient.objects.filter(
+        campaign=campaign, customer_id=customer_id, entered_at__gt=now - timedelta(days=campaign.offer_days)
+    )
+    if recent.exists():
+        raise NotAdded(_("This customer is already in this campaign."))
+    occasion = f"manual:{timezone.localdate(now).isoformat()}"
+    with transaction.atomic():
+        Campaign.objects.select_for_update(of=("self",)).filter(pk=campaign.pk).first()
+        if not audience_add(campaign, customer_id=customer_id, occasion=occasion, now=now):
+            raise NotAdded(_("This customer gave no marketing consent on the campaign’s channels: not added."))
+    recipients_process(campaign_id=campaign.pk, now=now)
+    return CampaignRecipient.objects.get(campaign=campaign, customer_id=customer_id, occasion=occasion)
