@@ -11,12 +11,9 @@ In 30 days: treated 3 customers, 3 buyers, 3 orders, margin 1,000, cost 100, net
 = 315,000); control 2, 1, 1, margin 250, cost 0, net 250 (net² 62,500).
 """
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 
 from analytics.effect.sources import campaign_key, programmes
 from analytics.models import ProgrammeEffect
@@ -25,29 +22,11 @@ from analytics.services import aggregates_refresh
 from customers.models import Customer
 from loyalty.campaigns.models import Campaign, CampaignRecipient, Group, RecipientStatus
 from loyalty.models import Coupon, Redemption, RedemptionOffer
-from orders.models import OrderStatus
 from shop.models import ShopSettings
-from tests.factories import CustomerFactory, OrderFactory
+from tests.analytics.test_effect import _at, _order, _today  # noqa: F401 (_today: the autouse clock)
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime(2026, 6, 15, 9, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _today() -> Iterator[None]:
-    with time_machine.travel(TODAY, tick=False):
-        yield
-
-
-def _at(day: str) -> datetime:
-    return datetime.fromisoformat(f"2026-{day}T12:00:00+00:00")
-
-
-def _order(customer: Customer, day: str, total: str) -> None:
-    amount = Decimal(total)
-    OrderFactory.create(
-        customer=customer, placed_at=_at(day), status=OrderStatus.DELIVERED, total=amount, subtotal=amount
-    )
 
 
 def _coupon(customer: Customer, code: str) -> Coupon:
