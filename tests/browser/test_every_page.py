@@ -244,6 +244,7 @@ def the_demo_shop() -> dict[str, dict[str, Any]]:
         "customers:note_edit": {**card, "note_id": note.pk},
         "customer_card": card,
         "analytics:warning_follow_up": {"customer_id": customer.pk},
+        "analytics:warning_win_back": {"customer_id": customer.pk},
         "customer_merge": card,
         "customer_personal_data": card,
         "customer_erase": card,
