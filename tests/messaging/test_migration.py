@@ -13,7 +13,7 @@ AFTER = [("feedback", "0008_invitation_sending_moved_to_messaging")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_existing_invitations_get_their_outbox_rows_with_state_attempts_and_claim() -> None:
+def test_existing_invitations_get_their_outbox_rows_with_state_attempts_and_claim(schema_restored: None) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps

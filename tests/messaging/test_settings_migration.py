@@ -9,7 +9,7 @@ AFTER = [("feedback", "0011_quiet_hours_moved_to_messaging")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_owners_quiet_hours_move_to_messaging_settings() -> None:
+def test_the_owners_quiet_hours_move_to_messaging_settings(schema_restored: None) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps
@@ -22,5 +22,3 @@ def test_the_owners_quiet_hours_move_to_messaging_settings() -> None:
     moved = apps.get_model("messaging", "MessagingSettings").objects.get(pk=1)
     assert (moved.quiet_from, moved.quiet_until) == (22, 8)
     assert (moved.cap_messages, moved.cap_days) == (3, 7)
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
