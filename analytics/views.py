@@ -205,7 +205,9 @@ def effect(request: HttpRequest) -> HttpResponseBase:
             _("Cost per customer"),
             _("Net per customer"),
             _("Incremental margin after cost per treated customer"),
+            # xgettext:no-python-format
             _("95% interval, from"),
+            # xgettext:no-python-format
             _("95% interval, to"),
             _("Verdict"),
         ]

@@ -66,7 +66,11 @@ def owner_dashboard() -> Dashboard:
     tables: dict[str, Table] = {
         "programmes": (
             [_("Programme"), _("Treated"), _("Control"), _("Incremental margin after cost per treated customer"),
-             _("95% interval, from"), _("95% interval, to"), _("Verdict")],
+             # xgettext:no-python-format
+             _("95% interval, from"),
+             # xgettext:no-python-format
+             _("95% interval, to"),
+             _("Verdict")],
             [[result.name, result.treated.customers, result.control.customers, result.incremental, result.low,
               result.high, words] for result, words in programmes],
         ),

@@ -205,6 +205,7 @@ class ScoringSettings(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(7), MaxValueValidator(730)],
+        # xgettext:no-python-format
         help_text=_("Empty: the time in which 80% of the shop's repeat purchases came, computed by every run."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
