@@ -3,9 +3,7 @@ the monthly aggregates; every table exports to a spreadsheet-safe CSV with ``?ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -24,6 +22,7 @@ from analytics.selectors.effect import programme_results, verdict_words, window_
 from analytics.selectors.segments import segment_flows, segment_labels, segments_over_time
 from analytics.selectors.warnings import warning_for, warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
+from analytics.tables import Table, effect_cells, effect_header, month_label, repeat_share_table
 from customers.selectors import customer_for_user
 from feedback.services import follow_up_open
 from loyalty.campaigns.selectors import win_back_campaigns
@@ -36,7 +35,6 @@ from shop.queueing import task_queue_on_commit
 from shop.roles import Capability
 
 REPORT_PAGES = frozenset({"channels", "cohorts", "segments", "warnings", "effect"})
-Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 
 
 def _csv(request: HttpRequest, name: str, table: Table) -> StreamingHttpResponse:
@@ -46,10 +44,6 @@ def _csv(request: HttpRequest, name: str, table: Table) -> StreamingHttpResponse
     response = StreamingHttpResponse(csv_lines([header, *rows]), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.csv"'
     return response
-
-
-def _month_label(month: date) -> str:
-    return f"{month:%Y-%m}"
 
 
 @capability_required(Capability.REPORTS)
@@ -74,7 +68,7 @@ def channels(request: HttpRequest) -> HttpResponseBase:
         ),
         "acquired": (
             [_("Month"), *[str(labels.get(channel, channel)) for channel in acquired]],
-            [[_month_label(month), *[acquired[channel][index] for channel in acquired]]
+            [[month_label(month), *[acquired[channel][index] for channel in acquired]]
              for index, month in enumerate(months)],
         ),
     }  # fmt: skip
@@ -88,7 +82,7 @@ def channels(request: HttpRequest) -> HttpResponseBase:
             for row in rows
             if row.cac is not None
         ],
-        "months": [_month_label(month) for month in months],
+        "months": [month_label(month) for month in months],
         "acquired": [{"label": str(labels.get(channel, channel)), "data": data} for channel, data in acquired.items()],
     }
     context = {"rows": rows, "campaigns": campaigns, "chart": chart, "shop": shop, "refresh": last_refresh()}
@@ -105,20 +99,17 @@ def cohorts(request: HttpRequest) -> HttpResponseBase:
     tables: dict[str, Table] = {
         "retention": (
             [_("Cohort"), _("Customers"), *[str(offset) for offset in offsets]],
-            [[_month_label(row.month), row.customers, *row.retention] for row in rows],
+            [[month_label(row.month), row.customers, *row.retention] for row in rows],
         ),
         "margin": (
             [_("Cohort"), _("Customers"), *[str(offset) for offset in offsets]],
-            [[_month_label(row.month), row.customers, *row.cumulative_margin] for row in rows],
+            [[month_label(row.month), row.customers, *row.cumulative_margin] for row in rows],
         ),
-        "repeat": (
-            [_("Month"), _("Revenue"), _("From returning customers"), _("Share, %")],
-            [[_month_label(row.month), row.revenue, row.repeat_revenue, row.share] for row in shares],
-        ),
+        "repeat": repeat_share_table(shares),
     }
     if request.GET.get("export") in tables:
         return _csv(request, f"analytics-cohorts-{request.GET['export']}", tables[request.GET["export"]])
-    chart = {"months": [_month_label(row.month) for row in shares], "share": [row.share for row in shares]}
+    chart = {"months": [month_label(row.month) for row in shares], "share": [row.share for row in shares]}
     context = {"rows": rows, "offsets": offsets, "shares": shares, "chart": chart, "refresh": last_refresh()}
     return render(request, "analytics/cohorts.html", context)
 
@@ -137,7 +128,7 @@ def segments(request: HttpRequest) -> HttpResponseBase:
     segments_by_value = segment_labels()
     labels = {"": _("Not scored"), **segments_by_value}
     segment_order = ["", *segments_by_value]
-    month_labels = [_month_label(month) for month in over_time.months]
+    month_labels = [month_label(month) for month in over_time.months]
     tables: dict[str, Table] = {
         "segments": ([_("Segment"), *month_labels], [[label, *counts] for _v, label, counts in over_time.by_segment]),
         "tiers": ([_("Tier"), *month_labels], [[label, *counts] for _v, label, counts in over_time.by_tier]),
@@ -204,17 +195,11 @@ def effect(request: HttpRequest) -> HttpResponseBase:
             _("Margin per customer"),
             _("Cost per customer"),
             _("Net per customer"),
-            _("Incremental margin after cost per treated customer"),
-            # xgettext:no-python-format
-            _("95% interval, from"),
-            # xgettext:no-python-format
-            _("95% interval, to"),
-            _("Verdict"),
+            *effect_header(),
         ]
         rows = [
             [result.name, label, group.customers, group.repeat_rate, group.orders_per_customer,
-             group.margin_per_customer, group.cost_per_customer, group.net_per_customer,
-             result.incremental, result.low, result.high, verdict_words(result)]
+             group.margin_per_customer, group.cost_per_customer, group.net_per_customer, *effect_cells(result)]
             for result in results
             for label, group in ((_("Treated"), result.treated), (_("Control"), result.control))
         ]  # fmt: skip
@@ -275,7 +260,7 @@ def warning_win_back(request: HttpRequest, customer_id: int) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("analytics:warnings")
     # The recipient's status says what happened: queued, an operator's call, control (nothing sent), capped…
-    outcome = {"campaign": recipient.campaign.name, "status": recipient.get_status_display()}
+    outcome = {"campaign": recipient.campaign.title, "status": recipient.get_status_display()}
     messages.success(request, _("Added to the campaign “%(campaign)s”: %(status)s.") % outcome)
     return redirect("analytics:warnings")
 

@@ -6,7 +6,6 @@ today's calls). Every figure links to its report and every table exports to a sp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -20,11 +19,11 @@ from analytics.selectors.cohorts import repeat_revenue_share
 from analytics.selectors.dashboard import at_risk_value
 from analytics.selectors.effect import programme_results, verdict_words
 from analytics.selectors.warnings import warning_page
+from analytics.tables import Table, month_label, programmes_table, repeat_share_table
 from customers import calls as call_services
 from feedback.selectors import UNRESOLVED, follow_up_counts, follow_ups, nps_by_month
 from shop.models import ShopSettings
 
-Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 TREND_MONTHS = 12
 LIST_ROWS = 10
 
@@ -58,27 +57,15 @@ def owner_dashboard() -> Dashboard:
     best, worst = _payback_extremes(channel_rows(margin=shop.gross_margin))
     programmes = [(result, verdict_words(result)) for result in programme_results()]
     chart = {
-        "nps_months": [f"{row['bucket']:%Y-%m}" for row in nps],
+        "nps_months": [month_label(row["bucket"]) for row in nps],
         "nps": [row["nps"] for row in nps],
-        "share_months": [f"{row.month:%Y-%m}" for row in shares],
+        "share_months": [month_label(row.month) for row in shares],
         "share": [row.share for row in shares],
     }
     tables: dict[str, Table] = {
-        "programmes": (
-            [_("Programme"), _("Treated"), _("Control"), _("Incremental margin after cost per treated customer"),
-             # xgettext:no-python-format
-             _("95% interval, from"),
-             # xgettext:no-python-format
-             _("95% interval, to"),
-             _("Verdict")],
-            [[result.name, result.treated.customers, result.control.customers, result.incremental, result.low,
-              result.high, words] for result, words in programmes],
-        ),
-        "nps": ([_("Month"), _("Answers"), "NPS"], [[f"{row['bucket']:%Y-%m}", row["answers"], row["nps"]] for row in nps]),
-        "repeat": (
-            [_("Month"), _("Revenue"), _("From returning customers"), _("Share, %")],
-            [[f"{row.month:%Y-%m}", row.revenue, row.repeat_revenue, row.share] for row in shares],
-        ),
+        "programmes": programmes_table(result for result, _words in programmes),
+        "nps": ([_("Month"), _("Answers"), "NPS"], [[month_label(row["bucket"]), row["answers"], row["nps"]] for row in nps]),
+        "repeat": repeat_share_table(shares),
     }  # fmt: skip
     context = {
         "at_risk": at_risk_value(),

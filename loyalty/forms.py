@@ -70,6 +70,11 @@ class RuleForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         instance = self.instance
+        # A rule a preset made may keep an empty name (its title is then its kind's label in each reader's
+        # language); a rule the owner writes needs one.
+        self.fields["name"].required = not (instance.pk and not instance.name)
+        if not self.fields["name"].required:
+            self.fields["name"].help_text = _("Leave empty to show the kind's name in each reader's language.")
         if instance.pk:
             self.initial["params"] = json.dumps(instance.params, ensure_ascii=False, indent=1)
         else:

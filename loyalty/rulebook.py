@@ -14,10 +14,11 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
+from django.utils.functional import Promise
 
 from loyalty.engine.evaluate import Conditions, Rule
 from loyalty.engine.params import HUNDRED, StoreCreditParams, parse_params
-from loyalty.models import LoyaltyRule
+from loyalty.models import LoyaltyRule, RuleKind
 
 
 def _active(today: date) -> Q:
@@ -71,7 +72,9 @@ class Rulebook:
 
 
 # (rule id, row version) → (engine rule, name); a dict's get and set are atomic, so threads may share it.
-_parsed: dict[tuple[int, str], tuple[Rule, str]] = {}
+# A rule without a name keeps its kind's lazy label, turned into text in each request's language below.
+StrOrPromise = str | Promise
+_parsed: dict[tuple[int, str], tuple[Rule, StrOrPromise]] = {}
 _VERSION = "xmin::text || ':' || ctid::text"
 _VERSIONS = f"""
     SELECT id, {_VERSION} FROM {LoyaltyRule._meta.db_table}
@@ -93,6 +96,9 @@ def rulebook(today: date) -> Rulebook:
         # Read after the first query: each row at the version seen there or a newer one written since (a rule
         # deleted meanwhile is left out); it is kept under the version it was read at.
         for row in LoyaltyRule.objects.filter(pk__in=missing).annotate(row_version=RawSQL(_VERSION, ())):  # noqa: S611
-            found[row.pk] = _parsed[(row.pk, row.row_version)] = (engine_rule(row), row.name)
+            found[row.pk] = _parsed[(row.pk, row.row_version)] = (
+                engine_rule(row),
+                row.name or RuleKind(row.kind).label,
+            )
     entries = [entry for entry in found.values() if entry is not None]
-    return Rulebook(rules=tuple(rule for rule, _name in entries), names={rule.id: name for rule, name in entries})
+    return Rulebook(rules=tuple(rule for rule, _name in entries), names={rule.id: str(name) for rule, name in entries})

@@ -265,7 +265,7 @@ def customer_offers_now(customer: Customer, *, score: Any = None, now: datetime 
         OfferNow(
             "coupon",
             coupon.rule_id,
-            coupon.rule.name if coupon.rule else "",
+            coupon.rule.title if coupon.rule else "",
             coupon.value_kind,
             coupon.value,
             _("Coupon %(code)s") % {"code": coupon.code},

@@ -118,7 +118,11 @@ def _entry(
 def audit_changes(request: HttpRequest, kind: str, form: Any, *, target: str) -> AuditEntry:
     """Record what a saved form changed: each changed field with its value before and after (settings pages)."""
     changes = {name: [form.initial.get(name), form.cleaned_data.get(name)] for name in form.changed_data}
-    return audit_record(kind=kind, user=request.user, request=request, detail={"target": target, "changes": changes})
+    detail: dict[str, Any] = {"target": target, "changes": changes}
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    if model is not None:
+        detail["model"] = model._meta.label_lower
+    return audit_record(kind=kind, user=request.user, request=request, detail=detail)
 
 
 def openings_in_last_hour(user: User, *, now: datetime | None = None) -> int:

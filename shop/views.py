@@ -97,7 +97,12 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     kind=AuditKind.USER,
                     user=request.user,
                     request=request,
-                    detail={"action": "changed", "username": member.username, "changes": changed},
+                    detail={
+                        "action": "changed",
+                        "username": member.username,
+                        "changes": changed,
+                        "model": UserChangeForm.Meta.model._meta.label_lower,
+                    },
                 )
             messages.success(request, _("User %(name)s saved.") % {"name": member.username})
             return redirect("shop:users")
@@ -186,7 +191,12 @@ def token_rate(request: HttpRequest, pk: int) -> HttpResponse:
             kind=AuditKind.TOKEN,
             user=request.user,
             request=request,
-            detail={"action": "rate", "token": str(token), "changes": {"lookup_rate_per_second": [before, rate]}},
+            detail={
+                "action": "rate",
+                "token": str(token),
+                "changes": {"lookup_rate_per_second": [before, rate]},
+                "model": token._meta.label_lower,
+            },
         )
     messages.success(
         request, _("Token “%(name)s” may now look up %(rate)s callers a second.") % {"name": token.name, "rate": rate}

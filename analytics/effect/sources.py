@@ -107,7 +107,7 @@ def loyalty_programmes() -> list[Programme]:
     return [
         Programme(
             key=rule_key(rule.pk),
-            name=rule.name,
+            name=rule.title,
             url=reverse("loyalty:rule", args=[rule.pk]),
             exposures=rule_exposures(rule.pk),
             costs=rule_costs(rule.pk),
@@ -157,7 +157,7 @@ def campaign_programmes() -> list[Programme]:
     return [
         Programme(
             key=campaign_key(campaign.pk),
-            name=campaign.name,
+            name=campaign.title,
             url=reverse("loyalty:campaign", args=[campaign.pk]),
             exposures=campaign_exposures(campaign.pk),
             costs=campaign_costs(campaign.pk),

@@ -26,7 +26,7 @@ def _export(customer: Customer) -> dict[str, Any]:
     return {
         "campaigns": [
             {
-                "campaign": entry.campaign.name, "group": entry.group, "status": entry.status,
+                "campaign": entry.campaign.title, "group": entry.group, "status": entry.status,
                 "channel": entry.channel, "entered_at": entry.entered_at.isoformat(),
                 "offer": str(entry.offer_value) if entry.offer_value is not None else None,
                 "clicked_at": entry.clicked_at.isoformat() if entry.clicked_at else None,

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.campaigns.models import LANGUAGES, Campaign
+from loyalty.campaigns.models import LANGUAGES, Campaign, Preset
 from loyalty.forms import RuleForm
 from loyalty.models import LoyaltyRule, RuleKind
 from scoring.models import Tier
@@ -61,6 +61,11 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["rule"].queryset = LoyaltyRule.objects.filter(kind__in=OFFER_KINDS).order_by("name")  # type: ignore[attr-defined]
         campaign = self.instance
+        # A preset's campaign may keep an empty name (its title is then the preset's label in each reader's
+        # language); a campaign the owner writes needs one.
+        self.fields["name"].required = campaign.preset == Preset.CUSTOM
+        if not self.fields["name"].required:
+            self.fields["name"].help_text = _("Leave empty to show the preset's name in each reader's language.")
         for name in ("segments", "tiers", "channels", "call_tiers"):
             self.initial.setdefault(name, getattr(campaign, name) or [])
         self.initial.setdefault("tags_text", ", ".join(campaign.tags or []))

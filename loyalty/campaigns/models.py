@@ -40,7 +40,9 @@ class Campaign(models.Model):
     """Audience + offer + message + schedule + budget + control group. Conditions are typed columns, lists as JSON
     (empty meaning "any"); ``templates`` holds per language ``{"subject", "email", "sms"}``."""
 
-    name = models.CharField(pgettext_lazy("campaign", "name"), max_length=120)
+    # Empty for a preset's campaign the owner has not renamed: its title is then the preset's label, in the
+    # reader's language, not in the language of whoever switched it on first.
+    name = models.CharField(pgettext_lazy("campaign", "name"), max_length=120, blank=True)
     preset = models.CharField(_("preset"), max_length=20, choices=Preset.choices, default=Preset.CUSTOM)
     is_active = models.BooleanField(_("active"), default=False)
     schedule = models.CharField(_("schedule"), max_length=20, choices=Schedule.choices, default=Schedule.DAILY)
@@ -107,7 +109,12 @@ class Campaign(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The owner's name for the campaign, else its preset's label in the active language."""
+        return self.name or str(self.get_preset_display())
 
     @property
     def control_key(self) -> str:

@@ -11,22 +11,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from loyalty.campaigns.models import Campaign, Preset, Schedule, SendChannel
 from loyalty.campaigns.services import campaign_save, campaign_set_active
 from loyalty.models import LoyaltyRule, RuleKind
 from loyalty.services import rule_create
 
 TIERS_RULE: dict[str, Any] = {
-    "name": "Накопительная скидка",
+    "name": "",
     "kind": RuleKind.CUMULATIVE,
     "params": {"basis": "orders", "tiers": [[2, "3"], [5, "5"], [10, "10"]]},
     "stacking": "stack",
     "max_total_percent": Decimal("20"),
 }
 WIN_BACK_RULE: dict[str, Any] = {
-    "name": "Возвращаем уходящих",
+    "name": "",
     "kind": RuleKind.WIN_BACK,
     "params": {
         "value_kind": "percent", "curve": "linear", "risk_from": "0.5", "risk_to": "0.9", "value_from": "5",
@@ -78,13 +76,13 @@ def preset_campaign(*, user: Any, preset: str) -> Campaign:
         return existing
     if preset == Preset.REWARD_LOYALTY:
         campaign = Campaign(
-            name=_("Reward loyalty"), preset=preset, schedule=Schedule.AFTER_DELIVERY,
+            name="", preset=preset, schedule=Schedule.AFTER_DELIVERY,
             send_channel=SendChannel.EMAIL_FIRST, rule=_rule(user, TIERS_RULE, active=True),
             control_share=Decimal("0.1"),
         )  # fmt: skip
     elif preset == Preset.WIN_BACK:
         campaign = Campaign(
-            name=_("Win back before they go"), preset=preset, schedule=Schedule.DAILY, churn_min=0.6,
+            name="", preset=preset, schedule=Schedule.DAILY, churn_min=0.6,
             risk_thresholds=[0.6, 0.8], call_tiers=["vip", "high"], send_channel=SendChannel.SMS_FIRST,
             rule=_rule(user, WIN_BACK_RULE, active=False), control_share=Decimal("0.2"),
             budget=Decimal("100000"), offer_days=14,

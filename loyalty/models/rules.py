@@ -45,7 +45,8 @@ class LoyaltyRule(models.Model):
     empty meaning "any"); the kind's parameters are JSON validated by ``loyalty.engine.params`` on every save, so
     a rule that the engine could not read never reaches the database."""
 
-    name = models.CharField(pgettext_lazy("loyalty rule", "name"), max_length=120)
+    # Empty for a rule a preset made: its title is then its kind's label, in the reader's language.
+    name = models.CharField(pgettext_lazy("loyalty rule", "name"), max_length=120, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=RuleKind.choices)
     params = models.JSONField(_("parameters"), default=dict)
     is_active = models.BooleanField(_("active"), default=False)
@@ -108,7 +109,12 @@ class LoyaltyRule(models.Model):
         indexes: ClassVar = [models.Index(fields=["is_active", "kind"], name="loyalty_rule_active_kind")]
 
     def __str__(self) -> str:
-        return self.name
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The owner's name for the rule, else its kind's label in the active language."""
+        return self.name or str(self.get_kind_display())
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

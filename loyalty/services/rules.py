@@ -57,6 +57,8 @@ def _save(rule: LoyaltyRule, user: Any, before: dict[str, Any] | None) -> Loyalt
             user=user,
             detail={
                 "rule": rule.name,
+                "kind": rule.kind,
+                "model": rule._meta.label_lower,
                 "action": "created" if before is None else "changed",
                 "changes": {name: pair for name, pair in changed.items() if pair[0] != pair[1]},
             },

@@ -11,12 +11,13 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 
 from loyalty.services import credit_accrue, credit_adjust, rule_update
 from shop import views_audit
 from shop.audit import audit_prune, audit_record
+from shop.audit_text import audit_detail_text
 from shop.models import AuditEntry, AuditKind, AuditReason, ShopSettings, User
 from shop.roles import Role
 from tests.factories import TEST_PASSWORD, CustomerFactory, LoyaltyRuleFactory
@@ -221,3 +222,26 @@ def test_a_read_record_that_fails_leaves_the_connection_usable() -> None:
         audit_record(kind="x" * 40, customer_id=6)
 
     assert AuditEntry.objects.count() == 0
+
+
+def test_a_changed_field_is_named_by_the_model_that_was_changed_in_the_readers_language(owner: User) -> None:
+    ShopSettings.load()
+    signed_in(owner).post(reverse("shop:settings"), settings_form(operator_cards_per_hour="20"))
+    detail = AuditEntry.objects.get(kind=AuditKind.SETTINGS).detail
+
+    with translation.override("ru"):
+        text = audit_detail_text(detail)
+
+    assert "название магазина: My shop → Чайная лавка" in text
+
+
+def test_a_rule_without_a_name_is_shown_by_its_kind_in_the_readers_language(owner: User) -> None:
+    rule = LoyaltyRuleFactory.create(name="", created_by=owner)
+    rule_update(user=owner, rule=rule, is_active=False)
+    detail = AuditEntry.objects.get(kind=AuditKind.RULE).detail
+
+    with translation.override("ru"):
+        text = audit_detail_text(detail)
+
+    assert "вид: Бонусы на счёт" in text and "правило: —" in text
+    assert "Store credit" not in text

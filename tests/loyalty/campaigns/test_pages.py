@@ -11,6 +11,7 @@ from loyalty.campaigns.models import CallState, Campaign, CampaignRecipient, Pre
 from loyalty.campaigns.runner import campaign_run
 from loyalty.models import Coupon
 from shop.roles import Role
+from tests.factories import make_user
 from tests.loyalty.campaigns.helpers import WIN_BACK_TEMPLATES, campaign, person, win_back_rule
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +145,30 @@ def test_the_caller_card_names_the_campaign_offer(client_for: ClientFor) -> None
     number = customer.phones.get().number
     content = client_for(Role.OPERATOR).get(reverse("call:console") + f"?phone={number}").content.decode()
     assert 'data-testid="caller-campaigns"' in content and "Осенний возврат" in content
+
+
+def test_a_preset_switched_on_in_english_reads_in_russian_for_a_russian_reader(db: None) -> None:
+    owner, manager = Client(), Client()
+    owner.force_login(make_user(Role.OWNER, language="en"))
+    manager.force_login(make_user(Role.MANAGER, language="ru"))
+    owner.post(reverse("loyalty:campaign_preset", args=[Preset.WIN_BACK]), {"active": "1"})
+
+    campaigns = manager.get(reverse("loyalty:campaigns")).content.decode()
+    rules = manager.get(reverse("loyalty:rules")).content.decode()
+
+    assert "Вернуть, пока не ушли" in campaigns and "Win back before they go" not in campaigns
+    assert "Предложение на возврат" in rules and "Win-back offer" not in rules
+
+
+def test_a_campaign_the_owner_writes_needs_a_name_and_a_preset_may_keep_its_own(client_for: ClientFor) -> None:
+    client = client_for(Role.OWNER)
+    rule = win_back_rule()
+    refused = client.post(reverse("loyalty:campaign_new"), _form(rule.pk, name=""))
+    client.post(reverse("loyalty:campaign_preset", args=[Preset.WIN_BACK]), {"active": "1"})
+    preset = Campaign.objects.get(preset=Preset.WIN_BACK)
+    kept = client.post(reverse("loyalty:campaign_edit", args=[preset.pk]), _form(rule.pk, name=""))
+
+    assert refused.status_code == 200 and not Campaign.objects.filter(preset=Preset.CUSTOM).exists()
+    assert kept.status_code == 302
+    preset.refresh_from_db()
+    assert preset.name == ""
