@@ -64,6 +64,10 @@ class Message(models.Model):
     max_attempts = models.PositiveSmallIntegerField(default=4)
     claim = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The start time of the PostgreSQL server the claim was made under (``pg_postmaster_start_time()``). Attempts
+    # are committed without waiting for the disk, so a server crash may lose the last of them: rows claimed before
+    # the server's last start may have left even without ``attempted_at`` (see messaging.services.recording).
+    claimed_on = models.DateTimeField(null=True, blank=True, editable=False)
     # Set, and committed, just before the provider is called within the current claim: a dead worker's rows
     # with it may have left; rows without it never did.
     attempted_at = models.DateTimeField(null=True, blank=True)

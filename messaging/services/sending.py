@@ -3,15 +3,19 @@
 The contract, which the stale-claim sweep below relies on:
 
 1. A batch is claimed with one committed UPDATE (rows chosen with ``SELECT … FOR UPDATE SKIP LOCKED``, so parallel
-   senders take different rows); every row of the batch gets the same ``claim`` token and no ``attempted_at``.
+   senders take different rows); every row of the batch gets the same ``claim`` token, no ``attempted_at``, and the
+   database server's start time (``claimed_on``). This commit waits for the disk, as every other write here does.
 2. The worker sends the batch in ``SENDING_ORDER`` (emails one by one over one connection, then SMS in the
-   provider's groups). Just before each group's provider call, one committed transaction records the previous
-   group's outcomes and sets ``attempted_at`` on this group's rows — only on rows still claimed by this batch and,
-   for marketing, only where the customer's consent on the channel holds at that moment (the rest are cancelled).
+   provider's groups). Just before each group's provider call, one transaction — one statement, plus the kinds'
+   settle hooks — records the previous group's outcomes and sets ``attempted_at`` on this group's rows: only on rows
+   still claimed by this batch and, for marketing, only where the customer's consent on the channel holds at that
+   moment (the rest are cancelled). It commits without waiting for the disk (``messaging.services.recording``):
+   visible to all and kept when the worker dies, lost only if PostgreSQL itself crashes within a fraction of a second.
 3. So when a worker dies, only the group in flight is attempted and not settled (one email, or one provider call of
    SMS): those rows become "unknown" for a person to check, or go out again with the same client id where the
    provider drops a second copy (``messaging.backends``). Rows without ``attempted_at`` never left and go back to
-   "due". PostgreSQL pays one WAL flush per group; that is the price of the tighter promise.
+   "due" — unless the claim was made under an earlier run of the database server, whose crash may have lost
+   attempts: then every row the claim still held is treated as one that may have left.
 """
 
 import logging
@@ -21,15 +25,16 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.backends import email_deduplicates, sms_deduplicates
 from messaging.kinds import Outcome, kinds_settle
-from messaging.models import Channel, Message, MessageState, Purpose
+from messaging.models import Channel, Message, MessageState
 from messaging.services.capping import messages_over_cap
 from messaging.services.delivery import Sender
+from messaging.services.recording import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -57,84 +62,12 @@ _SENDING_FIELDS = (
 )
 
 
-def consent_holds() -> Q:
-    """The rows a message may leave on right now: service messages, and marketing ones whose customer has the
-    channel's marketing consent. No message at all goes to an erased customer."""
-    marketing = Q(channel=Channel.EMAIL, customer__email_consent=True) | Q(
-        channel=Channel.SMS, customer__sms_consent=True
-    )
-    return (Q(purpose=Purpose.SERVICE) | marketing) & Q(customer__erased_at__isnull=True)
-
-
 def _deduplicating_channels() -> list[str]:
     return [
         channel
         for channel, deduplicates in ((Channel.EMAIL, email_deduplicates()), (Channel.SMS, sms_deduplicates()))
         if deduplicates
     ]
-
-
-class _Outcomes:
-    """Outcomes waiting to be recorded: written with the next group's attempt, in one transaction."""
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[Message, str, str]] = []  # message, state, error
-        self.provider_ids: dict[int, str] = {}
-
-    def add(self, message: Message, state: str, error: str = "", *, provider_id: str = "") -> None:
-        self.pending.append((message, state, error))
-        if provider_id:
-            self.provider_ids[message.pk] = provider_id[:80]
-
-    def write(self) -> None:
-        if not self.pending:
-            return
-        now = timezone.now()
-        recorded: dict[str, list[Outcome]] = {}
-        sent = [message.pk for message, state, _error in self.pending if state == MessageState.SENT]
-        if sent:
-            Message.objects.filter(pk__in=sent, state=MessageState.SENDING).update(
-                state=MessageState.SENT, sent_at=now, error=""
-            )
-        for pk, provider_id in self.provider_ids.items():
-            Message.objects.filter(pk=pk).update(provider_id=provider_id)
-        for message, state, error in self.pending:
-            if state == MessageState.DUE:
-                if message.attempts >= message.max_attempts:
-                    state = MessageState.FAILED
-                    Message.objects.filter(pk=message.pk).update(state=state, error=error)
-                else:
-                    Message.objects.filter(pk=message.pk).update(
-                        state=state, due_at=now + timedelta(minutes=2**message.attempts), error=error
-                    )
-            elif state in (MessageState.UNKNOWN, MessageState.CANCELLED):
-                Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(state=state, error=error)
-            recorded.setdefault(message.kind, []).append(Outcome(message.pk, state, error))
-        kinds_settle(recorded, now)
-        self.pending, self.provider_ids = [], {}
-
-    def attempt(self, group: list[Message], now: datetime) -> list[Message]:
-        """Record what is pending and mark ``group`` attempted, in one committed transaction; returns the rows of
-        the group that may leave (still claimed by this batch, consent holding)."""
-        claim = group[0].claim
-        with transaction.atomic():
-            ids = [message.pk for message in group]
-            mine = Message.objects.filter(pk__in=ids, claim=claim, state=MessageState.SENDING)
-            allowed = mine.filter(consent_holds()) if any(m.purpose == Purpose.MARKETING for m in group) else mine
-            marked = allowed.update(attempted_at=now, attempts=F("attempts") + 1)
-            if marked == len(group):
-                leaving = group
-            else:
-                attempted = set(mine.filter(attempted_at=now).values_list("pk", flat=True))
-                waiting = set(mine.filter(attempted_at__isnull=True).values_list("pk", flat=True))
-                leaving = [message for message in group if message.pk in attempted]
-                for message in group:
-                    if message.pk in waiting:
-                        self.add(message, MessageState.CANCELLED, _("No consent to marketing on this channel."))
-            self.write()
-        for message in leaving:
-            message.attempts += 1
-        return leaving
 
 
 def messages_claim(
@@ -154,7 +87,7 @@ def messages_claim(
             return []
         over_cap = messages_over_cap(chosen, now=now)
         Message.objects.filter(pk__in=chosen).exclude(pk__in=over_cap).update(
-            state=MessageState.SENDING, claim=token, claimed_at=now, attempted_at=None
+            state=MessageState.SENDING, claim=token, claimed_at=now, claimed_on=_server_started(), attempted_at=None
         )
     return list(Message.objects.filter(pk__in=chosen, claim=token).only(*_SENDING_FIELDS).order_by(*SENDING_ORDER))
 
@@ -169,7 +102,7 @@ def messages_send(messages: Sequence[Message]) -> dict[str, int]:
     counts = {"sent": 0, "retry": 0, "cancelled": 0}
     if not messages:
         return counts
-    outcomes = _Outcomes()
+    outcomes = Recorder()
     with Sender() as sender:
         for group in sender.groups(messages):
             leaving = outcomes.attempt(group, timezone.now())
@@ -234,15 +167,27 @@ def message_send(*, message_id: int, early: bool = False) -> str:
     return str(Message.objects.values_list("state", flat=True).get(pk=message_id))
 
 
+def _server_started() -> Func:
+    """The current PostgreSQL server's start time, read in SQL (see ``Message.claimed_on``)."""
+    return Func(function="pg_postmaster_start_time", output_field=DateTimeField())
+
+
+def may_have_left() -> Q:
+    """Of a dead worker's claimed rows, those that may have reached the customer: attempted within the claim, or
+    claimed under an earlier run of the database server — a server crash may have lost their attempts, which are
+    committed without waiting for the disk (``messaging.services.recording``)."""
+    return Q(attempted_at__isnull=False) | (Q(claimed_on__isnull=False) & ~Q(claimed_on=_server_started()))
+
+
 def messages_mark_stale_claims(*, now: datetime | None = None) -> int:
-    """Settle the claims of workers that died (claimed longer than ``CLAIM_TIMEOUT`` ago): rows attempted within the
-    claim may have left — they become "unknown" (never resent: at most once, as promised), or go out again with the
-    same client id where the channel's provider drops a second copy; rows never attempted go back to "due".
+    """Settle the claims of workers that died (claimed longer than ``CLAIM_TIMEOUT`` ago): rows that may have left
+    (:func:`may_have_left`) become "unknown" (never resent: at most once, as promised), or go out again with the
+    same client id where the channel's provider drops a second copy; the others never left and go back to "due".
     Returns how many became unknown."""
     now = now or timezone.now()
     stale = Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
-    attempted = stale.filter(attempted_at__isnull=False)
-    resend = attempted.filter(channel__in=_deduplicating_channels(), attempts__lt=F("max_attempts"))
+    uncertain = stale.filter(may_have_left())
+    resend = uncertain.filter(channel__in=_deduplicating_channels(), attempts__lt=F("max_attempts"))
     with transaction.atomic():
         resend_ids = list(resend.select_for_update().values_list("pk", flat=True))
         Message.objects.filter(pk__in=resend_ids).update(
@@ -250,17 +195,21 @@ def messages_mark_stale_claims(*, now: datetime | None = None) -> int:
             state=MessageState.DUE,
             claim=None,
             claimed_at=None,
+            claimed_on=None,
             attempted_at=None,
             error=_("The worker stopped while sending; sent again with the same id, which the provider deduplicates."),
         )
-        uncertain = list(attempted.exclude(pk__in=resend_ids).select_for_update().values_list("pk", "kind"))
-        error = _("The worker stopped while sending; the message may have left.")
-        unknown = Message.objects.filter(pk__in=[pk for pk, _kind in uncertain]).update(
-            state=MessageState.UNKNOWN, error=error
-        )
-        stale.filter(attempted_at__isnull=True).update(state=MessageState.DUE, claim=None, claimed_at=None)
+        rows = list(uncertain.exclude(pk__in=resend_ids).select_for_update().values_list("pk", "kind", "attempted_at"))
+        errors = {
+            True: _("The worker stopped while sending; the message may have left."),
+            False: _("The database restarted while this was being sent; the message may have left."),
+        }
+        for attempted, error in errors.items():
+            ids = [pk for pk, _kind, attempted_at in rows if (attempted_at is not None) == attempted]
+            Message.objects.filter(pk__in=ids).update(state=MessageState.UNKNOWN, error=error)
+        stale.update(state=MessageState.DUE, claim=None, claimed_at=None, claimed_on=None)
         recorded: dict[str, list[Outcome]] = {}
-        for pk, kind in uncertain:
-            recorded.setdefault(kind, []).append(Outcome(pk, MessageState.UNKNOWN, error))
+        for pk, kind, attempted_at in rows:
+            recorded.setdefault(kind, []).append(Outcome(pk, MessageState.UNKNOWN, errors[attempted_at is not None]))
         kinds_settle(recorded, now)
-    return unknown
+    return len(rows)
