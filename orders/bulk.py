@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from orders.models import Order, OrderStatus
+from shop.db import rows_update
 
 SUMMARY_SQL = """
     UPDATE customers_customer AS c
@@ -50,37 +51,9 @@ def summaries_refresh_postgres(customer_ids: Sequence[int] | None) -> int:
         return cursor.rowcount
 
 
-# Field → the PostgreSQL array type its values travel in.
-_ARRAY_TYPES = {
-    "status": "varchar[]",
-    "status_changed_at": "timestamptz[]",
-    "delivered_at": "timestamptz[]",
-    "placed_at": "timestamptz[]",
-    "subtotal": "numeric[]",
-    "discount_total": "numeric[]",
-    "delivery_cost": "numeric[]",
-    "total": "numeric[]",
-    "promo_code": "varchar[]",
-    "source_updated_at": "timestamptz[]",
-    "updated_at": "timestamptz[]",
-}
-
-
 def orders_update_postgres(orders: Sequence[Order], fields: Sequence[str]) -> None:
     """Write ``fields`` of ``orders`` (already locked by the caller) in one ``UPDATE … FROM unnest``."""
-    if not orders:
-        return
-    columns = [Order._meta.get_field(name).column for name in fields]  # type: ignore[union-attr]  # concrete fields
-    assignments = ", ".join(f'"{column}" = v."{column}"' for column in columns)
-    arrays = ", ".join(f"%s::{_ARRAY_TYPES[name]}" for name in fields)
-    names = ", ".join(f'"{column}"' for column in columns)
-    # Names from the model's metadata only; every value travels as a parameter.
-    table = Order._meta.db_table
-    sql = f'UPDATE "{table}" AS o SET {assignments} FROM unnest(%s::bigint[], {arrays}) AS v(id, {names}) WHERE o.id = v.id'  # noqa: S608
-    params = [[order.pk for order in orders]]
-    params += [[getattr(order, name) for order in orders] for name in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    rows_update(Order, orders, fields)
 
 
 def customer_summaries_refresh(*, customer_ids: Sequence[int] | None = None) -> int:

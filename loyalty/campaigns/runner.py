@@ -38,6 +38,7 @@ from messaging.selectors import contact_addresses
 from messaging.services import MessageData, customers_over_cap, messages_enqueue, quiet_adjusted
 from orders.models import Order, OrderStatus
 from scoring.models import CustomerScore
+from shop.db import rows_update
 from shop.models import ShopSettings
 
 BATCH = 1000
@@ -249,8 +250,10 @@ def recipients_process(*, campaign_id: int, now: datetime | None = None, limit: 
                 row.message_id = queued.get((MESSAGE_KIND, f"recipient:{row.pk}"))
                 if row.message_id is None:  # refused by the outbox (consent withdrawn since selection)
                     row.status = RecipientStatus.NO_CHANNEL
-        CampaignRecipient.objects.bulk_update(
-            rows, ["status", "channel", "language", "message", "coupon", "offer_kind", "offer_value", "offer_cost"]
+        rows_update(
+            CampaignRecipient,
+            rows,
+            ["status", "channel", "language", "message", "coupon", "offer_kind", "offer_value", "offer_cost"],
         )
         CallTask.objects.bulk_create(batch.calls)
         updates: dict[str, Any] = {"spent": batch.spent}
