@@ -8,8 +8,10 @@ real Celery worker with file backends. Each figure is printed with the load aver
         audience [--runs 3]
     # 10,000 recipients processed (offer, coupon, message in their language into the outbox), then sent by one
     # --pool=solo worker (email to Django's file backend, SMS to the file backend); every message checked received
-    # exactly once. Writes a tag, a campaign, coupons and messages, removed again at the end of each run.
-    DATABASE_URL=…/retain_bench_campaigns REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/campaigns.py \
+    # exactly once. Writes a tag, a campaign, coupons and messages, removed again at the end of each run; at the end
+    # the tag, a win-back rule it had to create and the messaging settings it changed are put back as they were.
+    # The base needs messaging's migrations (0003 adds a nullable column).
+    DATABASE_URL=…/retain_bench REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/campaigns.py \
         send [--messages 10000] [--runs 3]
 """
 
@@ -114,6 +116,28 @@ def _prepare(count: int) -> Any:
                      control_share=Decimal("0"), send_channel="email_first")  # fmt: skip
 
 
+def _settings_kept() -> Any:
+    """The messaging settings as they were (None when the base had none), for :func:`_restore`."""
+    from messaging.models import MessagingSettings
+
+    return MessagingSettings.objects.filter(pk=1).values().first()
+
+
+def _restore(settings: Any, rules_before: set[int]) -> None:
+    """Leave the base as the bench found it: its tag gone, its win-back rule gone if it made one, the messaging
+    settings back."""
+    from customers.models import Tag
+    from loyalty.models import LoyaltyRule
+    from messaging.models import MessagingSettings
+
+    Tag.objects.filter(name=TAG).delete()
+    LoyaltyRule.objects.filter(kind="win_back").exclude(pk__in=rules_before).delete()
+    if settings is None:
+        MessagingSettings.objects.filter(pk=1).delete()
+    else:
+        MessagingSettings.objects.filter(pk=1).update(**settings)
+
+
 def _cleanup(campaign: Any) -> None:
     from loyalty.campaigns.models import CampaignRecipient
     from loyalty.models import Coupon
@@ -160,12 +184,24 @@ def _received(sink: Path) -> list[str]:
 
 
 def send(args: argparse.Namespace) -> None:
+    from loyalty.models import LoyaltyRule
+
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("Set REDIS_URL: the messages go through a real worker.")
+
+    settings = _settings_kept()
+    rules_before = set(LoyaltyRule.objects.filter(kind="win_back").values_list("pk", flat=True))
+    try:
+        _send_runs(args)
+    finally:
+        _restore(settings, rules_before)
+
+
+def _send_runs(args: argparse.Namespace) -> None:
     from loyalty.campaigns.runner import campaign_run
     from messaging.models import Message, MessageState
     from messaging.tasks import messages_send_batch_task
 
-    if not os.environ.get("REDIS_URL"):
-        raise SystemExit("Set REDIS_URL: the messages go through a real worker.")
     for run in range(1, args.runs + 1):
         campaign = _prepare(args.messages)
         sink = Path(tempfile.mkdtemp(prefix="campaigns-bench-"))
