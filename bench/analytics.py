@@ -4,7 +4,7 @@ each programme), then each report page and each role's dashboard through Django.
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_bench    # a migrated, scored base
     .venv/bin/python manage.py migrate analytics                            # additive: new columns and a table
-    .venv/bin/python bench/analytics.py [--runs 3] [--skip-refresh] [--keep-rules]
+    .venv/bin/python bench/analytics.py [--runs 3] [--skip-refresh] [--keep-rules] [--no-full]
 
 Writes analytics' own tables. When the database has no loyalty rule with a control group, adds two (a win-back
 offer holding out 20 %, a VIP perk holding out 10 %, dated a year back, named "bench: …") so that the
@@ -86,10 +86,10 @@ def programmes_remove(rule_ids: list[int]) -> None:
     LoyaltyRule.objects.filter(pk__in=rule_ids).delete()
 
 
-def refresh_runs(runs: int) -> None:
+def refresh_runs(runs: int, *, no_full: bool = False) -> None:
     from analytics.services import aggregates_refresh
 
-    for label, full, count in (("full rewrite", True, 1), ("weeknight run", False, runs)):
+    for label, full, count in (("full rewrite", True, 0 if no_full else 1), ("weeknight run", False, runs)):
         for _ in range(count):
             before = load()
             refresh = aggregates_refresh(full=full)
@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-refresh", action="store_true", help="time the pages on the stored aggregates")
     parser.add_argument("--keep-rules", action="store_true", help="keep the two rules the bench adds")
+    parser.add_argument("--no-full", action="store_true", help="weeknight runs only, on aggregates already rewritten")
     arguments = parser.parse_args()
 
     import django
@@ -110,7 +111,7 @@ def main() -> None:
     added = [] if arguments.skip_refresh else programmes_ensure()
     try:
         if not arguments.skip_refresh:
-            refresh_runs(arguments.runs)
+            refresh_runs(arguments.runs, no_full=arguments.no_full)
         pages_time(arguments.runs)
     finally:
         if added and not arguments.keep_rules:
@@ -120,14 +121,23 @@ def main() -> None:
 def pages_time(runs: int) -> None:
     from django.db import transaction
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
 
-    from tests.factories import make_manager, make_operator, make_owner
+    from shop.twofactor import ENROLLED_SESSION_KEY
+    from tests.factories import make_manager, make_operator, make_owner, second_factor_device_for_tests
 
     with transaction.atomic():
         clients = {}
         for role, make in (("owner", make_owner), ("manager", make_manager), ("operator", make_operator)):
             client = Client()
-            client.force_login(make(language="en"))
+            user = make(language="en")
+            client.force_login(user)
+            device = second_factor_device_for_tests(user)
+            if device is not None:  # signed in with the code too, as tests/conftest.py does
+                session = client.session
+                session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+                session[ENROLLED_SESSION_KEY] = True
+                session.save()
             clients[role] = client
         fetches = [(path, clients["owner"], path) for path in PAGES]
         fetches += [(f"/ ({role}'s dashboard)", clients[role], "/") for role in ("owner", "manager", "operator")]

@@ -47,6 +47,8 @@ COLUMNS = [
     "net_fourths",
     "first_since",
 ]
+# The plans the effect statement is kept from (see effects_fill).
+PLAN = ("enable_nestloop", "enable_mergejoin", "enable_sort")
 SETTLED_COLUMNS = [f"{kind}_{days}" for days in WINDOWS for kind in ("orders", "revenue")]
 
 
@@ -115,24 +117,12 @@ def effects_sql(found: list[Programme], *, margin: Decimal, now: datetime, lowes
     """One statement for every programme: each exposure's settled orders (``SettledOrders``), its delivered orders
     placed from its horizon on (``lowest``: the earliest horizon, so the orders are read as a range of their
     placing time) and its costs, per window; then per programme, window and group, with the sums of the first four
-    powers of the net values (the third and fourth in floating point: they only shape the interval, and numeric
-    powers of a million customers' values cost seconds)."""
+    powers of the net values (see :func:`_group_sums`)."""
     exposures_sql, exposures_params = _union([(p.key, *p.exposures) for p in found])
     costs_sql, costs_params = _union([(p.key, *p.costs) for p in found])
     orders_sql, orders_params = _select(delivered_order_rows().filter(placed_at__gte=lowest))
     longest = max(WINDOWS)
-    per_window = ", ".join(
-        f"s.orders_{w} + COALESCE(o.orders{w}, 0) AS orders{w}, "
-        f"ROUND(%s * (s.revenue_{w} + COALESCE(o.revenue{w}, 0) + COALESCE(c.discount{w}, 0)), 2) AS margin{w}, "
-        f"COALESCE(c.discount{w}, 0) + COALESCE(c.credit{w}, 0) AS cost{w}, s.since + interval '{w} days' <= %s AS done{w}"
-        for w in WINDOWS
-    )
-    sums = ", ".join(_group_sums(w) for w in WINDOWS)
-    unpivot = ", ".join(
-        f"({w}, customers{w}, buyers{w}, orders{w}, margin{w}, cost{w}, net{w}, squares{w}, cubes{w}, fourths{w}, "
-        f"first_since{w})"
-        for w in WINDOWS
-    )
+    per_parts, per_window, sums, unpivot = _per_customer_sql()
     windows = ", ".join(f"({days})" for days in WINDOWS)
     names = ", ".join("(%s, %s, %s)" for _ in found)
     same = "USING (programme, customer_id)"
@@ -153,9 +143,10 @@ def effects_sql(found: list[Programme], *, margin: Decimal, now: datetime, lowes
             FROM e JOIN ({costs_sql}) k ON k.programme = e.programme AND k.customer_id = e.customer_id
              AND k.at >= e.since AND k.at < e.since + interval '{longest} days'
             GROUP BY e.programme, e.customer_id),
-        per AS (
-            SELECT s.programme, s.grp, s.since, {per_window}
-            FROM s LEFT JOIN o {same} LEFT JOIN c {same}),
+        per AS MATERIALIZED (
+            SELECT programme, grp, since, {per_window} FROM (
+                SELECT s.programme, s.grp, s.since, {per_parts}
+                FROM s LEFT JOIN o {same} LEFT JOIN c {same}) parts),
         agg AS (
             SELECT a.programme, a.grp, w.*
             FROM (SELECT programme, grp, {sums} FROM per GROUP BY programme, grp) a
@@ -173,17 +164,43 @@ def effects_sql(found: list[Programme], *, margin: Decimal, now: datetime, lowes
     return sql, params
 
 
+def _per_customer_sql() -> tuple[str, str, str, str]:
+    """The pieces of the per-customer part of :func:`effects_sql`: each window's orders, margin (at the price before
+    the programme's discounts; parameters: the margin and the moment, per window), cost and whether it has passed;
+    the nets; the group sums; and the rows they unpivot into, one per window."""
+    per_window = ", ".join(
+        f"orders{w}, margin{w}, cost{w}, margin{w} - cost{w} AS net{w}, (margin{w} - cost{w})::float8 AS real{w}, "
+        f"done{w}"
+        for w in WINDOWS
+    )
+    per_parts = ", ".join(
+        f"s.orders_{w} + COALESCE(o.orders{w}, 0) AS orders{w}, "
+        f"ROUND(%s * (s.revenue_{w} + COALESCE(o.revenue{w}, 0) + COALESCE(c.discount{w}, 0)), 2) AS margin{w}, "
+        f"COALESCE(c.discount{w}, 0) + COALESCE(c.credit{w}, 0) AS cost{w}, s.since + interval '{w} days' <= %s AS done{w}"
+        for w in WINDOWS
+    )
+    sums = ", ".join(_group_sums(w) for w in WINDOWS)
+    unpivot = ", ".join(
+        f"({w}, customers{w}, buyers{w}, orders{w}, margin{w}, cost{w}, net{w}, squares{w}, cubes{w}, fourths{w}, "
+        f"first_since{w})"
+        for w in WINDOWS
+    )
+    return per_parts, per_window, sums, unpivot
+
+
 def _group_sums(days: int) -> str:
     """A group's sums over the customers whose ``days`` window has passed: one pass over the exposures for all
-    windows, with the third and fourth powers in floating point."""
+    windows. The money sums are exact; the powers of the net values, which only shape the interval, are summed in
+    floating point (numeric powers of a million customers' values cost seconds; a sum of squares of cents stays
+    exact in a double up to 2⁵³ ten-thousandths)."""
     done = f"FILTER (WHERE done{days})"
-    net = f"(margin{days} - cost{days})"
+    real = f"real{days}"
     return (
         f"COUNT(*) {done} AS customers{days}, COUNT(*) FILTER (WHERE done{days} AND orders{days} > 0) AS buyers{days}, "
         f"SUM(orders{days}) {done} AS orders{days}, SUM(margin{days}) {done} AS margin{days}, "
-        f"SUM(cost{days}) {done} AS cost{days}, SUM({net}) {done} AS net{days}, "
-        f"SUM({net} * {net}) {done} AS squares{days}, SUM(POWER({net}::float8, 3)) {done} AS cubes{days}, "
-        f"SUM(POWER({net}::float8, 4)) {done} AS fourths{days}, MIN(since) {done} AS first_since{days}"
+        f"SUM(cost{days}) {done} AS cost{days}, SUM(net{days}) {done} AS net{days}, "
+        f"SUM({real} * {real}) {done} AS squares{days}, SUM({real} * {real} * {real}) {done} AS cubes{days}, "
+        f"SUM({real} * {real} * {real} * {real}) {done} AS fourths{days}, MIN(since) {done} AS first_since{days}"
     )
 
 
@@ -208,6 +225,10 @@ def effects_fill(*, margin: Decimal, now: datetime, full: bool) -> None:
     with connection.cursor() as cursor:
         # The exposures come from a UNION the planner cannot count: left to itself it took a few dozen rows for a
         # million, probed the orders' index once per exposure and sorted four million rows on disk.
-        cursor.execute("SET LOCAL enable_nestloop = off")
+        # Hash joins and hash aggregates throughout: the groups (four per programme) and the customers fit in the
+        # refresh's work_mem, and sorting a million rows by a text key cost more than the joins.
+        for setting in PLAN:
+            cursor.execute(f"SET LOCAL {setting} = off")
         cursor.execute(f"INSERT INTO {ProgrammeEffect._meta.db_table} ({', '.join(COLUMNS)}) {sql}", params)
-        cursor.execute("SET LOCAL enable_nestloop = on")
+        for setting in PLAN:
+            cursor.execute(f"SET LOCAL {setting} = on")

@@ -16,12 +16,13 @@ of them false "pays". The interval here is, per side, the wider of two:
   with A the estimated skewness of the difference of means, A = (k₃T/n_T² − k₃C/n_C²) / SE³ (k₃: a group's unbiased
   third cumulant), which moves the interval towards the long tail; g is monotone and inverted in closed form.
 
-Hall's interval alone balances the two tails but is no wider (5.0–5.8 %), and at equal group sizes, where the true
-skewness of the difference is nil, its noisy estimate makes it worse (7.0 % at 100 : 100); the wider of the two per
-side holds: 3.6–3.9 % false positives at 400 : 100, 240 : 60, 800 : 200, 4,000 : 1,000 and 100 : 100, 4.9 % at
-90 : 30 (3,000 runs each; the binomial standard error is 0.35 points). On a million customers A → 0 and ν → ∞: it is
-Welch's interval. A bootstrap would need every customer's value each night; this needs per group only the count and
-the sums of the first four powers of the net values, which the nightly run keeps (``ProgrammeEffect``).
+Hall's interval alone balances the two tails but keeps 4.5–7.7 % false positives depending on the split, and at
+equal group sizes, where the true skewness of the difference is nil, its noisy estimate makes it worse (6.4–7.0 % at
+100 : 100). The wider of the two per side holds: 3.6–3.9 % false positives at 400 : 100, 240 : 60, 800 : 200,
+4,000 : 1,000 and 100 : 100, 4.9 % at 90 : 30 (3,000 runs each; the binomial standard error is 0.35 points). On a million
+customers A → 0 and ν → ∞: it is Welch's interval. A bootstrap would need every customer's value each night; this
+needs per group only the count and the sums of the first four powers of the net values, which the nightly run keeps
+(``ProgrammeEffect``).
 
 Pure Python on pre-aggregated sums, so the page never reads customers.
 """
