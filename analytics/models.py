@@ -210,6 +210,10 @@ class ProgrammeEffect(models.Model):
     net = total_field()
     # Σ net² for the variance; four decimal places keep the squares of cents exact.
     net_squares = models.DecimalField(max_digits=36, decimal_places=4)
+    # Σ net³ and Σ net⁴ for the skewness and the kurtosis the interval allows for (exact for cents); empty on rows
+    # written before they were kept, read as "no correction" (Welch's interval).
+    net_cubes = models.DecimalField(max_digits=48, decimal_places=6, null=True)
+    net_fourths = models.DecimalField(max_digits=60, decimal_places=8, null=True)
     first_since = models.DateTimeField(null=True)
 
     class Meta:
@@ -217,6 +221,37 @@ class ProgrammeEffect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme} {self.window_days}d {self.group}: {self.customers}"
+
+
+class SettledOrders(models.Model):
+    """One exposed customer's delivered orders placed before ``horizon``, counted and summed per window after they
+    entered the programme (``orders_30``/``revenue_30`` … ``_365``; revenue at the price before the programme's own
+    discounts is added from its costs): the part of the programme-effect sums the nightly run does not reread.
+
+    Written for every exposure by the full rewrite (Sundays and ``analytics_refresh --full``) with the horizon
+    ``SETTLED_AFTER`` days back, and on weeknights for new exposures only, with the same horizon; the nightly run
+    reads the orders placed from the horizon on, which are the ones still being delivered or returned."""
+
+    programme = models.CharField(max_length=40)
+    customer_id = models.BigIntegerField()
+    since = models.DateTimeField()
+    horizon = models.DateTimeField()
+    orders_30 = models.PositiveIntegerField(default=0)
+    revenue_30 = total_field(default=0)
+    orders_90 = models.PositiveIntegerField(default=0)
+    revenue_90 = total_field(default=0)
+    orders_180 = models.PositiveIntegerField(default=0)
+    revenue_180 = total_field(default=0)
+    orders_365 = models.PositiveIntegerField(default=0)
+    revenue_365 = total_field(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["programme", "customer_id"], name="analytics_settled_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.customer_id} before {self.horizon:%Y-%m-%d}"
 
 
 class AtRiskValue(models.Model):

@@ -1,17 +1,18 @@
 """Analytics on the million-customer database: the nightly aggregation (a full rewrite, then the weeknight runs
-that rewrite the cohort months from the previous month on), then each report page and each role's dashboard
-through Django.
+that rewrite the cohort months from the previous month on and read only the last weeks' orders of the customers in
+each programme), then each report page and each role's dashboard through Django.
 
-    createdb -T retain_bench retain_bench_copy      # never on retain_bench itself: this writes
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_bench_copy
-    .venv/bin/python manage.py migrate
-    .venv/bin/python bench/analytics.py [--runs 3] [--skip-refresh]
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_bench    # a migrated, scored base
+    .venv/bin/python manage.py migrate analytics                            # additive: new columns and a table
+    .venv/bin/python bench/analytics.py [--runs 3] [--skip-refresh] [--keep-rules] [--no-full]
 
-Writes analytics' own tables, and two loyalty rules with control groups (a win-back offer holding out 20 %, a VIP
-perk holding out 10 %, dated a year back, named "bench: …") when the database has no rule with a control group,
-so the programme-effect step and page have programmes to measure. The pages are fetched by staff created in a
-transaction that is rolled back. The machine may be shared: each figure is printed with the one-minute load
-average measured next to it.
+Writes analytics' own tables. When the database has no loyalty rule with a control group, adds two (a win-back
+offer holding out 20 %, a VIP perk holding out 10 %, dated a year back, named "bench: …") so that the
+programme-effect steps and page have programmes to measure, and deletes them at the end with their recorded
+exposures and settled orders (``--keep-rules`` keeps them). The pages are fetched by staff created in a transaction
+that is rolled back. The machine may be shared: each figure is printed with the one-minute load average measured
+next to it; each refresh prints its steps' seconds (``effects``: the full rewrite of the programme effects,
+``effects_recent``: a weeknight's).
 """
 
 import argparse
@@ -51,17 +52,18 @@ def timed(label: str, runs: int, action: Callable[[], object]) -> None:
     print(f"{label:<44} median {statistics.median(times):9.1f} ms   slowest {max(times):9.1f} ms   {load()}")
 
 
-def programmes_ensure() -> None:
+def programmes_ensure() -> list[int]:
+    """The ids of the bench's rules when it added them (none when the base has rules with a control group)."""
     from django.utils import timezone
 
     from loyalty.models import LoyaltyRule
 
     if LoyaltyRule.objects.filter(control_share__gt=0).exists():
-        return
+        return []
     year_ago = timezone.now() - timedelta(days=365)
     win_back = {"value_kind": "percent", "curve": "linear", "risk_from": "0.5", "risk_to": "0.9", "value_from": "5",
                 "value_to": "20", "risk_threshold": "0.5", "days_threshold": None, "clv_reference": None, "cap": "20"}  # fmt: skip
-    LoyaltyRule.objects.bulk_create(
+    added = LoyaltyRule.objects.bulk_create(
         [
             LoyaltyRule(name="bench: win-back", kind="win_back", params=win_back, is_active=True,
                         control_share=Decimal("0.2"), created_at=year_ago),
@@ -69,12 +71,25 @@ def programmes_ensure() -> None:
                         tiers=["vip", "high"], is_active=True, control_share=Decimal("0.1"), created_at=year_ago),
         ]
     )  # fmt: skip
+    return [rule.pk for rule in added]
 
 
-def refresh_runs(runs: int) -> None:
+def programmes_remove(rule_ids: list[int]) -> None:
+    """Delete the bench's rules, their recorded exposures and settled orders, and the figures measuring them."""
+    from analytics.effect.sources import rule_key
+    from analytics.models import ProgrammeEffect, ProgrammeExposure, SettledOrders
+    from loyalty.models import LoyaltyRule
+
+    keys = [rule_key(pk) for pk in rule_ids]
+    for model in (ProgrammeEffect, ProgrammeExposure, SettledOrders):
+        model.objects.filter(programme__in=keys).delete()
+    LoyaltyRule.objects.filter(pk__in=rule_ids).delete()
+
+
+def refresh_runs(runs: int, *, no_full: bool = False) -> None:
     from analytics.services import aggregates_refresh
 
-    for label, full, count in (("full rewrite", True, 1), ("weeknight run", False, runs)):
+    for label, full, count in (("full rewrite", True, 0 if no_full else 1), ("weeknight run", False, runs)):
         for _ in range(count):
             before = load()
             refresh = aggregates_refresh(full=full)
@@ -86,24 +101,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-refresh", action="store_true", help="time the pages on the stored aggregates")
+    parser.add_argument("--keep-rules", action="store_true", help="keep the two rules the bench adds")
+    parser.add_argument("--no-full", action="store_true", help="weeknight runs only, on aggregates already rewritten")
     arguments = parser.parse_args()
 
     import django
 
     django.setup()
+    added = [] if arguments.skip_refresh else programmes_ensure()
+    try:
+        if not arguments.skip_refresh:
+            refresh_runs(arguments.runs, no_full=arguments.no_full)
+        pages_time(arguments.runs)
+    finally:
+        if added and not arguments.keep_rules:
+            programmes_remove(added)
+
+
+def pages_time(runs: int) -> None:
     from django.db import transaction
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
 
-    from tests.factories import make_manager, make_operator, make_owner
+    from shop.twofactor import ENROLLED_SESSION_KEY
+    from tests.factories import make_manager, make_operator, make_owner, second_factor_device_for_tests
 
-    if not arguments.skip_refresh:
-        programmes_ensure()
-        refresh_runs(arguments.runs)
     with transaction.atomic():
         clients = {}
         for role, make in (("owner", make_owner), ("manager", make_manager), ("operator", make_operator)):
             client = Client()
-            client.force_login(make(language="en"))
+            user = make(language="en")
+            client.force_login(user)
+            device = second_factor_device_for_tests(user)
+            if device is not None:  # signed in with the code too, as tests/conftest.py does
+                session = client.session
+                session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+                session[ENROLLED_SESSION_KEY] = True
+                session.save()
             clients[role] = client
         fetches = [(path, clients["owner"], path) for path in PAGES]
         fetches += [(f"/ ({role}'s dashboard)", clients[role], "/") for role in ("owner", "manager", "operator")]
@@ -114,7 +148,7 @@ def main() -> None:
                 assert response.status_code == 200, (path, response.status_code)
 
             fetch()  # the first fetch warms the templates and the shop settings' cache
-            timed(label, arguments.runs, fetch)
+            timed(label, runs, fetch)
         transaction.set_rollback(True)
 
 

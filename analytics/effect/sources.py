@@ -174,6 +174,10 @@ def programmes() -> list[Programme]:
     return [programme for source in PROGRAMME_SOURCES for programme in source()]
 
 
+# Newly recorded exposures of one rule after which the table's statistics are refreshed within the transaction.
+RESTATE_AFTER = 10_000
+
+
 def _rule_started(rule: LoyaltyRule) -> datetime:
     """When a rule first treated anyone: its creation, or its first credit or checkout if earlier (a programme
     replayed or imported with its history)."""
@@ -219,4 +223,13 @@ def exposures_record(*, now: datetime | None = None) -> int:
     rules = LoyaltyRule.objects.filter(is_active=True, control_share__gt=0)
     rules = rules.filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
     rules = rules.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-    return sum(rule_exposures_record(rule, now=now) for rule in rules)
+    recorded = 0
+    for rule in rules:
+        added = rule_exposures_record(rule, now=now)
+        if added >= RESTATE_AFTER:
+            # The rows are not yet committed, so the table's statistics still say what it held before: the next
+            # rule's anti-join would take it for a handful of rows and scan all of it for every eligible customer.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {ProgrammeExposure._meta.db_table}")
+        recorded += added
+    return recorded

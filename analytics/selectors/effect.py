@@ -1,5 +1,6 @@
 """Programme effect for the page and the owner's dashboard: each programme's treated and control groups over a
-window, side by side, with the difference, its 95 % interval and the verdict (``analytics.effect.stats``). Read
+window, side by side, with the difference, its 95 % interval (allowing for the skewness and the tails of the net
+values) and the verdict (``analytics.effect.stats``). Read
 from the pre-aggregated sums (a few rows per programme), never from customers or orders."""
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class GroupFigures:
     cost: Decimal = Decimal("0")
     net: Decimal = Decimal("0")
     net_squares: Decimal = Decimal("0")
+    net_cubes: Decimal | None = None
+    net_fourths: Decimal | None = None
 
     def _per(self, amount: Decimal) -> Decimal | None:
         return (amount / self.customers).quantize(CENT) if self.customers else None
@@ -54,7 +57,13 @@ class GroupFigures:
         return self._per(self.net)
 
     def sample(self) -> Sample:
-        return Sample(count=self.customers, total=float(self.net), squares=float(self.net_squares))
+        return Sample(
+            count=self.customers,
+            total=float(self.net),
+            squares=float(self.net_squares),
+            cubes=float(self.net_cubes or 0),
+            fourths=float(self.net_fourths or 0),
+        )
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,8 @@ def _figures(row: ProgrammeEffect | None) -> GroupFigures:
         cost=row.cost,
         net=row.net,
         net_squares=row.net_squares,
+        net_cubes=row.net_cubes,
+        net_fourths=row.net_fourths,
     )
 
 

@@ -2,10 +2,11 @@
 INSERT … SELECT … GROUP BY over the other apps' selectors (composed as subqueries), in one transaction, so a page
 never sees half a refresh.
 
-The cohort months are the one step that reads ten million orders. A month's row changes only when an order of that
-month is placed, delivered or returned, which happens within weeks of it: the nightly run rewrites the months from
-the start of the previous one (``incremental``), and a full rewrite runs on Sundays, when the table is empty, and
-on ``manage.py analytics_refresh --full`` (a big import of old orders, a change of channels)."""
+The cohort months and the programme effects are the steps that read ten million orders. A month's row changes only
+when an order of that month is placed, delivered or returned, which happens within weeks of it: the nightly run
+rewrites the months from the start of the previous one, and reads each exposed customer's orders of the last weeks
+over what a full rewrite settled (``analytics.effect.aggregate``). A full rewrite runs on Sundays, when the tables
+are empty, and on ``manage.py analytics_refresh --full`` (a big import of old orders, a change of channels)."""
 
 from __future__ import annotations
 
@@ -189,10 +190,15 @@ def _segments_since() -> date | None:
     return date(latest.year - 1, 12, 1) if latest.month == 1 else date(latest.year, latest.month - 1, 1)
 
 
-def _cohort_months_since(full: bool | None, now: datetime, zone: str) -> datetime | None:
-    """``None`` (rewrite everything) when asked, on Sundays when not told, and while the table is empty."""
+def _full_rewrite(full: bool | None, now: datetime, zone: str) -> bool:
+    """As asked; when not told, on Sundays."""
     if full is None:
-        full = now.astimezone(ZoneInfo(zone)).isoweekday() == FULL_REWRITE_WEEKDAY
+        return now.astimezone(ZoneInfo(zone)).isoweekday() == FULL_REWRITE_WEEKDAY
+    return full
+
+
+def _cohort_months_since(full: bool, now: datetime, zone: str) -> datetime | None:
+    """``None`` (rewrite everything) on a full rewrite and while the table is empty."""
     if full or not CohortMonth.objects.exists():
         return None
     return _previous_month_start(now, zone)
@@ -201,7 +207,8 @@ def _cohort_months_since(full: bool | None, now: datetime, zone: str) -> datetim
 def _steps(full: bool | None, now: datetime) -> list[tuple[str, Callable[[], object]]]:
     shop = ShopSettings.load()
     zone = shop.time_zone
-    since = _cohort_months_since(full, now, zone)
+    rewrite = _full_rewrite(full, now, zone)
+    since = _cohort_months_since(rewrite, now, zone)
 
     def cohorts() -> None:
         AcquisitionCohort.objects.all().delete()
@@ -221,13 +228,17 @@ def _steps(full: bool | None, now: datetime) -> list[tuple[str, Callable[[], obj
         ("segments", lambda: segments_fill(since=_segments_since())),
         ("at_risk", at_risk_fill),
         ("exposures", lambda: exposures_record(now=now)),
-        ("effects", lambda: effects_fill(margin=shop.gross_margin, now=now)),
+        (
+            "effects" if rewrite else "effects_recent",
+            lambda: effects_fill(margin=shop.gross_margin, now=now, full=rewrite),
+        ),
     ]
 
 
 def aggregates_refresh(*, full: bool | None = None) -> Refresh:
     """Rewrite every aggregate from the current orders, customers, scores and snapshots, in one transaction;
-    ``full`` rewrites every cohort month (``None``: on Sundays), otherwise the months from the previous one on.
+    ``full`` rewrites every cohort month and settles every exposed customer's older orders again (``None``: on
+    Sundays); otherwise the months from the previous one on, and the new exposures' older orders only.
 
     Holds the ``analytics.refresh`` advisory lock for the transaction: a second refresh (the night's and the
     owner's at once) waits and then rewrites again, so running twice is harmless. Each table is emptied with
@@ -240,6 +251,9 @@ def aggregates_refresh(*, full: bool | None = None) -> Refresh:
             advisory_xact_lock(["analytics.refresh"])
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+                # The programme-effect statement grows with the programmes (a UNION branch each): compiling it with
+                # LLVM took longer than running it, and a backend compiling does not answer a cancel.
+                cursor.execute("SET LOCAL jit = off")
             for name, step in _steps(full, timezone.now()):
                 started = time.monotonic()
                 step()
