@@ -2,11 +2,13 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import JSONObject, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +33,42 @@ def open_follow_ups_for_customers(ids: Iterable[int], *, complaints_only: bool =
     for row in rows:
         result[row.customer_id].append(row)
     return dict(result)
+
+
+@dataclass(frozen=True)
+class OpenComplaint:
+    """An open follow-up of an unhappy answer, as the screen-pop shows it."""
+
+    id: int
+    order: str  # the order's external id
+    state: str
+    due_at: datetime
+    recommend_score: int
+    comment: str
+
+
+def open_complaints_column() -> ArraySubquery:
+    """:func:`open_complaints_for_customers` for one customer as a column of a read over customers
+    (``OuterRef("pk")``), the soonest due first; :func:`complaints_from_column` reads it back."""
+    return ArraySubquery(
+        FollowUp.objects.filter(customer_id=OuterRef("pk"), response__isnull=False, order__isnull=False)
+        .exclude(state=FollowUpState.RESOLVED)
+        .order_by("due_at")
+        .values(
+            complaint=JSONObject(
+                id="id",
+                order="order__external_id",
+                state="state",
+                due_at="due_at",
+                recommend_score="response__recommend_score",
+                comment="response__comment",
+            )
+        )
+    )
+
+
+def complaints_from_column(values: list[dict[str, Any]]) -> list[OpenComplaint]:
+    return [OpenComplaint(**{**value, "due_at": datetime.fromisoformat(value["due_at"])}) for value in values]
 
 
 def responses_for_customer(customer_id: int) -> QuerySet[Response]:

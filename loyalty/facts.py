@@ -7,20 +7,27 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.engine.evaluate import Facts
+from loyalty.selectors import spendable_credit_column
 from orders.models import Order
-from orders.selectors import DeliveredSummary, delivered_summary
+from orders.selectors import (
+    DeliveredSummary,
+    delivered_summary,
+    delivered_summary_columns,
+    delivered_summary_from_columns,
+)
 from scoring.selectors import score_for_customer, scores_for_customers
 
 _UNREAD: Any = object()
 NO_ORDERS = DeliveredSummary(orders=0, spend=Decimal("0.00"), last_placed_at=None)
 
 
-def _facts(customer: Customer, summary: DeliveredSummary, score: Any) -> Facts:
+def facts_of(customer: Customer, summary: DeliveredSummary, score: Any) -> Facts:
+    """The facts of ``customer`` whose delivered orders and score (``None``: not scored) were read already."""
     last = summary.last_placed_at or customer.last_order_at
     return Facts(
         customer_id=customer.pk,
@@ -41,34 +48,20 @@ def customer_facts(customer: Customer, *, score: Any = _UNREAD) -> Facts:
     summary = delivered_summary(customer.pk)
     if score is _UNREAD:
         score = score_for_customer(customer.pk)
-    return _facts(customer, summary, score)
+    return facts_of(customer, summary, score)
 
 
 def checkout_facts(customer: Customer, *, now: datetime) -> tuple[Facts, Decimal]:
     """A checkout's reads in one query (a quote's latency is its round trips): the customer's facts — delivered
     orders, score — and the credit they may spend, the open lots not past their date (``spendable``)."""
-    from loyalty.models import LedgerEntry
-
-    delivered = Order.objects.delivered().filter(customer_id=OuterRef("pk")).order_by().values("customer_id")
-    lots = (
-        LedgerEntry.objects.filter(customer_id=OuterRef("pk"), remaining__gt=0)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .order_by()
-        .values("customer_id")
-    )
     row = (
         Customer.objects.filter(pk=customer.pk)
         .select_related("score")
-        .annotate(
-            delivered_orders=Subquery(delivered.annotate(n=Count("pk")).values("n")),
-            delivered_spend=Subquery(delivered.annotate(total=Sum("total")).values("total")),
-            delivered_last=Subquery(delivered.annotate(last=Max("placed_at")).values("last")),
-            credit=Subquery(lots.annotate(total=Sum("remaining")).values("total")),
-        )
+        .annotate(**delivered_summary_columns(), credit=spendable_credit_column(now))
         .get()
     )
-    summary = DeliveredSummary(row.delivered_orders or 0, row.delivered_spend or Decimal("0.00"), row.delivered_last)
-    return _facts(customer, summary, getattr(row, "score", None)), row.credit or Decimal("0.00")
+    summary = delivered_summary_from_columns(row.__dict__)
+    return facts_of(customer, summary, getattr(row, "score", None)), row.credit or Decimal("0.00")
 
 
 def _delivered_summaries(customer_ids: list[int]) -> dict[int, DeliveredSummary]:
@@ -94,7 +87,7 @@ def facts_before_orders(orders: list[Order]) -> dict[int, Facts]:
     scores = scores_for_customers(customer_ids)
     facts = {}
     for order in orders:
-        now = _facts(order.customer, summaries.get(order.customer_id, NO_ORDERS), scores.get(order.customer_id))
+        now = facts_of(order.customer, summaries.get(order.customer_id, NO_ORDERS), scores.get(order.customer_id))
         facts[order.pk] = replace(
             now,
             delivered_orders=max(now.delivered_orders - 1, 0),

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.functional import Promise
 
@@ -76,24 +77,37 @@ class Rulebook:
 StrOrPromise = str | Promise
 _parsed: dict[tuple[int, str], tuple[Rule, StrOrPromise]] = {}
 _VERSION = "xmin::text || ':' || ctid::text"
-_VERSIONS = f"""
-    SELECT id, {_VERSION} FROM {LoyaltyRule._meta.db_table}
+_ACTIVE_VERSIONS = f"""
+    SELECT id::text || '@' || {_VERSION} FROM {LoyaltyRule._meta.db_table}
     WHERE is_active AND (starts_on IS NULL OR starts_on <= %s) AND (ends_on IS NULL OR ends_on >= %s) ORDER BY id
 """  # noqa: S608  (the table name comes from the model; the dates are parameters)
 _KEEP_AT_MOST = 1000
 
 
+def rule_versions_column(today: date) -> RawSQL:
+    """The active rules' versions (``id@version``) as one column of another read — the caller card's one query —
+    for :func:`rulebook_of_versions`."""
+    return RawSQL(f"ARRAY({_ACTIVE_VERSIONS})", (today, today), output_field=ArrayField(TextField()))  # noqa: S611
+
+
 def rulebook(today: date) -> Rulebook:
     """Today's active rules: one query when none changed since this process last read them, two otherwise."""
     with connection.cursor() as cursor:
-        cursor.execute(_VERSIONS, [today, today])
-        versions = dict(cursor.fetchall())
+        cursor.execute(_ACTIVE_VERSIONS, [today, today])
+        versions = [version for (version,) in cursor.fetchall()]
+    return rulebook_of_versions(versions)
+
+
+def rulebook_of_versions(active: list[str]) -> Rulebook:
+    """The rulebook of the active rules' versions read just before (``id@version``, in id order): from this
+    process's parsed rules, reading again only the rules whose version it has not seen (one query)."""
+    versions = dict((int(pk), version) for pk, _at, version in (entry.partition("@") for entry in active))
     found = {pk: _parsed.get((pk, version)) for pk, version in versions.items()}
     missing = [pk for pk, entry in found.items() if entry is None]
     if missing:
         if len(_parsed) > _KEEP_AT_MOST:
             _parsed.clear()
-        # Read after the first query: each row at the version seen there or a newer one written since (a rule
+        # Read after the versions: each row at the version seen there or a newer one written since (a rule
         # deleted meanwhile is left out); it is kept under the version it was read at.
         for row in LoyaltyRule.objects.filter(pk__in=missing).annotate(row_version=RawSQL(_VERSION, ())):  # noqa: S611
             found[row.pk] = _parsed[(row.pk, row.row_version)] = (

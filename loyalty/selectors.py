@@ -2,14 +2,15 @@
 when, active coupons, the referral code, the ledger. Each takes a customer id and does a fixed number of queries,
 so the customers registry can call them per card without knowing loyalty's tables."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum, Value
-from django.db.models.functions import Coalesce
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import CharField, Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from loyalty.models import (
     PromoBatch,
     PromoCode,
     ReferralCode,
+    RuleKind,
 )
 from shop.models import ShopSettings
 from shop.permissions import user_can
@@ -219,33 +221,67 @@ class OfferNow:
     valid_until: datetime | None = None
 
 
-def _credit_now(customer_id: int, moment: datetime) -> Decimal:
-    """Spendable credit in one aggregate: open lots not past their date (the nightly expiry may not have run)."""
-    from django.db.models import Q, Sum
-
-    total = (
-        LedgerEntry.objects.filter(customer_id=customer_id, remaining__gt=0)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
-        .aggregate(total=Sum("remaining"))["total"]
+def spendable_credit_column(now: datetime) -> Subquery:
+    """The customer's spendable credit — open lots not past their date (the nightly expiry may not have run) — as
+    a column of a read over customers (``OuterRef("pk")``), ``None`` for none: the checkout quote's and the caller
+    card's one query."""
+    lots = (
+        LedgerEntry.objects.filter(customer_id=OuterRef("pk"), remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by()
+        .values("customer_id")
     )
-    return total or Decimal("0.00")
+    return Subquery(lots.annotate(total=Sum("remaining")).values("total"))
 
 
-def customer_offers_now(customer: Customer, *, score: Any = None, now: datetime | None = None) -> list[OfferNow]:
+def offer_columns(now: datetime, today: date) -> dict[str, Any]:
+    """What loyalty reads for the offers of a customer now, besides the customer's facts, as columns of a read
+    over customers (the caller card's one query): the spendable credit, the active coupons (soonest to lapse
+    first) and the active rules' versions. :func:`offers_from_columns` turns them into offers."""
+    from loyalty.rulebook import rule_versions_column
+
+    coupons = Coupon.objects.filter(
+        customer_id=OuterRef("pk"), used_at__isnull=True, revoked_at__isnull=True, valid_until__gt=now
+    ).order_by("valid_until", "pk")
+    coupon = JSONObject(
+        code="code",
+        rule_id="rule_id",
+        rule_name="rule__name",
+        rule_kind="rule__kind",
+        value_kind="value_kind",
+        value=Cast("value", CharField()),
+        valid_until="valid_until",
+    )
+    return {
+        "offer_credit": spendable_credit_column(now),
+        "offer_coupons": ArraySubquery(coupons.values(coupon=coupon)),
+        "offer_rules": rule_versions_column(today),
+    }
+
+
+def _coupon_rule_title(coupon: Mapping[str, Any]) -> str:
+    """A coupon's rule as ``LoyaltyRule.title`` reads it (the owner's name, else the kind's label); none: empty."""
+    if coupon["rule_id"] is None:
+        return ""
+    return str(coupon["rule_name"] or RuleKind(coupon["rule_kind"]).label)
+
+
+def offers_from_columns(
+    row: Mapping[str, Any], *, customer: Customer, score: Any, delivered: Any, now: datetime
+) -> list[OfferNow]:
     """What loyalty's active rules give ``customer`` right now, before any cart, with each offer's value and
-    reason: the rules' standing offers (tiers, win-back by churn risk, VIP perks, control group and budgets
-    respected), then the spendable credit balance, then the active coupons. ``score`` is the customer's score row
-    when the caller has read it already (``None``: not scored). Four queries: delivered orders, active rules,
-    credit, coupons."""
+    reason: the rules' standing offers (tiers, win-back by churn risk, VIP perks; control group and budgets
+    respected), then the spendable credit balance, then the active coupons. ``row`` holds the
+    :func:`offer_columns`, ``delivered`` the customer's ``orders.selectors.DeliveredSummary`` and ``score`` the
+    score row (``None``: not scored), all read in one query; the rules come from the rulebook this process parsed
+    already, so no query is made unless a rule changed since."""
     from loyalty.engine.standing import standing_offers
-    from loyalty.facts import customer_facts
+    from loyalty.facts import facts_of
     from loyalty.reasons import reason_text
-    from loyalty.rulebook import rulebook
+    from loyalty.rulebook import rulebook_of_versions
 
-    moment = now or timezone.now()
-    today = timezone.localdate(moment)
-    book = rulebook(today)
-    facts = customer_facts(customer, score=score)
+    today = timezone.localdate(now)
+    book = rulebook_of_versions(row["offer_rules"])
     offers = [
         OfferNow(
             kind=offer.kind,
@@ -256,26 +292,21 @@ def customer_offers_now(customer: Customer, *, score: Any = None, now: datetime 
             reason=reason_text(offer.reason),
             perk=offer.perk,
         )
-        for offer in standing_offers(facts, list(book.rules), today)
+        for offer in standing_offers(facts_of(customer, delivered, score), list(book.rules), today)
     ]
-    credit = _credit_now(customer.pk, moment)
+    credit = row["offer_credit"] or Decimal("0.00")
     if credit > 0:
         offers.append(OfferNow("credit", None, "", "fixed", credit, _("Credit balance the customer may spend")))
-    offers += [
+    return offers + [
         OfferNow(
             "coupon",
-            coupon.rule_id,
-            coupon.rule.title if coupon.rule else "",
-            coupon.value_kind,
-            coupon.value,
-            _("Coupon %(code)s") % {"code": coupon.code},
-            code=coupon.code,
-            valid_until=coupon.valid_until,
+            coupon["rule_id"],
+            _coupon_rule_title(coupon),
+            coupon["value_kind"],
+            Decimal(coupon["value"]),
+            _("Coupon %(code)s") % {"code": coupon["code"]},
+            code=coupon["code"],
+            valid_until=datetime.fromisoformat(coupon["valid_until"]),
         )
-        for coupon in Coupon.objects.filter(
-            customer_id=customer.pk, used_at__isnull=True, revoked_at__isnull=True, valid_until__gt=moment
-        )
-        .select_related("rule")
-        .order_by("valid_until", "pk")
+        for coupon in row["offer_coupons"]
     ]
-    return offers

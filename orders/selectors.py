@@ -3,13 +3,16 @@ orders for the card, and the month's figures for the dashboard."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import CharField, Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast, JSONObject
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -135,6 +138,57 @@ def delivered_summary(customer_id: int) -> DeliveredSummary:
         n=Count("pk"), spend=Sum("total"), last=Max("placed_at")
     )
     return DeliveredSummary(orders=row["n"], spend=row["spend"] or Decimal("0.00"), last_placed_at=row["last"])
+
+
+def delivered_summary_columns() -> dict[str, Subquery]:
+    """:func:`delivered_summary` as three columns of a read over customers (``OuterRef("pk")``), so the caller card
+    and the checkout quote read it in their one query; :func:`delivered_summary_from_columns` reads it back."""
+    delivered = Order.objects.delivered().filter(customer_id=OuterRef("pk")).order_by().values("customer_id")
+    return {
+        "delivered_orders": Subquery(delivered.annotate(n=Count("pk")).values("n")),
+        "delivered_spend": Subquery(delivered.annotate(total=Sum("total")).values("total")),
+        "delivered_last": Subquery(delivered.annotate(last=Max("placed_at")).values("last")),
+    }
+
+
+def delivered_summary_from_columns(row: Mapping[str, Any]) -> DeliveredSummary:
+    return DeliveredSummary(
+        orders=row["delivered_orders"] or 0,
+        spend=row["delivered_spend"] or Decimal("0.00"),
+        last_placed_at=row["delivered_last"],
+    )
+
+
+# What the caller card shows of an order; a total travels as text, so that it comes back as the exact Decimal.
+_CARD_ORDER_FIELDS = ("id", "external_id", "status", "placed_at", "currency")
+
+
+def recent_orders_column(limit: int) -> ArraySubquery:
+    """The customer's ``limit`` newest orders (the ``order_customer_placed`` index) as one column of a read over
+    customers; :func:`orders_from_column` turns it into orders again."""
+    return ArraySubquery(
+        Order.objects.filter(customer_id=OuterRef("pk"))
+        .order_by("-placed_at", "-id")
+        .values(order=JSONObject(**{name: name for name in _CARD_ORDER_FIELDS}, total=Cast("total", CharField())))[
+            :limit
+        ]
+    )
+
+
+def orders_from_column(values: list[dict[str, Any]]) -> list[Order]:
+    """The orders of :func:`recent_orders_column`, newest first, with the fields the card shows (any other field
+    is read from the database when asked for)."""
+    orders = []
+    for value in values:
+        read = {
+            **value,
+            "placed_at": datetime.fromisoformat(value["placed_at"]),
+            "total": Decimal(value["total"]),
+        }
+        # ``from_db`` takes a partial row in the model's field order.
+        names = [field.attname for field in Order._meta.concrete_fields if field.attname in read]
+        orders.append(Order.from_db(None, names, [read[name] for name in names]))
+    return orders
 
 
 def delivered_order_rows() -> QuerySet[Order, Any]:

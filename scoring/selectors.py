@@ -9,6 +9,7 @@ single-customer updates stay out of the figures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from scoring.engine.bgnbd import BgNbdParams
 from scoring.engine.rfm import segment_map
 from scoring.explain import RISING
 from scoring.models import Backtest, CustomerScore, ScoreSnapshot, ScoringRun, ScoringSettings, Segment, Tier
+from shop.db import model_columns, model_from_row
 
 AGGREGATE_CACHE_SECONDS = 300
 ACTIVE_STATES = (ScoringRun.State.PENDING, ScoringRun.State.RUNNING)
@@ -109,6 +111,22 @@ def score_for_customer(customer_id: int) -> CustomerScore | None:
     """A customer's current score, or ``None`` before their first delivered order is scored: what the other apps
     (the card, the call centre, loyalty's quote) read instead of the score table."""
     return CustomerScore.objects.filter(customer_id=customer_id).first()
+
+
+SCORE_PREFIX = "score_"
+
+
+def score_columns() -> dict[str, Any]:
+    """The customer's score row as columns of a composed read over customers (joined on their one-to-one
+    ``score``); :func:`score_from_columns` reads it back."""
+    return model_columns(CustomerScore, path="score", prefix=SCORE_PREFIX)
+
+
+def score_from_columns(row: Mapping[str, Any]) -> CustomerScore | None:
+    """The score a :func:`score_columns` read holds, ``None`` for a customer not scored yet."""
+    if row[f"{SCORE_PREFIX}customer_id"] is None:
+        return None
+    return model_from_row(CustomerScore, row, prefix=SCORE_PREFIX)
 
 
 def score_snapshots_for_customer(customer_id: int, *, limit: int | None = None) -> list[ScoreSnapshot]:

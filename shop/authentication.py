@@ -8,7 +8,22 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from shop.db import CompiledQuery, model_columns, model_from_row
 from shop.models import IntegrationToken
+
+# Every API call reads its token: compiled once per process (the caller lookup answers hundreds a second).
+_BY_PREFIX = CompiledQuery(
+    "shop_integration_token",
+    lambda prefix: IntegrationToken.objects.filter(key_prefix=prefix).values(
+        **model_columns(IntegrationToken, prefix="token_")
+    ),
+    prefix="\x00placeholder",
+)
+
+
+def _token(prefix: str) -> IntegrationToken | None:
+    rows = _BY_PREFIX.rows(prefix=prefix)
+    return model_from_row(IntegrationToken, rows[0], prefix="token_") if rows else None
 
 
 class IntegrationTokenAuthentication(authentication.BaseAuthentication):
@@ -25,7 +40,7 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         if len(parts) != 3 or parts[0] != IntegrationToken.PREFIX:
             raise exceptions.AuthenticationFailed(_("The token is malformed."))
         _kind, prefix, secret = parts
-        token = IntegrationToken.objects.filter(key_prefix=prefix).first()
+        token = _token(prefix)
         # Compare the hashes in constant time even when no row matched, so timing tells nothing about prefixes.
         expected = token.secret_hash if token else IntegrationToken.hash_secret("")
         if not hmac.compare_digest(expected, IntegrationToken.hash_secret(secret)) or token is None:

@@ -2,24 +2,22 @@
 
 The offers are loyalty's: whatever the owner's active rules give this customer right now (VIP perks, the win-back
 offer at the customer's churn risk, a loyalty tier's discount), the credit the customer may spend and the coupons
-they hold, read through ``loyalty.selectors.customer_offers_now``. Nothing here decides who gets what — a rule the
-owner changes changes what the operator says — only how it is put to the operator: a title, the value and the
-reason, and one recommended action.
+they hold, read with the caller card (``loyalty.selectors.offers_from_columns``). Nothing here decides who gets
+what — a rule the owner changes changes what the operator says — only how it is put to the operator: a title, the
+value and the reason, and one recommended action.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from loyalty.selectors import customer_offers_now
 from shop.money import format_money
 
 if TYPE_CHECKING:
-    from customers.models import Customer
     from loyalty.selectors import OfferNow
 
 PRIORITY_DELIVERY = "priority_delivery"
@@ -81,12 +79,13 @@ def operator_offer(offer: OfferNow, currency: str) -> Offer:
     )
 
 
-def offers_for(customer: Customer, *, score: Any, currency: str) -> list[Offer]:
-    """What loyalty gives ``customer`` now, as the operator reads it: perks first (they cost nothing to promise),
-    then the win-back offer, the tier discount, the credit balance and the coupons."""
-    order = [PRIORITY_DELIVERY, FREE_DELIVERY, SPECIAL_TERMS, WIN_BACK, TIER_DISCOUNT, CREDIT, COUPON]
-    offers = [operator_offer(offer, currency) for offer in customer_offers_now(customer, score=score)]
-    return sorted(offers, key=lambda offer: order.index(offer.code))
+ORDER = (PRIORITY_DELIVERY, FREE_DELIVERY, SPECIAL_TERMS, WIN_BACK, TIER_DISCOUNT, CREDIT, COUPON)
+
+
+def operator_offers(offers: list[OfferNow], currency: str) -> list[Offer]:
+    """Loyalty's offers as the operator reads them: perks first (they cost nothing to promise), then the win-back
+    offer, the tier discount, the credit balance and the coupons."""
+    return sorted((operator_offer(offer, currency) for offer in offers), key=lambda offer: ORDER.index(offer.code))
 
 
 def recommended_action(*, has_complaints: bool, offers: list[Offer], orders_count: int) -> str:

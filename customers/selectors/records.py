@@ -4,6 +4,7 @@ the one phone lookup, and the reads the card and other apps make (contacts, tags
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Max, Min, Q, Qu
 from django.http import Http404
 
 from customers.models import ConsentChange, Customer, CustomerEmail, CustomerMerge, CustomerPhone, Note, Tag
+from shop.db import model_columns, model_from_row
 from shop.permissions import user_can
 from shop.roles import Capability
 
@@ -77,6 +79,29 @@ def phone_owner(number: str) -> Customer | None:
     one phone lookup: the merge page, the screen-pop and the lookup API all mean the person, not a stale record."""
     phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
     return survivor_of(phone.customer) if phone else None
+
+
+# The aliases of a customer's columns in a read composed with other apps' columns (the caller card).
+COLUMNS_PREFIX = "customer_"
+
+
+def customers_with_number(number: str) -> QuerySet[Customer]:
+    """The customer whose record holds ``number`` (E.164), as a queryset other apps' columns can be added to: at
+    most one row (the number is unique), merged or not — the reader takes the survivor when it is."""
+    return Customer.objects.filter(phones__number=number)
+
+
+def customers_with_id(customer_id: int) -> QuerySet[Customer]:
+    return Customer.objects.filter(pk=customer_id)
+
+
+def customer_columns() -> dict[str, Any]:
+    """Every column of the customer for a composed ``values()`` read; :func:`customer_from_columns` reads it back."""
+    return model_columns(Customer, prefix=COLUMNS_PREFIX)
+
+
+def customer_from_columns(row: Mapping[str, Any]) -> Customer:
+    return model_from_row(Customer, row, prefix=COLUMNS_PREFIX)
 
 
 def tag_choices() -> QuerySet[Tag]:

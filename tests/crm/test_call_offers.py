@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone, translation
 
+from crm.call.card import caller_card
 from crm.call.offers import (
     COUPON,
     CREDIT,
@@ -18,7 +19,6 @@ from crm.call.offers import (
     TIER_DISCOUNT,
     WIN_BACK,
     Offer,
-    offers_for,
     recommended_action,
 )
 from loyalty.engine.evaluate import in_control_group
@@ -45,7 +45,8 @@ def scored(tier: str = "medium", churn_risk: float | None = 0.1, **fields: Any) 
 
 
 def offers(score: CustomerScore) -> list[Offer]:
-    return offers_for(score.customer, score=score, currency="RUB")
+    """What the caller card offers: the card's one query and the rulebook, as the lookup and the console read it."""
+    return caller_card(score.customer, with_history=False).offers
 
 
 def codes(found: list[Offer]) -> list[str]:
@@ -202,7 +203,7 @@ def test_a_customer_without_a_score_gets_only_what_needs_no_score():
     win_back_rule()
     customer = CustomerFactory.create()
     CouponFactory.create(customer=customer)
-    assert codes(offers_for(customer, score=None, currency="RUB")) == [COUPON]
+    assert codes(caller_card(customer, with_history=False).offers) == [COUPON]
 
 
 def test_an_open_complaint_comes_before_any_offer():
