@@ -82,6 +82,7 @@ __all__ = [
     "cumulative_percent",
     "evaluate",
     "failed_condition",
+    "failed_customer_condition",
     "in_control_group",
     "money",
     "spread",
@@ -130,25 +131,32 @@ def _failed_churn(c: Conditions, facts: Facts) -> Reason | None:
     return Reason("churn_range", {"risk": risk}) if below or above else None
 
 
-def _failed_order(c: Conditions, facts: Facts, subtotal: Decimal) -> Reason | None:
+def _failed_order_kind(c: Conditions, facts: Facts) -> Reason | None:
     if c.order_kind == FIRST and not facts.is_first_order:
         return Reason("not_first_order")
     if c.order_kind == REPEAT and facts.is_first_order:
         return Reason("not_repeat_order")
-    if c.min_order is not None and subtotal < c.min_order:
-        return Reason("min_order", {"min_order": c.min_order})
     return None
+
+
+def failed_customer_condition(conditions: Conditions, facts: Facts, today: date) -> Reason | None:
+    """The first condition the customer does not meet, the cart left aside (its minimum): dates, then who the
+    customer is, then churn risk, then the kind of order (first or repeat)."""
+    return (
+        _failed_dates(conditions, today)
+        or _failed_membership(conditions, facts)
+        or _failed_churn(conditions, facts)
+        or _failed_order_kind(conditions, facts)
+    )
 
 
 def failed_condition(conditions: Conditions, facts: Facts, subtotal: Decimal, today: date) -> Reason | None:
     """The first condition the customer or cart does not meet, or ``None``: dates, then who the customer is, then
     churn risk, then the order."""
-    return (
-        _failed_dates(conditions, today)
-        or _failed_membership(conditions, facts)
-        or _failed_churn(conditions, facts)
-        or _failed_order(conditions, facts, subtotal)
-    )
+    failed = failed_customer_condition(conditions, facts, today)
+    if failed is None and conditions.min_order is not None and subtotal < conditions.min_order:
+        return Reason("min_order", {"min_order": conditions.min_order})
+    return failed
 
 
 def cumulative_percent(params: CumulativeParams, facts: Facts) -> tuple[Decimal, Decimal] | None:

@@ -8,7 +8,6 @@ it depends on a cart nobody has filled yet, and the quote decides it.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,15 +18,13 @@ from loyalty.engine.evaluate import (
     Reason,
     Rule,
     cumulative_percent,
-    failed_condition,
+    failed_customer_condition,
     in_control_group,
     money,
     win_back_qualifies,
     win_back_value,
 )
 from loyalty.engine.params import FIXED, PERCENT, CumulativeParams, Kind, VipPerkParams, WinBackParams
-
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -76,8 +73,7 @@ def standing_offers(facts: Facts, rules: list[Rule], today: date) -> list[Standi
     for rule in sorted(rules, key=lambda r: r.id):
         if rule.kind not in (Kind.CUMULATIVE, Kind.WIN_BACK, Kind.VIP_PERK):
             continue
-        conditions = dataclasses.replace(rule.conditions, min_order=None)
-        if failed_condition(conditions, facts, ZERO, today) is not None:
+        if failed_customer_condition(rule.conditions, facts, today) is not None:
             continue
         if in_control_group(rule.id, facts.customer_id, rule.control_share):
             continue
