@@ -5,7 +5,9 @@ rules' JSON each time) and revalidates them on every call with one small query: 
 row version (PostgreSQL's ``xmin`` and ``ctid``). Any write to a rule's row, whatever path it takes (the owner's
 editor, a budget taken by a redemption or an accrual, a bulk update), makes a new row version, so a changed rule is
 read again and a cached one can never be stale; a rule switched off or out of its dates drops out of the first
-query. Only the rules that changed are read again (a second query)."""
+query. Only the rules that changed are read again (a second query). A read that makes one query of everything it
+needs (the caller card) takes the versions as a column of its own (:func:`rule_versions_column`) and passes them to
+:func:`rulebook_of_versions`."""
 
 from dataclasses import dataclass
 from datetime import date
