@@ -81,3 +81,21 @@ def test_accruals_spends_and_the_expiry_at_once_keep_every_balance_exact_and_nev
     # 20 kept + 100 earned per customer, 30 expired; 7.00 a successful spend.
     assert total == 6 * Decimal("120.00") - spent * Decimal("7.00") >= 0
     assert_ledger_exact({person.pk for person in people})
+
+
+def test_two_parallel_expiry_runs_on_two_connections_each_expire_every_due_lot_once() -> None:
+    now = timezone.now()
+    people = [CustomerFactory.create() for _ in range(15)]
+    for n, person in enumerate(people):
+        with transaction.atomic():
+            for days in (-3, -1, 5)[: 1 + n % 3]:
+                credit_accrue(customer_id=person.pk, amount=Decimal("10.00") + n, purpose="owner",
+                              expires_at=now + timedelta(days=days))  # fmt: skip
+    due = LedgerEntry.objects.filter(expires_at__lte=now, remaining__gt=0).count()
+
+    outcomes = run_in_threads(2, 2, lambda _n: str(credit_expire_due(now=now, batch=2, workers=2)))
+
+    assert sum(int(expired) * runs for expired, runs in outcomes.items()) == due > 0
+    assert LedgerEntry.objects.filter(kind="expiry").count() == due
+    assert not LedgerEntry.objects.filter(expires_at__lte=now, remaining__gt=0).exists()
+    assert_ledger_exact({person.pk for person in people})
