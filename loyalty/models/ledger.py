@@ -24,7 +24,7 @@ class LoyaltyAccount(models.Model):
 
     The balance index holds only accounts with credit (the customer list's "balance from" filter, which starts at
     0.01), so an account emptied by the nightly expiry leaves it instead of getting a new entry; and the table
-    keeps half of each page free (fillfactor 50, migration 0006), so the row's new version stays on its page."""
+    keeps half of each page free (fillfactor 50, migration 0007), so the row's new version stays on its page."""
 
     customer = models.OneToOneField(
         Customer, primary_key=True, on_delete=models.PROTECT, related_name="loyalty_account"

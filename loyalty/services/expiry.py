@@ -22,7 +22,7 @@ lot (a new row version and two index entries: ``remaining`` is in the open-lot i
 cannot be HOT), an account update, the row locks, and at commit the six foreign-key checks of the new row (a third
 of the time, whatever the statements' shape). The insert is a plain one (no speculative insertion, which
 ``ON CONFLICT`` costs); an account emptied leaves the partial balance index and its new version stays on its page
-(migration 0006). Chunks are independent (disjoint customers), so ``workers`` connections can run them side by side.
+(migration 0007). Chunks are independent (disjoint customers), so ``workers`` connections can run them side by side.
 """
 
 import threading

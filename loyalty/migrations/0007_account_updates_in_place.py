@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("loyalty", "0005_campaigns"),
+        ("loyalty", "0006_names_may_be_empty_for_presets"),
     ]
 
     operations = [
