@@ -121,12 +121,19 @@ def _give_back(claimed: list[int], order_ids: list[int], now: datetime) -> None:
     if not claimed:
         return
     Coupon.objects.filter(redemption_id__in=claimed).update(used_at=None, redemption=None)
-    uses = PromoCodeUse._meta.db_table
+    # Promo codes are shared between customers: locked in ascending id before the update, so two batches giving
+    # back uses of the same codes queue instead of deadlocking.
+    codes, uses = PromoCode._meta.db_table, PromoCodeUse._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {PromoCode._meta.db_table} AS p SET uses = greatest(p.uses - u.n, 0) "  # noqa: S608  (model tables)
+            f"SELECT id FROM {codes} WHERE id IN (SELECT code_id FROM {uses} WHERE redemption_id = ANY(%s)) "  # noqa: S608  (model tables)
+            "ORDER BY id FOR NO KEY UPDATE",
+            [claimed],
+        )
+        cursor.execute(
+            f"UPDATE {codes} AS p SET uses = greatest(p.uses - u.n, 0) "  # noqa: S608  (model tables)
             f"FROM (SELECT code_id, count(*) AS n FROM {uses} WHERE redemption_id = ANY(%s) GROUP BY code_id) AS u "
-            f"WHERE p.id = u.code_id",
+            "WHERE p.id = u.code_id",
             [claimed],
         )
     PromoCodeUse.objects.filter(redemption_id__in=claimed).delete()

@@ -10,10 +10,16 @@ from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.engine.evaluate import Cart
-from loyalty.models import Coupon, LedgerEntry, Redemption
-from loyalty.services import credit_accrue, loyalty_accrue_for_orders, loyalty_redeem, loyalty_reverse_for_orders
+from loyalty.models import Coupon, LedgerEntry, PromoCode, PromoCodeUse, Redemption
+from loyalty.services import (
+    credit_accrue,
+    loyalty_accrue_for_orders,
+    loyalty_redeem,
+    loyalty_reverse_for_orders,
+    promo_batch_generate,
+)
 from orders.models import Order
-from tests.factories import CouponFactory, CustomerFactory, LoyaltyRuleFactory, OrderFactory
+from tests.factories import CouponFactory, CustomerFactory, LoyaltyRuleFactory, OrderFactory, make_owner
 from tests.loyalty.test_accrual import balance
 from tests.loyalty.test_accrual_batch import assert_ledger_exact
 
@@ -103,3 +109,24 @@ def test_orders_in_the_batch_that_are_not_cancelled_or_returned_are_left_alone()
 
     assert not LedgerEntry.objects.filter(kind="reversal").exists()
     assert balance(customer.pk) == Decimal("50.00")
+
+
+def test_a_batch_gives_back_the_promo_uses_and_the_budget_its_orders_took() -> None:
+    rule = LoyaltyRuleFactory.create(kind="promo_batch", params={"value_kind": "fixed", "value": "100"},
+                                     budget_cap=Decimal("1000.00"))  # fmt: skip
+    batch = promo_batch_generate(user=make_owner(), rule=rule, name="Spring", count=1, uses_per_code=10,
+                                 uses_per_customer=10)  # fmt: skip
+    code = PromoCode.objects.get(batch=batch)
+    orders = []
+    for n in range(3):
+        customer = CustomerFactory.create()
+        orders.append(OrderFactory.create(customer=customer, source="web", external_id=f"P-{n}", status="paid"))
+        loyalty_redeem(customer=customer, cart=Cart(total=Decimal("1000.00")), order_source="web",
+                       order_external_id=f"P-{n}", idempotency_key=f"p-{n}", code=code.code)  # fmt: skip
+    Order.objects.filter(pk__in=[o.pk for o in orders[:2]]).update(status="cancelled")
+
+    loyalty_reverse_for_orders(order_ids=[o.pk for o in orders])
+
+    code.refresh_from_db()
+    rule.refresh_from_db()
+    assert (code.uses, PromoCodeUse.objects.count(), rule.budget_spent) == (1, 1, Decimal("100.00"))
