@@ -3,7 +3,8 @@
 
 Both are conditions on ``Customer`` that PostgreSQL plans set-based on a million customers: the balance through the
 reverse one-to-one ``Customer.loyalty_account`` (an inner join on the account's primary key, or a range scan of
-``loyalty_account_balance`` on ``(balance, customer)`` when few reach the sum), the coupon as ``EXISTS`` over the
+``loyalty_account_credit`` on ``(balance, customer)`` over the accounts with credit when few reach the sum; the
+filter starts at 0.01, so that partial index always serves it), the coupon as ``EXISTS`` over the
 partial index ``loyalty_coupon_open`` (migration 0003) of unused, unrevoked coupons.
 """
 

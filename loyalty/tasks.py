@@ -4,6 +4,8 @@ from celery import shared_task
 
 from loyalty import services
 
+EXPIRY_WORKERS = 2
+
 
 @shared_task(name="loyalty.accrue", acks_late=True)
 def loyalty_accrue_task(order_ids: list[int]) -> int:
@@ -17,8 +19,9 @@ def loyalty_reverse_task(order_ids: list[int]) -> int:
 
 @shared_task(name="loyalty.expire", acks_late=True, time_limit=1800, soft_time_limit=1700)
 def credit_expire_due_task() -> int:
-    """Nightly: credit past its date expires. Idempotent, so a second run the same night expires nothing."""
-    return services.credit_expire_due()
+    """Nightly: credit past its date expires, on two connections side by side (the night is quiet). Idempotent,
+    so a second run the same night expires nothing."""
+    return services.credit_expire_due(workers=EXPIRY_WORKERS)
 
 
 SWEEP_DAYS = 2

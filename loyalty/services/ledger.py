@@ -202,7 +202,8 @@ def credit_adjust(
 
 @dataclass(frozen=True)
 class Lot:
-    """A credit to post: what ``credit_accrue`` takes, for many customers at once."""
+    """A row to post: a credit (a lot, what ``credit_accrue`` takes) or, for a reversal, a debit that names the lot
+    it empties in ``source_entry_id`` — for many customers at once."""
 
     customer_id: int
     amount: Decimal
@@ -210,16 +211,19 @@ class Lot:
     rule_id: int | None = None
     order_id: int | None = None
     expires_at: datetime | None = None
+    source_entry_id: int | None = None
+    reason: str = ""
 
 
 _LOTS_INSERT = """
     INSERT INTO {ledger} (customer_id, kind, purpose, amount, balance_after, remaining, expires_at, order_id,
-                          rule_id, reason, created_at)
-    SELECT v.customer_id, %s, v.purpose, v.amount, v.balance_after, v.amount, v.expires_at, v.order_id, v.rule_id,
-           '', %s
+                          rule_id, source_entry_id, reason, created_at)
+    SELECT v.customer_id, %s, v.purpose, v.amount, v.balance_after, greatest(v.amount, 0), v.expires_at, v.order_id,
+           v.rule_id, v.source_entry_id, v.reason, %s
     FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], %s::timestamptz[], %s::bigint[],
-                %s::bigint[]) WITH ORDINALITY AS v(customer_id, purpose, amount, balance_after, expires_at, order_id,
-                                                   rule_id, position)
+                %s::bigint[], %s::bigint[], %s::text[])
+         WITH ORDINALITY AS v(customer_id, purpose, amount, balance_after, expires_at, order_id, rule_id,
+                              source_entry_id, reason, position)
     ORDER BY v.position
     ON CONFLICT DO NOTHING
     RETURNING id
@@ -231,10 +235,13 @@ _ACCOUNTS_MOVE = """
 """
 
 
-def lots_post(lots: list[Lot], accounts: dict[int, LoyaltyAccount], *, now: datetime) -> int:
-    """Post accrual lots on accounts already locked by :func:`accounts_lock`: one ``INSERT … ON CONFLICT DO
-    NOTHING`` of the ledger rows (each ``balance_after`` running on from its account, in list order) and one
-    ``UPDATE`` of the accounts. Returns how many rows were written.
+def lots_post(
+    lots: list[Lot], accounts: dict[int, LoyaltyAccount], *, now: datetime, kind: str = EntryKind.ACCRUAL
+) -> int:
+    """Post rows of one ``kind`` (accrual lots, or a reversal's debits and refunds) on accounts already locked by
+    :func:`accounts_lock`: one ``INSERT … ON CONFLICT DO NOTHING`` of the ledger rows (each ``balance_after``
+    running on from its account, in list order; a credit is a lot, its ``remaining`` the amount) and one ``UPDATE``
+    of the accounts. Returns how many rows were written.
 
     The caller has left out the lots already posted (read under the same locks), so the once-only indexes cannot
     fire here; if one does, a writer skipped the account lock and the ``balance_after`` figures behind it would be
@@ -249,10 +256,11 @@ def lots_post(lots: list[Lot], accounts: dict[int, LoyaltyAccount], *, now: date
     columns = (
         [lot.customer_id for lot in lots], [lot.purpose for lot in lots], [lot.amount for lot in lots], after,
         [lot.expires_at for lot in lots], [lot.order_id for lot in lots], [lot.rule_id for lot in lots],
+        [lot.source_entry_id for lot in lots], [lot.reason for lot in lots],
     )  # fmt: skip
     moved = {pk: running[pk] - accounts[pk].balance for pk in running if running[pk] != accounts[pk].balance}
     with connection.cursor() as cursor:
-        cursor.execute(_LOTS_INSERT.format(ledger=LedgerEntry._meta.db_table), [EntryKind.ACCRUAL, now, *columns])
+        cursor.execute(_LOTS_INSERT.format(ledger=LedgerEntry._meta.db_table), [kind, now, *columns])
         written = len(cursor.fetchall())
         if written != len(lots):
             raise IntegrityError(f"{len(lots) - written} of {len(lots)} credit lots were posted meanwhile")
