@@ -13,9 +13,15 @@ from rest_framework.views import APIView
 from customers.contacts import EmailError, normalize_email
 from customers.models import ContactKind
 from customers.services import CustomerData, customers_upsert
-from shop.api_batch import allowed_sources, batch_rows, default_source, source_refusal, validate_rows
+from shop.api_batch import (
+    allowed_sources,
+    batch_rows,
+    default_source,
+    shop_settings_of,
+    source_refusal,
+    validate_rows,
+)
 from shop.idempotency import idempotent
-from shop.models import ShopSettings
 from shop.permissions import HasCapability
 from shop.phones import PhoneError, normalize_phone
 from shop.roles import Capability
@@ -46,7 +52,7 @@ class CustomerInputSerializer(serializers.Serializer):
     consent_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate_phones(self, value: list[str]) -> list[str]:
-        region = ShopSettings.load().phone_region
+        region = shop_settings_of(self).phone_region
         try:
             return list(dict.fromkeys(normalize_phone(raw, region) for raw in value))
         except PhoneError as error:
@@ -63,7 +69,8 @@ class CustomerInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("A customer needs an external_id, a phone or an email to be matched.")
         return attrs
 
-    def to_data(self, attrs: dict[str, Any], source: str) -> CustomerData:
+    @staticmethod
+    def to_data(attrs: dict[str, Any], source: str) -> CustomerData:
         return CustomerData.from_mapping(attrs, source=source, consent_source=attrs["consent_source"] or source)
 
 
@@ -84,7 +91,7 @@ class OrderCustomerInputSerializer(CustomerInputSerializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        region = ShopSettings.load().phone_region
+        region = shop_settings_of(self).phone_region
         unverified: list[tuple[str, str, str]] = []
         phones, emails = [], []
         for raw in attrs["phones"]:
@@ -105,7 +112,8 @@ class OrderCustomerInputSerializer(CustomerInputSerializer):
             raise serializers.ValidationError("A customer needs an external_id, a phone or an email to be matched.")
         return attrs
 
-    def to_data(self, attrs: dict[str, Any], source: str) -> CustomerData:
+    @staticmethod
+    def to_data(attrs: dict[str, Any], source: str) -> CustomerData:
         return CustomerData.from_mapping(
             attrs,
             source=source,
@@ -144,6 +152,6 @@ class CustomerUpsertApi(APIView):
         allowed = allowed_sources(request)
         if allowed is not None and source not in allowed:
             raise source_refusal(source, allowed)
-        items = [CustomerInputSerializer().to_data(attrs, source) for attrs in valid]
+        items = [CustomerInputSerializer.to_data(attrs, source) for attrs in valid]
         results = customers_upsert(items=items)
         return Response({"results": CustomerResultSerializer(results, many=True).data})

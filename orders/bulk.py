@@ -22,19 +22,28 @@ SUMMARY_SQL = """
            total_spent = COALESCE(s.spent, 0),
            first_order_at = s.first,
            last_order_at = s.last
-      FROM customers_customer AS c2
-      LEFT JOIN (
-            SELECT customer_id, count(*) AS n,
-                   COALESCE(sum(total) FILTER (WHERE status <> 'returned'), 0) AS spent,
-                   min(placed_at) AS first, max(placed_at) AS last
-              FROM orders_order
-             WHERE status <> 'cancelled' {orders_of}
-             GROUP BY customer_id
-           ) AS s ON s.customer_id = c2.id
-     WHERE c.id = c2.id {customers}
+      FROM (SELECT {customers}, a.n, a.spent, a.first, a.last
+              FROM {customers_from}
+              LEFT JOIN (
+                    SELECT customer_id, count(*) AS n,
+                           COALESCE(sum(total) FILTER (WHERE status <> 'returned'), 0) AS spent,
+                           min(placed_at) AS first, max(placed_at) AS last
+                      FROM orders_order
+                     WHERE status <> 'cancelled' {orders_of}
+                     GROUP BY customer_id
+                   ) AS a ON a.customer_id = {customers}
+           ) AS s
+     WHERE c.id = s.id
        AND (c.orders_count, c.total_spent, c.first_order_at, c.last_order_at)
            IS DISTINCT FROM (COALESCE(s.n, 0), COALESCE(s.spent, 0), s.first, s.last)
 """
+# Everyone: a customer with no order left is joined to nothing and gets zeros.
+_EVERYONE = SUMMARY_SQL.format(customers="c2.id", customers_from="customers_customer AS c2", orders_of="")
+# Some customers: their ids drive the join, so each is found by its primary key (a join to the table itself made
+# PostgreSQL hash the whole customers table: 30 ms a batch on 100,000 customers, ten times that on a million).
+_SOME = SUMMARY_SQL.format(
+    customers="ids.id", customers_from="unnest(%s::bigint[]) AS ids(id)", orders_of="AND customer_id = ANY(%s)"
+)
 
 
 def summaries_refresh_postgres(customer_ids: Sequence[int] | None) -> int:
@@ -43,11 +52,10 @@ def summaries_refresh_postgres(customer_ids: Sequence[int] | None) -> int:
     many changed."""
     with connection.cursor() as cursor:
         if customer_ids is None:
-            cursor.execute(SUMMARY_SQL.format(orders_of="", customers=""))
+            cursor.execute(_EVERYONE)
         else:
             ids = list(customer_ids)
-            sql = SUMMARY_SQL.format(orders_of="AND customer_id = ANY(%s)", customers="AND c2.id = ANY(%s)")
-            cursor.execute(sql, [ids, ids])
+            cursor.execute(_SOME, [ids, ids])
         return cursor.rowcount
 
 

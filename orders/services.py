@@ -25,6 +25,7 @@ from orders.models import (
     OrderStatusChange,
 )
 from orders.signals import send_orders_changed
+from shop.bulk_insert import objects_insert
 from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
 
@@ -196,7 +197,7 @@ def _create(items: list[OrderData], writes: _Writes) -> list[UpsertResult]:
         _new_order(data, customer.customer_id, currency, writes.now)
         for data, customer in zip(items, resolved, strict=True)
     ]
-    Order.objects.bulk_create(orders)
+    objects_insert(orders)
     for order, data in zip(orders, items, strict=True):
         writes.change(order, "", data.status, order.status_changed_at)
         writes.item_rows += _items(order.pk, data.items or ())
@@ -277,8 +278,8 @@ def _persist(writes: _Writes) -> None:
     else:
         Order.objects.bulk_update(writes.updated, _UPDATED_FIELDS)
     OrderItem.objects.filter(order_id__in=writes.replace_items_of).delete()
-    OrderItem.objects.bulk_create(writes.item_rows)
-    OrderStatusChange.objects.bulk_create(writes.changes)
+    objects_insert(writes.item_rows)
+    objects_insert(writes.changes)
     touched = writes.created + [o for o in writes.updated if o.pk not in writes.quiet]
     customer_ids = sorted({o.customer_id for o in touched})
     customer_summaries_refresh(customer_ids=customer_ids)

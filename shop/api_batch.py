@@ -5,7 +5,8 @@ from typing import Any
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 
-from shop.models import IntegrationToken
+from shop.batch_validation import Unsure, row_plan
+from shop.models import IntegrationToken, ShopSettings
 
 MAX_BATCH = 1000
 
@@ -67,12 +68,42 @@ def batch_rows(request: Request, key: str) -> tuple[list[Any], bool]:
 def validate_rows(serializer_class: type[serializers.Serializer], rows: list[Any], key: str) -> list[dict[str, Any]]:
     """Every row validated; a batch with any bad row is refused whole, with the bad rows' errors by index.
 
-    One list serializer validates all rows with the same field instances: building a nested serializer per row
-    cost more than storing the orders."""
-    serializer = serializer_class(data=rows, many=True, allow_empty=False, max_length=MAX_BATCH)  # type: ignore[call-arg]
+    The serializer's compiled plan (``shop.batch_validation``) reads the rows; the rows it cannot vouch for, and
+    every row of a serializer it cannot read, go through one list serializer, which words the errors: building a
+    nested serializer per row cost more than storing the orders, and DRF's generic field machinery about as much.
+    The serializers share one load of the shop's settings (:func:`shop_settings_of`)."""
+    context = {"shop_settings": ShopSettings.load()}
+    serializer = serializer_class(data=rows, many=True, allow_empty=False, max_length=MAX_BATCH, context=context)  # type: ignore[call-arg]
+    plan = row_plan(serializer.child)  # type: ignore[attr-defined]
+    valid: list[Any] = [None] * len(rows)
+    unsure: list[int] = []
+    if plan is None:
+        unsure = list(range(len(rows)))
+    else:
+        for index, row in enumerate(rows):
+            try:
+                valid[index] = plan(row)
+            except Unsure:
+                unsure.append(index)
+    if not unsure:
+        return valid
+    if len(unsure) < len(rows):
+        serializer = serializer_class(data=[rows[i] for i in unsure], many=True, context=context)  # type: ignore[call-arg]
     if serializer.is_valid():
-        return list(serializer.validated_data)
+        for index, attrs in zip(unsure, serializer.validated_data, strict=True):
+            valid[index] = attrs
+        return valid
     details = serializer.errors
-    if isinstance(details, dict):  # the list itself was wrong (not a list, too long)
-        raise serializers.ValidationError({key: details.get("non_field_errors", details)})
-    raise serializers.ValidationError({key: {str(index): error for index, error in enumerate(details) if error}})
+    if isinstance(details, dict) and "non_field_errors" in details:  # the list itself was wrong (not a list…)
+        raise serializers.ValidationError({key: details["non_field_errors"]})
+    # The bad rows' errors by their place in the batch (DRF keys them by their place among the rows it judged).
+    judged = details.items() if isinstance(details, dict) else enumerate(details)
+    by_row = {str(unsure[int(i)]): error for i, error in judged if error}
+    raise serializers.ValidationError({key: by_row})
+
+
+def shop_settings_of(serializer: serializers.Field) -> ShopSettings:
+    """The shop's settings for a serializer's hooks: the batch's one load when :func:`validate_rows` runs it, else a
+    load of their own."""
+    settings = serializer.context.get("shop_settings")
+    return settings if isinstance(settings, ShopSettings) else ShopSettings.load()

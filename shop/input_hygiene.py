@@ -24,9 +24,10 @@ class JsonInputError(ValueError):
     """A JSON body that is not acceptable; the message says why."""
 
 
-def json_check(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+def json_check(value: Any, *, max_depth: int = MAX_JSON_DEPTH, strings: bool = True) -> None:
     """Raise :class:`JsonInputError` when ``value`` nests deeper than ``max_depth`` or holds a NUL in any key or
-    string. Walks with its own stack, so the check itself cannot overflow."""
+    string (``strings=False``: the caller knows there is none, and only the nesting is walked). Walks with its own
+    stack, so the check itself cannot overflow."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -39,7 +40,7 @@ def json_check(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
         if depth > max_depth:
             raise JsonInputError(f"The JSON is nested more than {max_depth} levels deep.")
         children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list) or strings)
 
 
 def _refuse_constant(name: str) -> None:
@@ -54,8 +55,17 @@ def json_loads_checked(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) ->
         raise JsonInputError(f"The JSON is nested more than {max_depth} levels deep.") from error
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError both are
         raise JsonInputError(f"JSON parse error: {error}") from error
-    json_check(value, max_depth=max_depth)
+    json_check(value, max_depth=max_depth, strings=_may_hold_nul(data))
     return value
+
+
+def _may_hold_nul(data: str | bytes) -> bool:
+    """Whether a parsed string of ``data`` may hold a NUL. Strict JSON holds no raw control character, so in UTF-8
+    (or text) a NUL can only arrive written as the escape; UTF-16 and UTF-32 bodies have NUL bytes and are walked.
+    Without one, only the nesting needs walking: a thousand orders' strings cost more to visit than to parse."""
+    if isinstance(data, str):
+        return "\\u0000" in data or NUL in data
+    return b"\\u0000" in data or b"\x00" in data
 
 
 class CheckedJSONParser(JSONParser):

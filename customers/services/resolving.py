@@ -19,6 +19,7 @@ from customers.models import (
 )
 from customers.services.consent import customer_set_consent
 from customers.services.data import CustomerData, Resolved
+from shop.bulk_insert import objects_insert
 from shop.locks import advisory_xact_lock
 
 
@@ -189,7 +190,8 @@ def _new_customer(data: CustomerData) -> Customer:
 def _create_slots(slots: list[_Slot]) -> None:
     if not slots:
         return
-    customers = Customer.objects.bulk_create([_new_customer(slot.data) for slot in slots])
+    customers = [_new_customer(slot.data) for slot in slots]
+    objects_insert(customers)
     phones, emails, external_ids, consents = [], [], [], []
     for slot, customer in zip(slots, customers, strict=True):
         slot.customer_id = customer.pk
@@ -216,10 +218,8 @@ def _create_slots(slots: list[_Slot]) -> None:
                     )
                 )
     # The identities were free when looked up and are advisory-locked since, so plain inserts cannot conflict.
-    CustomerPhone.objects.bulk_create(phones)
-    CustomerEmail.objects.bulk_create(emails)
-    CustomerExternalId.objects.bulk_create(external_ids)
-    ConsentChange.objects.bulk_create(consents)
+    for rows in (phones, emails, external_ids, consents):
+        objects_insert(rows)
 
 
 def _attach_contacts(
@@ -244,11 +244,9 @@ def _attach_contacts(
                 emails.setdefault(email, entry)
         if item.external_id and (item.source, item.external_id) not in by_ext:
             external_ids.setdefault((item.source, item.external_id), entry)
-    CustomerPhone.objects.bulk_create([CustomerPhone(customer_id=c, number=p) for p, c in phones.items()])
-    CustomerEmail.objects.bulk_create([CustomerEmail(customer_id=c, address=e) for e, c in emails.items()])
-    CustomerExternalId.objects.bulk_create(
-        [CustomerExternalId(customer_id=c, source=s, external_id=x) for (s, x), c in external_ids.items()]
-    )
+    objects_insert([CustomerPhone(customer_id=c, number=p) for p, c in phones.items()])
+    objects_insert([CustomerEmail(customer_id=c, address=e) for e, c in emails.items()])
+    objects_insert([CustomerExternalId(customer_id=c, source=s, external_id=x) for (s, x), c in external_ids.items()])
 
 
 def _fill_blank_fields(items: Sequence[CustomerData], plan: list[int | _Slot]) -> None:

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api import OrderInputSerializer, ResultSerializer
+from orders.api import OrderInputSerializer, ResultSerializer, results_data
 from orders.models import WebhookEvent, WebhookSource
 from orders.services import UpsertResult
 from orders.webhooks.formats import PARSERS, Delivery, PayloadError, check_fresh
@@ -25,7 +25,7 @@ def _error(status: int, code: str, message: str, fields: Any = None) -> Response
 
 
 def _render(results: list[UpsertResult]) -> dict[str, Any]:
-    return {"results": ResultSerializer(results, many=True).data}
+    return {"results": results_data(results)}
 
 
 def _repeat(event: WebhookEvent, digest: str) -> Response:
@@ -92,7 +92,7 @@ class WebhookApi(APIView):
             if attrs.get("source") and attrs["source"] != source.slug:
                 refusal = source_refusal(attrs["source"], [source.slug], "orders", str(index))
                 return _error(403, "source_forbidden", "An order names another source.", refusal.detail)
-        orders = [OrderInputSerializer().to_data(attrs, source.slug) for attrs in valid]
+        orders = [OrderInputSerializer.to_data(attrs, source.slug) for attrs in valid]
         try:
             answer = webhook_deliver(
                 source=source,

@@ -9,7 +9,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from customers.models import Customer, UnverifiedContact
+from orders.api import ResultSerializer, results_data
 from orders.models import Order, OrderStatusChange
+from orders.services import UpsertResult
 from shop.models import IdempotencyKey
 from shop.roles import Capability, Role
 
@@ -227,3 +229,13 @@ def test_a_note_typed_into_the_phone_field_is_kept_aside_too(importer):
 
     assert response.status_code == 200, response.json()
     assert UnverifiedContact.objects.get().raw == note
+
+
+def test_the_results_are_written_field_for_field_as_the_published_result_serializer_writes_them():
+    results = [
+        UpsertResult("site", "1", 7, created=True),
+        UpsertResult("site", "2", 8, status_changed=True, warnings=["customer.phones: unreadable."]),
+        UpsertResult("site", "3", 9, stale=True),
+        UpsertResult("site", "4", None, error="An order that is “delivered” cannot become “cancelled”."),
+    ]
+    assert results_data(results) == ResultSerializer(results, many=True).data

@@ -32,8 +32,7 @@ POST_ONE_ORDER = textwrap.dedent(
 )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_order_sent_while_the_broker_is_down_is_stored_and_answered_with_200() -> None:
+def _post_with_the_broker_down(script: str, log_level: str = "CRITICAL") -> subprocess.CompletedProcess[str]:
     key = token_issue(name="site", scopes=["import"], created_by=None).key
     environment = {
         **os.environ,
@@ -41,10 +40,10 @@ def test_an_order_sent_while_the_broker_is_down_is_stored_and_answered_with_200(
         "DJANGO_ENV": "test",
         "DATABASE_URL": database_url_of_this_process(),
         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
-        "LOG_LEVEL": "CRITICAL",
+        "LOG_LEVEL": log_level,
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", f"KEY = {key!r}\n{POST_ONE_ORDER}"],
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", f"KEY = {key!r}\n{script}"],
         cwd=settings.BASE_DIR,
         env=environment,
         capture_output=True,
@@ -53,5 +52,21 @@ def test_an_order_sent_while_the_broker_is_down_is_stored_and_answered_with_200(
         check=False,
     )
 
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_sent_while_the_broker_is_down_is_stored_and_answered_with_200() -> None:
+    result = _post_with_the_broker_down(POST_ONE_ORDER)
+
     assert result.stdout.strip().splitlines()[-1:] == ["200"], result.stderr[-3000:]
     assert Order.objects.filter(source="site", external_id="down-1").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_broker_refused_once_the_next_requests_do_not_ask_it_again() -> None:
+    second = POST_ONE_ORDER.replace("down-1", "down-2")
+    third = POST_ONE_ORDER.replace("down-1", "down-3")
+    result = _post_with_the_broker_down(POST_ONE_ORDER + second + third, log_level="WARNING")
+
+    assert result.stdout.strip().splitlines()[-3:] == ["200", "200", "200"], result.stderr[-3000:]
+    assert result.stderr.count("The broker did not take") == 1
+    assert Order.objects.filter(source="site", external_id__startswith="down-").count() == 3

@@ -69,6 +69,19 @@ def test_json_nested_thousands_deep_is_refused_without_a_recursion_error(
     assert "nested" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"orders": [{"a": "x"}, {"b": ["y", "z\\u0000"]}]}',
+        '{"a": "\\u0000"}'.encode("utf-16"),
+        '{"a": {"b": "\\u0000"}}'.encode("utf-32"),
+    ],
+)
+def test_a_nul_is_found_deep_in_a_body_written_as_an_escape_or_in_utf16_and_utf32(body: bytes) -> None:
+    with pytest.raises(JsonInputError, match="NUL"):
+        json_loads_checked(body)
+
+
 def test_json_at_the_depth_limit_is_read() -> None:
     assert json_loads_checked(_nested(MAX_JSON_DEPTH - 1)) is not None
     with pytest.raises(JsonInputError):
