@@ -5,14 +5,16 @@ batch of 1,000 orders with their items and status changes that was about 0.2 s o
 transaction while other batches waited on its locks. The values the ingestion writes (text, numbers, ``Decimal``,
 aware datetimes, booleans, ids) are already what the columns hold, so here they travel as one typed array per
 column into ``INSERT … SELECT FROM unnest(…) RETURNING id``, the statement Django itself sends for ``bulk_create``.
-A model with another kind of column, and any database but PostgreSQL (the demo's SQLite), goes through
-``bulk_create``.
+A model with another kind of column goes through ``bulk_create``. ``shop.db.rows_update`` is the same idea for
+UPDATE.
 """
 
 from collections.abc import Sequence
 
 from django.db import connection, models
 from django.utils import timezone
+
+from shop.db import unnest_arrays
 
 # Columns whose Python values psycopg2 sends as they are, exactly as the field would have prepared them.
 _PLAIN_FIELDS = (
@@ -36,13 +38,13 @@ def objects_insert(objects: Sequence[models.Model]) -> None:
     model = type(objects[0])
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not (f.primary_key and getattr(objects[0], f.attname) is None)]
-    if connection.vendor != "postgresql" or not all(isinstance(f, _PLAIN_FIELDS) for f in fields):
+    if not all(isinstance(f, _PLAIN_FIELDS) for f in fields):
         model._default_manager.bulk_create(objects)
         return
     _stamp(objects, fields)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column or f.attname) for f in fields)
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    arrays = unnest_arrays(fields)
     pk = meta.pk
     returning = quote(pk.column or pk.attname) if pk is not None else "1"
     # Names and types from the model's metadata only; every value travels as a parameter.

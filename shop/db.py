@@ -136,6 +136,12 @@ def model_from_row(model: type[M], row: Mapping[str, Any], *, prefix: str) -> M:
     )
 
 
+def unnest_arrays(fields: Sequence[Any]) -> str:
+    """One typed array parameter per field, for ``unnest(…)``: the way ``rows_update`` and
+    ``shop.bulk_insert.objects_insert`` send many rows' values as one array per column."""
+    return ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+
+
 def rows_update(model: type[Model], rows: Sequence[Model], fields: Sequence[str]) -> int:
     """Write ``fields`` of ``rows`` (saved instances of ``model``) in one ``UPDATE … FROM unnest(…)``: one array
     per column, typed from the model's own fields, so its cost does not grow with a CASE per row and field the way
@@ -148,7 +154,7 @@ def rows_update(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
         raise ValueError(f"Not concrete fields of {model.__name__}: {sorted(set(fields) - {f.name for f in columns})}")
     table = model._meta.db_table
     assignments = ", ".join(f'"{field.column}" = v."{field.column}"' for field in columns)
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+    arrays = unnest_arrays(columns)
     names = ", ".join(f'"{field.column}"' for field in columns)
     sql = (
         f'UPDATE "{table}" AS t SET {assignments} '  # noqa: S608 -- names from the model's metadata; values are parameters
