@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from crm.call.access import card_url
 from crm.call.card import CallerCard, caller_card_for_number, lookup_number
 from shop.audit import audit_record, card_opening_allowed
-from shop.models import AuditKind, AuditReason, IntegrationToken, ShopSettings, User
+from shop.models import AuditKind, AuditReason, IntegrationToken, User
 from shop.permissions import HasCapability, user_can
 from shop.phones import PhoneError
 from shop.ratelimit import TokenLookupThrottle
@@ -154,7 +154,7 @@ def lookup_payload(card: CallerCard, number: str, user: Any = None) -> dict[str,
         "explanation": getattr(score, "explanation", "") or "",
         "orders_count": customer.orders_count,
         "total_spent": customer.total_spent,
-        "currency": ShopSettings.load().currency,
+        "currency": card.currency,
         "last_order": None
         if last is None
         else {

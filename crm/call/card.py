@@ -61,6 +61,7 @@ class CallerCard:
     score: Any = None
     complaints: list[Any] = field(default_factory=list)
     campaigns: list[Any] = field(default_factory=list)
+    currency: str = ""
 
     @property
     def last_order(self) -> Order | None:
@@ -142,7 +143,8 @@ def _card(row: dict[str, Any], customer: Customer, now: datetime, *, with_histor
         delivered=order_selectors.delivered_summary_from_columns(row),
         now=now,
     )
-    card.offers = operator_offers(offers, ShopSettings.load().currency)
+    card.currency = ShopSettings.load().currency
+    card.offers = operator_offers(offers, card.currency)
     card.recommended_action = recommended_action(
         has_complaints=bool(card.complaints), offers=card.offers, orders_count=customer.orders_count
     )
