@@ -24,6 +24,7 @@ from feedback.models import Invitation, InvitationChannel, InvitationState, Unsu
 from messaging.kinds import MessageKind, Outcome, Rendered
 from messaging.links import base_url
 from messaging.models import Message, MessageState, Purpose
+from messaging.reasons import MessageReason, reason_store
 from messaging.services import BATCH_SIZE, MessageData, message_send, messages_enqueue, messages_send_now
 from shop.models import ShopSettings
 
@@ -138,7 +139,7 @@ def invitations_settle(outcomes: Sequence[Outcome], now: datetime) -> None:
             Invitation.objects.filter(message_id=outcome.message_id).update(error=outcome.error)
     if by_state.get(MessageState.UNKNOWN):
         Invitation.objects.filter(message_id__in=by_state[MessageState.UNKNOWN], state=InvitationState.DUE).update(
-            state=InvitationState.UNKNOWN, error=_("The worker stopped while sending; the message may have left.")
+            state=InvitationState.UNKNOWN, error=reason_store(MessageReason.WORKER_STOPPED)
         )
 
 

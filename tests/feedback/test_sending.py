@@ -19,6 +19,7 @@ from feedback.services import (
 )
 from messaging.backends import FileSmsBackend
 from messaging.models import Message, MessageState
+from messaging.reasons import MessageReason, reason_parse
 from messaging.services import (
     CLAIM_TIMEOUT,
     MAX_ATTEMPTS,
@@ -107,7 +108,10 @@ def test_failed_send_is_retried_later_then_marked_failed_with_the_error(
         state = message_send(message_id=_message(invitation))
     assert state == MessageState.FAILED
     invitation.refresh_from_db()
-    assert invitation.state == InvitationState.FAILED and "No such file" in invitation.error
+    assert invitation.state == InvitationState.FAILED
+    # The system's own words kept as the provider's detail, under the reason's label.
+    code, params = reason_parse(invitation.error)
+    assert code == MessageReason.PROVIDER and "No such file" in params["detail"]
 
 
 def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_never_resent() -> None:
