@@ -127,6 +127,23 @@ def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_never_resent() -> 
     assert mail.outbox == []
 
 
+def test_a_survey_left_in_doubt_by_a_database_restart_keeps_its_messages_reason() -> None:
+    invitation = _due_invitation()
+    claimed_at = timezone.now() - CLAIM_TIMEOUT - timedelta(seconds=1)
+    # Claimed under an earlier run of the database server, never attempted as far as the database remembers.
+    Message.objects.filter(pk=_message(invitation)).update(
+        state=MessageState.SENDING, claimed_at=claimed_at, claimed_on=claimed_at - timedelta(days=1)
+    )
+    with translation.override("ru"):
+        assert messages_mark_stale_claims() == 1
+    invitation.refresh_from_db()
+    assert (invitation.state, invitation.error) == (InvitationState.UNKNOWN, MessageReason.DATABASE_RESTARTED)
+    with translation.override("en"):
+        assert invitation.reason_text == (
+            "The database restarted while this was being sent; the message may have left."
+        )
+
+
 def test_one_reminder_after_the_set_days_if_unanswered() -> None:
     invitation = _due_invitation()
     invitations_send_batch_task()
