@@ -96,3 +96,14 @@ def test_the_personal_data_export_gives_the_reasons_code_and_its_words_in_the_re
     refused = [row for row in rows if row["state"] == MessageState.CANCELLED]
     assert [(row["reason"], row["reason_text"]) for row in refused] == [(MessageReason.CAPPED, CAPPED[language])]
     assert {row["reason"] for row in rows if row["state"] == MessageState.SENT} == {None}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_admin_lists_and_shows_the_reason_in_the_readers_language(client: Client, language: str) -> None:
+    with translation.override("ru" if language == "en" else "en"):
+        offer = _refused_by_the_cap()
+    client.force_login(make_user(None, language=language, is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:messaging_message_changelist")).content.decode()
+    page = client.get(reverse("admin:messaging_message_change", args=[offer.pk])).content.decode()
+    assert CAPPED[language] in listing and CAPPED[language] in page
+    assert "capped {" not in page  # the stored code is not offered for editing
