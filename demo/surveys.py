@@ -39,7 +39,8 @@ from feedback.models import (
 from feedback.services.scheduling import _decide, _recipients, invitation_due_at
 from feedback.services.sending import INVITATION_KIND, invitation_message, message_source
 from messaging.models import MessagingSettings
-from messaging.services import MAX_ATTEMPTS, messages_enqueue
+from messaging.reasons import MessageReason, reason_store
+from messaging.services import messages_enqueue
 from orders.models import Order, OrderStatus
 from shop.models import ShopSettings, User
 
@@ -214,7 +215,7 @@ def _invitation(
         return invitation
     if channel == InvitationChannel.EMAIL and rng.random() < FAILED_EMAIL_RATE:
         invitation.state = InvitationState.FAILED
-        invitation.error = f"550 5.1.1 Mailbox unavailable (after {MAX_ATTEMPTS} attempts)"
+        invitation.error = reason_store(MessageReason.PROVIDER, detail="550 5.1.1 Mailbox unavailable")
         invitation.reminder_due_at = None
         return invitation
     invitation.state, invitation.sent_at = InvitationState.SENT, sent_at

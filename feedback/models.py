@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from messaging.reasons import reason_text
+
 
 class TimingMode(models.TextChoices):
     AFTER_HOURS = "after_hours", _("The same day, some hours after delivery")
@@ -109,6 +111,7 @@ class Invitation(models.Model):
         "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_invitation"
     )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Its message's reason code (``messaging.reasons``), never a sentence: read it with ``reason_text``.
     error = models.TextField(blank=True)
     reminder_due_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
@@ -137,6 +140,11 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.state}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why the survey did not leave (or left in doubt), in the active language; empty when there is none."""
+        return reason_text(self.error)
 
 
 class SkipReason(models.TextChoices):

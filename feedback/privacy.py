@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
-
 from customers.contrib import Eraser, Erasure, ExportPart
 from customers.models import Customer
 from feedback.models import FollowUp, FollowUpComment, Invitation, InvitationState, Response
+from messaging.reasons import MessageReason, reason_parse, reason_store, reason_text
 
 
 def _surveys(customer: Customer) -> list[dict[str, Any]]:
@@ -30,6 +29,9 @@ def _surveys(customer: Customer) -> list[dict[str, Any]]:
                 "address": invitation.address,
                 "state": invitation.state,
                 "sent_at": invitation.sent_at,
+                # Why it did not leave (or left in doubt): the stored code and its words in the reader's language.
+                "reason": reason_parse(invitation.error)[0] or None,
+                "reason_text": reason_text(invitation.error) or None,
                 "answer": None
                 if response is None
                 else {
@@ -58,7 +60,7 @@ def _erase_surveys(erasure: Erasure) -> dict[str, int]:
     # A survey still waiting is dropped: it has nowhere to go now.
     ids = erasure.customer_ids
     Invitation.objects.filter(customer_id__in=ids, state=InvitationState.DUE).update(
-        state=InvitationState.FAILED, error=gettext("Personal data erased before sending.")
+        state=InvitationState.FAILED, error=reason_store(MessageReason.ERASED)
     )
     addresses = Invitation.objects.filter(customer_id__in=ids).exclude(address="").update(address="")
     comments = Response.objects.filter(customer_id__in=ids).exclude(comment="").update(comment="")

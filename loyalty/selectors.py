@@ -111,7 +111,7 @@ def customer_export(customer_id: int) -> dict[str, Any]:
                 "amount": str(e.amount),
                 "balance_after": str(e.balance_after),
                 "expires_at": e.expires_at.isoformat() if e.expires_at else None,
-                "reason": e.reason,
+                "reason": e.reason_text,
             }
             for e in LedgerEntry.objects.filter(customer_id=customer_id).order_by("created_at", "pk")
         ],

@@ -21,6 +21,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
+from messaging.reasons import MessageReason, ProviderRefusal
+
 
 @dataclass(frozen=True)
 class SmsMessage:
@@ -101,7 +103,8 @@ class SmsRuBackend:
             fields.update({f"multi[{messages[index].phone.lstrip('+')}]": messages[index].text for index in request})
             body = self._post(fields)
             if body.get("status") != "OK":
-                raise RuntimeError(f"SMS gateway refused: {body.get('status_text', body)}")
+                detail = str(body.get("status_text", body))
+                raise ProviderRefusal(f"SMS gateway refused: {detail}", code=MessageReason.PROVIDER, detail=detail)
             answers = body.get("sms", {})
             for index in request:
                 answer = answers.get(messages[index].phone.lstrip("+"), {})
@@ -126,7 +129,9 @@ class SmsRuBackend:
             self.close()
             raise
         if response.status != 200:
-            raise RuntimeError(f"SMS gateway answered HTTP {response.status}")
+            raise ProviderRefusal(
+                f"SMS gateway answered HTTP {response.status}", code=MessageReason.GATEWAY_HTTP, status=response.status
+            )
         answer: dict[str, Any] = json.loads(payload.decode())
         return answer
 

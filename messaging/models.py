@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from messaging.reasons import reason_text
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
@@ -73,6 +75,8 @@ class Message(models.Model):
     attempted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     provider_id = models.CharField(max_length=80, blank=True)
+    # Why it did not leave, or left in doubt: a reason code (``messaging.reasons``), never a sentence; read it with
+    # ``reason_text``, in the reader's language.
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -104,6 +108,11 @@ class Message(models.Model):
         """The id the provider sees (the email's Message-ID, the SMS's id): the same on every attempt, so a
         provider that deduplicates drops a second copy."""
         return f"retain-message-{self.pk}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why it did not leave (or left in doubt), in the active language; empty when there is no reason."""
+        return reason_text(self.error)
 
 
 class MessagingSettings(models.Model):

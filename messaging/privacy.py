@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from django.utils.translation import gettext
 
 from customers.contrib import Eraser, Erasure, ExportPart
 from customers.models import Customer
 from messaging.models import Message, MessageState
+from messaging.reasons import MessageReason, reason_parse, reason_store, reason_text
 from messaging.selectors import messages_of_customer
 
 
@@ -24,6 +24,9 @@ def _messages(customer: Customer) -> list[dict[str, Any]]:
             "state": message.state,
             "queued_at": message.created_at,
             "sent_at": message.sent_at,
+            # Why it did not leave (or left in doubt): the stored code and its words in the reader's language.
+            "reason": reason_parse(message.error)[0] or None,
+            "reason_text": reason_text(message.error) or None,
         }
         for message in messages_of_customer(customer.pk).order_by("created_at", "id")
     ]
@@ -34,7 +37,7 @@ def _erase_messages(erasure: Erasure) -> dict[str, int]:
     # sent when, on which channel and for what purpose stays (the proof that marketing went only with consent).
     ids = erasure.customer_ids
     Message.objects.filter(customer_id__in=ids, state=MessageState.DUE).update(
-        state=MessageState.CANCELLED, error=gettext("Personal data erased before sending.")
+        state=MessageState.CANCELLED, error=reason_store(MessageReason.ERASED)
     )
     blanked = (
         Message.objects.filter(customer_id__in=ids)

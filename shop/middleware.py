@@ -11,6 +11,21 @@ from shop.models import ShopSettings, User
 from shop.twofactor import has_confirmed_device, second_factor_pending
 
 
+class RequestLanguageMiddleware:
+    """The language a request speaks ends with the request. LocaleMiddleware and :class:`UserLanguageMiddleware`
+    activate it for the thread and leave it there; where that thread goes on to run other code — the test process,
+    whose client runs requests in the test's own thread, and any task run eagerly — that code spoke the last
+    visitor's language (a reason recorded as a sentence in English on a Russian page). Outermost of the language
+    middleware, it puts back the language the thread had before."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with translation.override(translation.get_language()):
+            return self.get_response(request)
+
+
 class UserLanguageMiddleware:
     """Speak each staff member's chosen language, else the shop's default; anonymous visitors keep the
     browser's choice (LocaleMiddleware)."""

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from feedback.models import (
     FeedbackSettings,
@@ -28,6 +27,7 @@ from feedback.models import (
     Unsubscribe,
 )
 from feedback.services.sending import INVITATION_KIND, REMINDER_KIND
+from messaging.reasons import MessageReason, reason_store
 from messaging.services import messages_cancel
 from scoring.models import ChurnSignal
 from scoring.services import churn_signal_clear, churn_signal_raise
@@ -121,12 +121,12 @@ def customer_unsubscribe(*, customer_id: int) -> None:
     with transaction.atomic():
         Unsubscribe.objects.get_or_create(customer_id=customer_id)
         Invitation.objects.filter(customer_id=customer_id, state=InvitationState.DUE).update(
-            state=InvitationState.FAILED, error=_("Unsubscribed before sending.")
+            state=InvitationState.FAILED, error=reason_store(MessageReason.SURVEYS_UNSUBSCRIBED)
         )
         messages_cancel(
             customer_ids=[customer_id],
             kinds=[INVITATION_KIND, REMINDER_KIND],
-            reason=_("Unsubscribed before sending."),
+            reason=reason_store(MessageReason.SURVEYS_UNSUBSCRIBED),
         )
         Invitation.objects.filter(
             customer_id=customer_id, state=InvitationState.SENT, reminder_sent_at__isnull=True

@@ -24,6 +24,7 @@ from feedback.models import Invitation, InvitationChannel, InvitationState, Unsu
 from messaging.kinds import MessageKind, Outcome, Rendered
 from messaging.links import base_url
 from messaging.models import Message, MessageState, Purpose
+from messaging.reasons import MessageReason
 from messaging.services import BATCH_SIZE, MessageData, message_send, messages_enqueue, messages_send_now
 from shop.models import ShopSettings
 
@@ -136,9 +137,14 @@ def invitations_settle(outcomes: Sequence[Outcome], now: datetime) -> None:
             )
         elif outcome.state == MessageState.DUE:
             Invitation.objects.filter(message_id=outcome.message_id).update(error=outcome.error)
-    if by_state.get(MessageState.UNKNOWN):
-        Invitation.objects.filter(message_id__in=by_state[MessageState.UNKNOWN], state=InvitationState.DUE).update(
-            state=InvitationState.UNKNOWN, error=_("The worker stopped while sending; the message may have left.")
+    # In doubt: the invitation keeps its message's reason (a worker or the database stopped, a send interrupted).
+    unknown: dict[str, list[int]] = {}
+    for outcome in outcomes:
+        if outcome.state == MessageState.UNKNOWN:
+            unknown.setdefault(outcome.error or MessageReason.WORKER_STOPPED, []).append(outcome.message_id)
+    for error, ids in unknown.items():
+        Invitation.objects.filter(message_id__in=ids, state=InvitationState.DUE).update(
+            state=InvitationState.UNKNOWN, error=error
         )
 
 

@@ -36,6 +36,12 @@ class SendChannel(models.TextChoices):
     SMS = "sms", _("SMS only")
 
 
+class StopReason(models.TextChoices):
+    """Why a campaign stopped by itself: stored as the code, shown in the reader's language."""
+
+    BUDGET_SPENT = "budget_spent", _("The budget is spent.")
+
+
 class Campaign(models.Model):
     """Audience + offer + message + schedule + budget + control group. Conditions are typed columns, lists as JSON
     (empty meaning "any"); ``templates`` holds per language ``{"subject", "email", "sms"}``."""
@@ -87,7 +93,7 @@ class Campaign(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(Decimal("0.9"))],
         help_text=_("Share of the audience (0–0.9) who deliberately get nothing, to measure the effect."),
     )  # fmt: skip
-    stopped_reason = models.CharField(_("stopped"), max_length=200, blank=True)
+    stopped_reason = models.CharField(_("stopped"), max_length=200, blank=True, choices=StopReason.choices)
 
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

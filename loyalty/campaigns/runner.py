@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from loyalty.campaigns.audience import audience_enter
@@ -29,6 +28,7 @@ from loyalty.campaigns.models import (
     RecipientStatus,
     Schedule,
     SendChannel,
+    StopReason,
 )
 from loyalty.campaigns.offers import OfferPlan, Standing, offer_plan, placeholder_values, render
 from loyalty.models import Coupon
@@ -258,7 +258,7 @@ def recipients_process(*, campaign_id: int, now: datetime | None = None, limit: 
         CallTask.objects.bulk_create(batch.calls)
         updates: dict[str, Any] = {"spent": batch.spent}
         if batch.over_budget:
-            updates["stopped_reason"] = _("The budget is spent.")
+            updates["stopped_reason"] = StopReason.BUDGET_SPENT
             CampaignRecipient.objects.filter(campaign_id=campaign_id, status=RecipientStatus.NEW).update(
                 status=RecipientStatus.OVER_BUDGET
             )

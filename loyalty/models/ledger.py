@@ -1,6 +1,7 @@
 """The credit ledger: one row per movement of a customer's store credit, and the account row that carries the
 balance and serialises every movement of one customer (``SELECT … FOR UPDATE`` on it)."""
 
+import re
 from decimal import Decimal
 from typing import ClassVar
 
@@ -69,6 +70,13 @@ class Purpose(models.TextChoices):
     MERGE = "merge", _("Moved from a merged duplicate")
 
 
+# A reversal's reason: the part of the lot already spent, which it could not take back. Stored as a code with its
+# amount (``already_spent:30.00``), never as a sentence; rows written before the code say "30.00 already spent" in
+# English and read the same way.
+ALREADY_SPENT = "already_spent"
+_ALREADY_SPENT = re.compile(rf"{ALREADY_SPENT}:(?P<code>-?[0-9.]+)|(?P<sentence>-?[0-9.]+) already spent")
+
+
 class LedgerEntry(models.Model):
     """One movement. ``amount`` is signed (credit +, debit −); ``balance_after`` is the balance once it posted.
 
@@ -98,6 +106,7 @@ class LedgerEntry(models.Model):
     redemption = models.ForeignKey(
         "loyalty.Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
+    # The owner's words for an adjustment (free text, shown as typed); on a reversal, a code (``ALREADY_SPENT``).
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -153,3 +162,10 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} → {self.balance_after}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language: a reversal's code as its sentence, the owner's words as typed."""
+        if self.kind == EntryKind.REVERSAL and (found := _ALREADY_SPENT.fullmatch(self.reason)):
+            return _("%(amount)s already spent") % {"amount": found["code"] or found["sentence"]}
+        return self.reason

@@ -10,11 +10,12 @@ uses, referral uses and the rules' budgets, each one statement for the whole bat
 Earned: each lot the order accrued (to the customer, and to a referrer; or moved to a merge's survivor) loses what
 is left of it. **Credit already spent is not taken back**: a spend drew the lot down under the same account lock,
 so what it paid for stays paid and the reversal row takes only the rest, saying how much was already spent
-(``reason``). The balance therefore never goes below zero, even with spends running at the same moment: they wait
-for the lock, or the reversal waits for theirs and then reads the lot as they left it. Unused coupons issued for
-the order are revoked. Spent: the order's redemption is marked reversed, the credit it spent comes back as a new lot
-lasting as long as the spent credit would have, its coupon becomes usable again, a promo use is given back, and the
-rules' budgets are released. The rows are posted order by order (ascending id): an order's debits, then its refunds.
+(``reason``: the code ``already_spent:<amount>``, read in the reader's language). The balance therefore never goes
+below zero, even with spends running at the same moment: they wait for the lock, or the reversal waits for theirs
+and then reads the lot as they left it. Unused coupons issued for the order are revoked. Spent: the order's
+redemption is marked reversed, the credit it spent comes back as a new lot lasting as long as the spent credit would
+have, its coupon becomes usable again, a promo use is given back, and the rules' budgets are released. The rows are
+posted order by order (ascending id): an order's debits, then its refunds.
 
 Once only: a lot is reversed only while it has something left and no reversal names it (``loyalty_entry_reversed_
 once`` refuses a second), a redemption only by the ``UPDATE`` that moves it from applied to reversed. A lot that
@@ -43,6 +44,7 @@ from loyalty.models import (
     RedemptionState,
     ReferralUse,
 )
+from loyalty.models.ledger import ALREADY_SPENT
 from loyalty.services.ledger import Lot, accounts_lock, lots_post
 from orders.models import Order, OrderStatus
 
@@ -97,7 +99,7 @@ def _rows(
     its spends' refunds — and the ids of the lots they empty."""
     debits: dict[int, list[Lot]] = defaultdict(list)
     for pk, order_id, customer_id, amount, remaining in lots:
-        reason = "" if remaining == amount else f"{amount - remaining} already spent"
+        reason = "" if remaining == amount else f"{ALREADY_SPENT}:{amount - remaining}"
         debits[order_id].append(
             Lot(customer_id, -remaining, Purpose.ORDER_RETURNED, order_id=order_id, source_entry_id=pk, reason=reason)
         )

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count
-from django.utils.translation import gettext as _
 
 from messaging.kinds import Outcome, kinds_settle
 from messaging.models import Message, MessageState, MessagingSettings, Purpose
+from messaging.reasons import MessageReason, reason_store
 
 # The advisory lock namespace of "a customer's messages being claimed" (pg_advisory_xact_lock(int, int)).
 CAP_LOCK_NAMESPACE = 7301
@@ -67,10 +67,7 @@ def messages_over_cap(chosen: Sequence[int], *, now: datetime) -> list[int]:
             continue
         counts[customer] = counts.get(customer, 0) + 1
     if refused:
-        error = _("Not sent: the customer already had %(n)d messages in %(days)d days.") % {
-            "n": config.cap_messages,
-            "days": config.cap_days,
-        }
+        error = reason_store(MessageReason.CAPPED, n=config.cap_messages, days=config.cap_days)
         Message.objects.filter(pk__in=[pk for pk, _kind in refused]).update(state=MessageState.CANCELLED, error=error)
         recorded: dict[str, list[Outcome]] = {}
         for pk, kind in refused:

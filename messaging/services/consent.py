@@ -1,10 +1,10 @@
 """Stopping marketing at the customer's request: the one-click unsubscribe of every marketing message."""
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from customers.services import customer_set_consent
 from messaging.models import Message, Purpose
+from messaging.reasons import MessageReason, reason_store
 from messaging.services.queueing import messages_cancel
 
 # The consent history's source of a withdrawal made with a message's unsubscribe link.
@@ -26,7 +26,7 @@ def marketing_unsubscribe(*, message_id: int) -> bool:
         )
         messages_cancel(
             customer_ids=[message["customer_id"]],
-            reason=_("Unsubscribed from offers before sending."),
+            reason=reason_store(MessageReason.UNSUBSCRIBED),
             purpose=Purpose.MARKETING,
             channel=message["channel"],
         )

@@ -13,6 +13,7 @@ from messaging.backends import SmsBackend, SmsMessage, sms_backend
 from messaging.kinds import KINDS, QueuedRenderer, Rendered, Renderer
 from messaging.links import unsubscribe_url
 from messaging.models import Channel, Message, Purpose
+from messaging.reasons import MessageReason, ProviderRefusal
 
 # At most this many SMS in one provider call whatever the provider takes: what a dead worker may leave in doubt.
 MAX_GROUP = 50
@@ -116,7 +117,7 @@ class Sender:
             self._close_connection()
             raise
         if sent != 1:
-            raise RuntimeError("The email backend did not accept the message.")
+            raise ProviderRefusal("The email backend did not accept the message.", code=MessageReason.NOT_ACCEPTED)
 
     def _close_connection(self) -> None:
         # Saying goodbye on a broken session may fail in turn; the session is being dropped either way.

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from messaging.kinds import Outcome, kinds_settle
 from messaging.models import Channel, Message, MessageState, Purpose
+from messaging.reasons import MessageReason, reason_store
 
 MAX_ATTEMPTS = 4
 
@@ -131,12 +131,13 @@ def messages_enqueue(*, items: Sequence[MessageData]) -> dict[tuple[str, str], i
 def messages_cancel(
     *, customer_ids: Sequence[int], reason: str, kinds: Sequence[str] | None = None, **filters: Any
 ) -> int:
-    """Cancel the customers' messages still waiting (of ``kinds`` if given); returns how many. A message already
-    claimed is stopped by the send path's own check, not here."""
+    """Cancel the customers' messages still waiting (of ``kinds`` if given); returns how many. ``reason`` is a
+    stored reason (``messaging.reasons.reason_store``), never a sentence. A message already claimed is stopped by
+    the send path's own check, not here."""
     waiting = Message.objects.filter(customer_id__in=customer_ids, state=MessageState.DUE, **filters)
     if kinds is not None:
         waiting = waiting.filter(kind__in=kinds)
-    error = reason or _("Cancelled.")
+    error = reason or reason_store(MessageReason.CANCELLED)
     with transaction.atomic():
         rows = list(waiting.select_for_update(skip_locked=True).values_list("pk", "kind"))
         cancelled = Message.objects.filter(pk__in=[pk for pk, _kind in rows]).update(

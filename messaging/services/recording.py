@@ -21,11 +21,11 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from messaging.kinds import Outcome, kinds_settle
 from messaging.models import Channel, Message, MessageState, Purpose
+from messaging.reasons import MessageReason, reason_store
 
 # One statement: the outcomes (each already decided in Python: its state after, error, next due time, provider id)
 # on rows this batch still holds, and the attempt of the next group on the rows still claimed by this batch whose
@@ -134,7 +134,7 @@ class Recorder:
                 )
                 for message in group:
                     if message.pk in held:
-                        self.add(message, MessageState.CANCELLED, _("No consent to marketing on this channel."))
+                        self.add(message, MessageState.CANCELLED, reason_store(MessageReason.NO_CONSENT))
                 self.write(now=now)
         leaving = [message for message in group if message.pk in attempted]
         for message in leaving:

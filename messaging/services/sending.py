@@ -27,11 +27,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.db.models import DateTimeField, F, Func, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from messaging.backends import email_deduplicates, sms_deduplicates
 from messaging.kinds import Outcome, kinds_settle
 from messaging.models import Channel, Message, MessageState
+from messaging.reasons import MessageReason, failure_reason, reason_store
 from messaging.services.capping import messages_over_cap
 from messaging.services.delivery import Sender
 from messaging.services.recording import Recorder
@@ -115,22 +115,27 @@ def messages_send(messages: Sequence[Message]) -> dict[str, int]:
                 resend = leaving[0].channel in _deduplicating_channels()
                 for message in leaving:
                     if resend:
-                        outcomes.add(message, MessageState.DUE, _("Interrupted; sent again with the same id."))
+                        outcomes.add(message, MessageState.DUE, reason_store(MessageReason.INTERRUPTED_RESENT))
                     else:
-                        outcomes.add(message, MessageState.UNKNOWN, _("The send was interrupted; it may have left."))
+                        outcomes.add(message, MessageState.UNKNOWN, reason_store(MessageReason.INTERRUPTED))
                 with transaction.atomic():
                     outcomes.write()
                     _release(claim=messages[0].claim)
                 raise
             except Exception as error:  # Any backend error is recorded on the rows, never lost.
-                errors = [str(error)] * len(leaving)
+                errors = [failure_reason(error)] * len(leaving)
+            else:
+                errors = [
+                    None if problem is None else reason_store(MessageReason.PROVIDER, detail=problem)
+                    for problem in errors
+                ]
             for message, problem in zip(leaving, errors, strict=True):
                 if problem is None:
                     outcomes.add(message, MessageState.SENT, provider_id=sender.provider_id(message))
                     counts["sent"] += 1
                 else:
                     logger.warning("message %s not sent: %s", message.pk, problem)
-                    outcomes.add(message, MessageState.DUE, problem[:2000])
+                    outcomes.add(message, MessageState.DUE, problem)
                     counts["retry"] += 1
         with transaction.atomic():
             outcomes.write()
@@ -197,12 +202,12 @@ def messages_mark_stale_claims(*, now: datetime | None = None) -> int:
             claimed_at=None,
             claimed_on=None,
             attempted_at=None,
-            error=_("The worker stopped while sending; sent again with the same id, which the provider deduplicates."),
+            error=reason_store(MessageReason.WORKER_STOPPED_RESENT),
         )
         rows = list(uncertain.exclude(pk__in=resend_ids).select_for_update().values_list("pk", "kind", "attempted_at"))
         errors = {
-            True: _("The worker stopped while sending; the message may have left."),
-            False: _("The database restarted while this was being sent; the message may have left."),
+            True: reason_store(MessageReason.WORKER_STOPPED),
+            False: reason_store(MessageReason.DATABASE_RESTARTED),
         }
         for attempted, error in errors.items():
             ids = [pk for pk, _kind, attempted_at in rows if (attempted_at is not None) == attempted]

@@ -19,6 +19,7 @@ from feedback.services import (
 )
 from messaging.backends import FileSmsBackend
 from messaging.models import Message, MessageState
+from messaging.reasons import MessageReason, reason_parse
 from messaging.services import (
     CLAIM_TIMEOUT,
     MAX_ATTEMPTS,
@@ -107,7 +108,10 @@ def test_failed_send_is_retried_later_then_marked_failed_with_the_error(
         state = message_send(message_id=_message(invitation))
     assert state == MessageState.FAILED
     invitation.refresh_from_db()
-    assert invitation.state == InvitationState.FAILED and "No such file" in invitation.error
+    assert invitation.state == InvitationState.FAILED
+    # The system's own words kept as the provider's detail, under the reason's label.
+    code, params = reason_parse(invitation.error)
+    assert code == MessageReason.PROVIDER and "No such file" in params["detail"]
 
 
 def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_never_resent() -> None:
@@ -121,6 +125,23 @@ def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_never_resent() -> 
     invitation.refresh_from_db()
     assert invitation.state == InvitationState.UNKNOWN
     assert mail.outbox == []
+
+
+def test_a_survey_left_in_doubt_by_a_database_restart_keeps_its_messages_reason() -> None:
+    invitation = _due_invitation()
+    claimed_at = timezone.now() - CLAIM_TIMEOUT - timedelta(seconds=1)
+    # Claimed under an earlier run of the database server, never attempted as far as the database remembers.
+    Message.objects.filter(pk=_message(invitation)).update(
+        state=MessageState.SENDING, claimed_at=claimed_at, claimed_on=claimed_at - timedelta(days=1)
+    )
+    with translation.override("ru"):
+        assert messages_mark_stale_claims() == 1
+    invitation.refresh_from_db()
+    assert (invitation.state, invitation.error) == (InvitationState.UNKNOWN, MessageReason.DATABASE_RESTARTED)
+    with translation.override("en"):
+        assert invitation.reason_text == (
+            "The database restarted while this was being sent; the message may have left."
+        )
 
 
 def test_one_reminder_after_the_set_days_if_unanswered() -> None:

@@ -10,6 +10,7 @@ from feedback.models import Invitation, InvitationState
 from feedback.services import invitations_schedule
 from messaging.backends import SmsMessage, SmsRuBackend, sms_backend
 from messaging.models import Message
+from messaging.reasons import MessageReason, reason_parse
 from messaging.services import messages_send_batch
 from tests.feedback.helpers import consent, deliver
 
@@ -98,7 +99,8 @@ def test_a_batch_of_sms_goes_in_one_request_and_a_refused_number_is_retried_late
         "+79990000003": InvitationState.SENT,
     }
     refused = Invitation.objects.get(address="+79990000002")
-    assert refused.error == "Invalid number" and refused.message is not None
+    assert reason_parse(refused.error) == (MessageReason.PROVIDER, {"detail": "Invalid number"})
+    assert refused.message is not None
     assert refused.message.due_at > timezone.now()
 
 

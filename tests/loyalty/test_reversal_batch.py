@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from loyalty.engine.evaluate import Cart
@@ -91,7 +91,7 @@ def test_one_batch_takes_back_what_an_order_earned_and_refunds_what_another_spen
 
     rows = LedgerEntry.objects.filter(kind="reversal").order_by("pk")
     assert list(rows.values_list("order_id", "amount", "balance_after", "reason")) == [
-        (earned.pk, Decimal("-20.00"), Decimal("100.00"), "30.00 already spent"),
+        (earned.pk, Decimal("-20.00"), Decimal("100.00"), "already_spent:30.00"),
         (spent.pk, Decimal("30.00"), Decimal("130.00"), ""),
     ]
     assert balance(customer.pk) == Decimal("130.00")
@@ -130,3 +130,24 @@ def test_a_batch_gives_back_the_promo_uses_and_the_budget_its_orders_took() -> N
     code.refresh_from_db()
     rule.refresh_from_db()
     assert (code.uses, PromoCodeUse.objects.count(), rule.budget_spent) == (1, 1, Decimal("100.00"))
+
+
+@pytest.mark.parametrize(
+    ("stored", "language", "words"),
+    [
+        ("already_spent:30.00", "en", "30.00 already spent"),
+        ("already_spent:30.00", "ru", "30.00 уже потрачено"),
+        # Written before the code, in English whatever the worker spoke: read in the reader's language too.
+        ("30.00 already spent", "ru", "30.00 уже потрачено"),
+    ],
+)
+def test_a_reversals_reason_reads_in_the_readers_language(stored: str, language: str, words: str) -> None:
+    entry = LedgerEntry(kind="reversal", purpose="order_returned", amount=Decimal("-20.00"), reason=stored)
+    with translation.override(language):
+        assert entry.reason_text == words
+
+
+def test_the_owners_words_for_an_adjustment_read_as_typed() -> None:
+    entry = LedgerEntry(kind="adjustment", purpose="owner", amount=Decimal("5.00"), reason="already_spent:1")
+    with translation.override("ru"):
+        assert entry.reason_text == "already_spent:1"

@@ -3,9 +3,12 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
 from shop.models import User
+from shop.roles import Role
+from tests.factories import make_user
 
 
 @pytest.fixture
@@ -82,3 +85,14 @@ def test_periodic_work_is_named_in_the_readers_language_and_stored_in_english(ow
     assert "Ночной пересчёт оценок" in owner_client.get(reverse("schedules")).content.decode()
     owner_client.post(reverse("shop:language"), {"language": "en", "next": "/"})
     assert "Refit the scores every night" in owner_client.get(reverse("schedules")).content.decode()
+
+
+@pytest.mark.parametrize(("chosen", "before"), [("en", "ru"), ("ru", "en")])
+def test_a_signed_in_request_leaves_the_language_it_found(db: None, client: Client, chosen: str, before: str) -> None:
+    # Requests of the test client run in the test's own thread: a language left active by one would become the
+    # language of whatever the test does next (a sweep, a task run eagerly).
+    client.force_login(make_user(Role.MANAGER, language=chosen))
+    with translation.override(before):
+        response = client.get(reverse("home"))
+        assert translation.get_language() == before
+    assert response["Content-Language"] == chosen

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from loyalty.campaigns.models import CallState, Campaign, CampaignRecipient, Preset, RecipientStatus
+from loyalty.campaigns.models import CallState, Campaign, CampaignRecipient, Preset, RecipientStatus, StopReason
 from loyalty.campaigns.runner import campaign_run
 from loyalty.models import Coupon
 from shop.roles import Role
@@ -172,3 +172,11 @@ def test_a_campaign_the_owner_writes_needs_a_name_and_a_preset_may_keep_its_own(
     assert kept.status_code == 302
     preset.refresh_from_db()
     assert preset.name == ""
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "The budget is spent."), ("ru", "Бюджет израсходован.")])
+def test_a_campaigns_stop_reason_reads_in_the_readers_language(client: Client, language: str, words: str) -> None:
+    target = campaign(name="Осенний возврат", stopped_reason=StopReason.BUDGET_SPENT)
+    client.force_login(make_user(Role.MANAGER, language=language))
+    for page in (reverse("loyalty:campaigns"), reverse("loyalty:campaign", args=[target.pk])):
+        assert words in client.get(page).content.decode()

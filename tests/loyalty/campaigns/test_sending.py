@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from loyalty.campaigns.links import click_token
-from loyalty.campaigns.models import Campaign, CampaignRecipient, Group, RecipientStatus, Schedule
+from loyalty.campaigns.models import Campaign, CampaignRecipient, Group, RecipientStatus, Schedule, StopReason
 from loyalty.campaigns.runner import campaign_run
 from loyalty.campaigns.selectors import campaign_results
 from loyalty.models import Coupon, LoyaltyRule
@@ -66,7 +66,7 @@ def test_a_campaign_over_budget_stops() -> None:
     statuses = [CampaignRecipient.objects.get(customer=p).status for p in people]
     assert statuses.count(RecipientStatus.QUEUED) == 2
     assert statuses.count(RecipientStatus.OVER_BUDGET) == 3
-    assert target.spent == Decimal("800.00") and target.stopped_reason
+    assert target.spent == Decimal("800.00") and target.stopped_reason == StopReason.BUDGET_SPENT
     person(risk=0.9)
     assert campaign_run(campaign_id=target.pk, now=timezone.now() + timedelta(days=1)).entered == 0
     assert Message.objects.count() == 2
