@@ -102,7 +102,7 @@ def manager_dashboard() -> Dashboard:
 
 def _follow_up_cause(row: Any) -> str:
     if row.response is None:
-        return str(row.reason)
+        return row.reason_text
     return _("Would recommend %(score)s/10") % {"score": row.response.recommend_score}
 
 

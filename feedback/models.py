@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from messaging.reasons import reason_text
+from shop.reasons import StoredReasons
 
 
 class TimingMode(models.TextChoices):
@@ -243,6 +244,20 @@ class FollowUpOutcome(models.TextChoices):
     NO_ACTION = "no_action", _("No action needed")
 
 
+class FollowUpReason(models.TextChoices):
+    """Why staff opened a follow-up without a survey answer: stored as a code (``FOLLOW_UP_REASONS.store``) and read
+    in the reader's language, whoever clicked; text a person typed, or stored before the codes, reads as stored."""
+
+    EARLY_WARNING = (
+        "early_warning",
+        _("Early warning: churn risk rose from %(before)s%% to %(now)s%% since last month."),
+    )
+    TYPED = "typed", "%(detail)s"
+
+
+FOLLOW_UP_REASONS = StoredReasons(FollowUpReason, FollowUpReason.TYPED)
+
+
 class FollowUp(models.Model):
     """A manager's task: opened by an unhappy answer (an open complaint on the customer's card until resolved), or
     by staff for a customer without an answer, with the reason (a rising churn risk on the early-warning list):
@@ -294,6 +309,11 @@ class FollowUp(models.Model):
     @property
     def is_complaint(self) -> bool:
         return self.response_id is not None
+
+    @property
+    def reason_text(self) -> str:
+        """Why staff opened it, in the active language (the reader's); empty for an answer's follow-up."""
+        return FOLLOW_UP_REASONS.text(self.reason)
 
 
 class FollowUpComment(models.Model):

@@ -79,6 +79,7 @@ def _staff_follow_ups(customer: Customer) -> list[dict[str, Any]]:
         {
             "opened_at": row.created_at,
             "reason": row.reason,
+            "reason_text": row.reason_text,
             "state": row.state,
             "outcome": row.outcome,
             "resolved_at": row.resolved_at,

@@ -7,14 +7,12 @@ may speak the other one. Where the reason needs figures or the provider's own wo
 verbatim under a label in the reader's language. :func:`reason_text` is the one reading; text that is not a known
 code (written before the codes, or by hand) is shown as stored under the label of :attr:`MessageReason.OTHER`."""
 
-import json
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# A provider's text kept with its reason: as much as the old free-text error kept.
-DETAIL_LIMIT = 2000
+from shop.reasons import StoredReasons
 
 
 class MessageReason(models.TextChoices):
@@ -41,50 +39,23 @@ class MessageReason(models.TextChoices):
     OTHER = "other", _("Recorded as: %(detail)s")
 
 
-_CODES = {choice.value for choice in MessageReason}
+_READING = StoredReasons(MessageReason, MessageReason.OTHER)
 
 
 def reason_store(code: str, **params: Any) -> str:
     """The stored form of a reason: its code, followed by its parameters as JSON when it has any."""
-    code = str(code)
-    if "detail" in params:
-        params["detail"] = str(params["detail"])[:DETAIL_LIMIT]
-    if not params:
-        return code
-    return f"{code} {json.dumps(params, ensure_ascii=False, sort_keys=True)}"
+    return _READING.store(code, **params)
 
 
 def reason_parse(stored: str) -> tuple[str, dict[str, Any]]:
     """The code and parameters of a stored reason; ``("", {})`` for none; text that is not a stored reason is
     :attr:`MessageReason.OTHER` with the text as its detail."""
-    if not stored:
-        return "", {}
-    code, _space, rest = stored.partition(" ")
-    if code in _CODES:
-        if not rest:
-            return code, {}
-        try:
-            params = json.loads(rest)
-        except ValueError:
-            params = None
-        if isinstance(params, dict):
-            return code, params
-    return MessageReason.OTHER.value, {"detail": stored}
+    return _READING.parse(stored)
 
 
 def reason_text(stored: str) -> str:
     """The reason in the active language (the reader's): its label, with its figures or the provider's words."""
-    code, params = reason_parse(stored)
-    if not code:
-        return ""
-    label = str(MessageReason(code).label)
-    if "%(" not in label:
-        return label
-    try:
-        return label % params
-    except (KeyError, TypeError, ValueError):
-        # Parameters that do not fit the label (written by hand): the label's own words and what was stored.
-        return str(MessageReason.OTHER.label) % {"detail": stored}
+    return _READING.text(stored)
 
 
 class ProviderRefusal(RuntimeError):

@@ -18,6 +18,7 @@ import redis
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.client import ClientMixin
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -95,6 +96,16 @@ def client_for(db: None) -> Callable[[str | None], Client]:
         return client
 
     return build
+
+
+@pytest.fixture
+def schema_restored() -> Iterator[None]:
+    """For a test that migrates the database back to test a data migration: afterwards, pass or fail, the schema is
+    migrated forward to the latest migrations again. The test database is reused between runs and by the tests
+    after this one in the same process, so a schema left behind would break them (a column "does not exist")."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from analytics.models import EarlyWarning
 from feedback.models import FollowUp, FollowUpState
@@ -43,7 +43,10 @@ def test_one_click_opens_a_follow_up_with_the_warning_as_its_reason(client_for: 
     # Not a complaint: the card and the screen-pop do not show it as one, and no complaint signal is raised.
     assert open_complaints_for_customers([customer_id]) == {}
     page = client.get(reverse("feedback:follow_up", args=[follow_up.pk]))
-    assert follow_up.reason in page.content.decode()
+    # The reason reads in the reader's language (the shop's Russian here), not as its stored code.
+    with translation.override("ru"):
+        assert follow_up.reason_text in page.content.decode()
+    assert "early_warning" not in page.content.decode()
     listing = client.get(reverse("analytics:warnings")).content.decode()
     assert reverse("feedback:follow_up", args=[follow_up.pk]) in listing
 
