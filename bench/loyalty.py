@@ -45,6 +45,59 @@ def load_average() -> str:
     return f"load average {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} CPUs"
 
 
+class BackendCpu:
+    """CPU (user + system, from /proc) of this database's other PostgreSQL backends while a step runs: a sampler
+    thread lists them every 0.2 s and keeps each one's last reading, so connections that a step opens and closes are
+    counted (up to their last sample). Load-independent where wall time is not."""
+
+    def __init__(self) -> None:
+        from django.db import connections
+
+        self.connection = connections.create_connection("default")  # the sampler's own, outside the step's
+        self.connection.inc_thread_sharing()  # made here, used by the sampler thread
+        self.seen: dict[int, float] = {}
+        self.start: dict[int, float] = {}
+        self.running = False
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            pids = [row[0] for row in cursor.fetchall()]
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used = (int(fields[11]) + int(fields[12])) / tick
+            self.start.setdefault(pid, used)
+            self.seen[pid] = used
+
+    def loop(self) -> None:
+        while self.running:
+            self.sample()
+            time.sleep(0.2)
+
+    def __enter__(self) -> "BackendCpu":
+        self.sample()
+        self.running = True
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.running = False
+        self.thread.join()
+        self.sample()
+        self.connection.close()
+
+    @property
+    def seconds(self) -> float:
+        return sum(used - self.start[pid] for pid, used in self.seen.items())
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -305,7 +358,10 @@ def expiry(args: argparse.Namespace) -> None:
         cursor.execute("SELECT pg_current_wal_insert_lsn()")
         start = cursor.fetchone()[0]
     before = load_average()
-    seconds, expired = timed(lambda: credit_expire_due(workers=args.workers))
+    own = time.process_time()
+    with BackendCpu() as backends:
+        seconds, expired = timed(lambda: credit_expire_due(workers=args.workers))
+    own = time.process_time() - own
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [start])
         wal = cursor.fetchone()[0] / 2**20
@@ -315,6 +371,7 @@ def expiry(args: argparse.Namespace) -> None:
         f"(WAL written meanwhile by the whole server: {wal:,.0f} MB); the second run expired {again} in "
         f"{again_seconds:.1f} s; before: {before}; after: {load_average()}"
     )
+    print(f"CPU of the expiry: PostgreSQL backends {backends.seconds:.1f} s, this process {own:.1f} s")
 
 
 def main() -> None:
