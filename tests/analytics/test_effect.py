@@ -377,6 +377,7 @@ def test_each_customer_margin_is_rounded_to_the_cent_half_away_from_zero():
     row = ProgrammeEffect.objects.get(programme=rule_key(rule.pk), window_days=30, group="treated")
     nets = [Decimal("16.67"), Decimal("50.00"), Decimal("0.01"), Decimal("-50.00")]
     assert (row.margin, row.cost, row.net) == (Decimal("66.68"), Decimal("50.00"), Decimal("16.68"))
+    assert row.net_cubes is not None and row.net_fourths is not None
     assert float(row.net_squares) == pytest.approx(float(sum(net**2 for net in nets)), abs=1e-6)
     assert float(row.net_cubes) == pytest.approx(float(sum(net**3 for net in nets)), abs=1e-4)
     assert float(row.net_fourths) == pytest.approx(float(sum(net**4 for net in nets)), abs=1e-2)
