@@ -68,13 +68,13 @@ def _window_orders(moment: str) -> str:
     )
 
 
-def _with_ends(exposures_sql: str) -> str:
-    """The exposures with the end of each window (``until_30`` … ``until_365``), for a ``MATERIALIZED`` CTE so that
-    they are reckoned once per exposure: adding days to a timestamp with a time zone is dear, and the window filters
-    ran it eight or nine times for each order (inlined into a subquery, the planner would copy the expressions back
-    into the filters)."""
+def _exposures(found: list[Programme]) -> tuple[str, list[Any]]:
+    """Every programme's exposures with the end of each window (``until_30`` … ``until_365``), reckoned once per
+    exposure: adding days to a timestamp with a time zone is dear, and the window filters ran it for each of ten
+    million orders eight or nine times over."""
+    sql, params = _union([(p.key, *p.exposures) for p in found])
     ends = ", ".join(f"x.since + interval '{days} days' AS until_{days}" for days in WINDOWS)
-    return f"SELECT x.*, {ends} FROM ({exposures_sql}) x"  # noqa: S608 (the selectors' SQL and fixed window numbers)
+    return f"SELECT x.*, {ends} FROM ({sql}) x", params  # noqa: S608 (the selectors' SQL and fixed window numbers)
 
 
 def _union(parts: list[tuple[str, str, list[Any]]]) -> tuple[str, list[Any]]:
@@ -96,14 +96,14 @@ def settled_fill(found: list[Programme], *, horizon: datetime, only_new: bool) -
     the table."""
     if not only_new:
         SettledOrders.objects.all().delete()
-    exposures_sql, exposures_params = _union([(p.key, *p.exposures) for p in found])
+    exposures_sql, exposures_params = _exposures(found)
     orders_sql, orders_params = _select(delivered_order_rows().filter(placed_at__lt=horizon))
     table = SettledOrders._meta.db_table
     within = f"d.placed_at >= e.since AND d.placed_at < e.until_{max(WINDOWS)}"
     orders = f"LEFT JOIN ({orders_sql}) d ON d.customer_id = e.customer_id AND {within}"
     if only_new:
         # A few customers a night: each one's orders through the (customer, placed) index, whatever the planner
-        # guesses of how many are new. The window ends are reckoned for them only.
+        # guesses of how many are new.
         exposures_sql = (
             f"SELECT * FROM ({exposures_sql}) e WHERE NOT EXISTS (SELECT 1 FROM {table} x "  # noqa: S608 (the table's name)
             "WHERE x.programme = e.programme AND x.customer_id = e.customer_id AND x.since = e.since)"
@@ -113,13 +113,12 @@ def settled_fill(found: list[Programme], *, horizon: datetime, only_new: bool) -
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in ["since", "horizon", *SETTLED_COLUMNS])
     sql = f"""
         INSERT INTO {table} (programme, customer_id, since, horizon, {columns})
-        WITH e AS MATERIALIZED ({_with_ends(exposures_sql)})
         SELECT e.programme, e.customer_id, e.since, %s, {_window_orders("d.placed_at")}
-        FROM e {orders}
+        FROM ({exposures_sql}) e {orders}
         GROUP BY e.programme, e.customer_id, e.since
         ON CONFLICT (programme, customer_id) DO UPDATE SET {updates}"""  # noqa: S608 (the selectors' SQL and fixed names; values as parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*exposures_params, horizon, *orders_params])
+        cursor.execute(sql, [horizon, *exposures_params, *orders_params])
         return cursor.rowcount
 
 
@@ -132,7 +131,7 @@ def effects_sql(found: list[Programme], *, margin: Decimal, now: datetime, lowes
     The per-customer money is reckoned in whole cents (bigint): a million customers' numeric margins, their
     conversions to floating point and their numeric sums were most of the statement's time, and the cents give the
     same figures (see :func:`_per_customer_sql`)."""
-    exposures_sql, exposures_params = _union([(p.key, *p.exposures) for p in found])
+    exposures_sql, exposures_params = _exposures(found)
     costs_sql, costs_params = _union([(p.key, *p.costs) for p in found])
     orders_sql, orders_params = _select(delivered_order_rows().filter(placed_at__gte=lowest))
     longest = max(WINDOWS)
@@ -144,7 +143,7 @@ def effects_sql(found: list[Programme], *, margin: Decimal, now: datetime, lowes
     ends = ", ".join(f"e.until_{days}" for days in WINDOWS)
     settled = ", ".join(f"x.orders_{days}, (x.revenue_{days} * 100)::bigint AS revenue_{days}" for days in WINDOWS)
     sql = f"""
-        WITH e AS MATERIALIZED ({_with_ends(exposures_sql)}),
+        WITH e AS MATERIALIZED ({exposures_sql}),
         s AS MATERIALIZED (
             SELECT e.programme, e.customer_id, e.grp, e.since, {ends}, x.horizon, {settled}
             FROM e JOIN {SettledOrders._meta.db_table} x ON x.programme = e.programme AND x.customer_id = e.customer_id),
