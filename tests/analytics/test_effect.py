@@ -356,3 +356,28 @@ def test_an_order_placed_before_the_horizon_counts_as_it_was_until_the_next_full
     aggregates_refresh(full=True)
     # Without T1's order: T1's margin is 0.5 × the 100 discount still given at checkout; T2's 300 remains.
     assert _treated_30(rule) == (4, Decimal("350.00"))
+
+
+def test_each_customer_margin_is_rounded_to_the_cent_half_away_from_zero():
+    """At a 33.33 % margin, 50.00 earns 16.665 and 150.00 earns 49.995: each customer's margin is rounded to the
+    cent half away from zero (16.67, 50.00) before the group sums, and 0.03 earns 0.009999, rounded to 0.01. A
+    customer given 50.00 of credit without buying has a net of -50.00, whose cube is negative."""
+    shop = ShopSettings.load()
+    shop.gross_margin_percent = Decimal("33.33")
+    shop.save()
+    rule = LoyaltyRuleFactory.create(name="Rounding", control_share=Decimal("0.2"), is_active=False)
+    fifty, hundred_fifty, three_kopecks, credited = CustomerFactory.create_batch(4)
+    for customer in (fifty, hundred_fifty, three_kopecks, credited):
+        _enter(rule, customer, ExposureGroup.TREATED)
+    _order(fifty, "01-10", "50.00")
+    _order(hundred_fifty, "01-10", "150.00")
+    _order(three_kopecks, "01-10", "0.03")
+    _credit(rule, credited, "01-10", "50.00")
+    aggregates_refresh()
+    row = ProgrammeEffect.objects.get(programme=rule_key(rule.pk), window_days=30, group="treated")
+    nets = [Decimal("16.67"), Decimal("50.00"), Decimal("0.01"), Decimal("-50.00")]
+    assert (row.margin, row.cost, row.net) == (Decimal("66.68"), Decimal("50.00"), Decimal("16.68"))
+    assert row.net_cubes is not None and row.net_fourths is not None
+    assert float(row.net_squares) == pytest.approx(float(sum(net**2 for net in nets)), abs=1e-6)
+    assert float(row.net_cubes) == pytest.approx(float(sum(net**3 for net in nets)), abs=1e-4)
+    assert float(row.net_fourths) == pytest.approx(float(sum(net**4 for net in nets)), abs=1e-2)
