@@ -73,7 +73,7 @@ def test_an_emails_attempt_commits_on_its_own_with_no_transaction_around_it() ->
     recording_in_a_transaction: list[bool] = []
 
     def watch(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        if sql.startswith("EXECUTE messaging_record"):
+        if "EXECUTE messaging_record" in sql:
             recording_in_a_transaction.append(connection.in_atomic_block)
         return execute(sql, params, many, context)
 
