@@ -6,7 +6,8 @@
 Migrates the database, writes the delivered orders (not timed), then times through one ``--pool=solo`` worker:
 scheduling (the tasks the ``orders_delivered`` receiver queues, 1,000 orders each) and sending every invitation
 (half email to Django's file backend, half SMS to the file backend) through messaging's outbox, from queueing to the
-last invitation marked sent. Then it counts what the backends received (email messages by their Message-ID, SMS
+last invitation marked sent, and the worker's CPU time while sending (wall time beyond it is waiting: for
+PostgreSQL, the disk, or a CPU). Then it counts what the backends received (email messages by their Message-ID, SMS
 lines by their message id) and fails when any invitation was received twice or not at all.
 """
 
@@ -116,6 +117,7 @@ def main() -> None:
         scheduled = time.monotonic() - started
         # The survey is due the day after delivery; the bench makes every one due now instead of waiting.
         Message.objects.update(due_at=timezone.now())
+        cpu_before = _cpu_seconds(worker.pid)
         begun = time.monotonic()
         messages_send_batch_task.apply_async((500,), queue=queue)
         while Invitation.objects.filter(state=InvitationState.SENT).count() < len(order_ids):
@@ -125,6 +127,7 @@ def main() -> None:
                 break
             time.sleep(0.2)
         sent_seconds = time.monotonic() - begun
+        cpu_after = _cpu_seconds(worker.pid)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -142,6 +145,11 @@ def main() -> None:
     print(f"scheduling: {scheduled:.1f} s ({len(order_ids) / scheduled:,.0f} orders/s)")
     print(f"sending: {sent_seconds:.1f} s ({len(order_ids) / sent_seconds:,.0f} invitations/s)")
     print(f"total: {scheduled + sent_seconds:.1f} s")
+    worker_cpu = cpu_after - cpu_before
+    print(
+        f"sending, per invitation: {1000 * sent_seconds / len(order_ids):.2f} ms wall, worker CPU "
+        f"{1000 * worker_cpu / len(order_ids):.2f} ms"
+    )
     print(
         f"received: {len(sms_ids):,} SMS ({len(set(sms_ids)):,} distinct) of {expected.get('sms', 0):,}; "
         f"{len(email_tokens):,} emails ({len(set(email_tokens)):,} distinct) of {expected.get('email', 0):,}; in {sink}"
@@ -163,6 +171,12 @@ def _wait_until_ready(worker: subprocess.Popen[bytes], queue: str) -> None:
     while not any(queue in name for reply in app.control.ping(timeout=1.0) or [] for name in reply):
         if worker.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("The worker did not start.")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (a waiting process uses none)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _sms_ids(path: Path) -> list[str]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from feedback.links import public_token_sign, survey_path, unsubscribe_path
 from feedback.models import Invitation, InvitationChannel, InvitationState, Unsubscribe
-from messaging.kinds import MessageKind, Outcome, Rendered
+from messaging.kinds import SETTLE_NOW, SETTLE_OUTCOMES, MessageKind, Outcome, Rendered, kinds_settle
 from messaging.links import base_url
 from messaging.models import Message, MessageState, Purpose
 from messaging.reasons import MessageReason
@@ -120,36 +120,37 @@ class SurveyRenderer:
         )
 
 
+# The invitation follows its message: sent; failed when it failed or was cancelled, unknown when it may have left
+# (both only while it was still due, with the message's reason; in doubt without one, "the worker stopped"); a retry
+# leaves it due with the reason. One statement
+# that messaging runs inside the statement recording the outcomes (``MessageKind.settle_sql``): no round trip of its
+# own per message, and the invitation never disagrees with its message.
+INVITATIONS_SETTLE_SQL = f"""
+UPDATE {Invitation._meta.db_table} AS i
+SET state = CASE o.state WHEN '{MessageState.SENT}' THEN '{InvitationState.SENT}'
+                         WHEN '{MessageState.DUE}' THEN i.state
+                         WHEN '{MessageState.UNKNOWN}' THEN '{InvitationState.UNKNOWN}'
+                         ELSE '{InvitationState.FAILED}' END,
+    sent_at = CASE WHEN o.state = '{MessageState.SENT}' THEN {SETTLE_NOW} ELSE i.sent_at END,
+    error = CASE WHEN o.state = '{MessageState.SENT}' THEN ''
+                 WHEN o.state = '{MessageState.UNKNOWN}' THEN COALESCE(NULLIF(o.error, ''), '{MessageReason.WORKER_STOPPED}')
+                 ELSE o.error END
+FROM {SETTLE_OUTCOMES} AS o
+WHERE i.message_id = o.id
+  AND (o.state IN ('{MessageState.SENT}', '{MessageState.DUE}')
+       OR (o.state IN ('{MessageState.FAILED}', '{MessageState.CANCELLED}', '{MessageState.UNKNOWN}')
+           AND i.state = '{InvitationState.DUE}'))
+"""  # noqa: S608 -- our own table name and constants; the values are the outcomes
+
+
 def invitations_settle(outcomes: Sequence[Outcome], now: datetime) -> None:
-    """The invitation follows its message: sent, failed (also when cancelled), or unknown. A retry leaves it due.
-    Runs inside messaging's transaction that records the outcomes."""
-    by_state: dict[str, list[int]] = {}
-    for outcome in outcomes:
-        by_state.setdefault(outcome.state, []).append(outcome.message_id)
-    if by_state.get(MessageState.SENT):
-        Invitation.objects.filter(message_id__in=by_state[MessageState.SENT]).update(
-            state=InvitationState.SENT, sent_at=now, error=""
-        )
-    for outcome in outcomes:
-        if outcome.state in (MessageState.FAILED, MessageState.CANCELLED):
-            Invitation.objects.filter(message_id=outcome.message_id, state=InvitationState.DUE).update(
-                state=InvitationState.FAILED, error=outcome.error
-            )
-        elif outcome.state == MessageState.DUE:
-            Invitation.objects.filter(message_id=outcome.message_id).update(error=outcome.error)
-    # In doubt: the invitation keeps its message's reason (a worker or the database stopped, a send interrupted).
-    unknown: dict[str, list[int]] = {}
-    for outcome in outcomes:
-        if outcome.state == MessageState.UNKNOWN:
-            unknown.setdefault(outcome.error or MessageReason.WORKER_STOPPED, []).append(outcome.message_id)
-    for error, ids in unknown.items():
-        Invitation.objects.filter(message_id__in=ids, state=InvitationState.DUE).update(
-            state=InvitationState.UNKNOWN, error=error
-        )
+    """Settle outcomes onto the invitations outside the sending loop (which runs ``INVITATIONS_SETTLE_SQL`` inside
+    its own statement), in the caller's transaction."""
+    kinds_settle({INVITATION_KIND: outcomes}, now)
 
 
 KINDS = (
-    MessageKind(INVITATION_KIND, renderer=SurveyRenderer, settle=invitations_settle),
+    MessageKind(INVITATION_KIND, renderer=SurveyRenderer, settle_sql=INVITATIONS_SETTLE_SQL),
     MessageKind(REMINDER_KIND, renderer=SurveyRenderer),
 )
 

@@ -6,10 +6,10 @@ The contract, which the stale-claim sweep below relies on:
    senders take different rows); every row of the batch gets the same ``claim`` token, no ``attempted_at``, and the
    database server's start time (``claimed_on``). This commit waits for the disk, as every other write here does.
 2. The worker sends the batch in ``SENDING_ORDER`` (emails one by one over one connection, then SMS in the
-   provider's groups). Just before each group's provider call, one transaction — one statement, plus the kinds'
-   settle hooks — records the previous group's outcomes and sets ``attempted_at`` on this group's rows: only on rows
-   still claimed by this batch and, for marketing, only where the customer's consent on the channel holds at that
-   moment (the rest are cancelled). It commits without waiting for the disk (``messaging.services.recording``):
+   provider's groups). Just before each group's provider call, one transaction — one statement with the kinds'
+   SQL settles, plus any Python settle hooks' statements — records the previous group's outcomes and sets
+   ``attempted_at`` on this group's rows: only on rows still claimed by this batch and, for marketing, only where the
+   customer's consent on the channel holds at that moment (the rest are cancelled just after). It commits without waiting for the disk (``messaging.services.recording``):
    visible to all and kept when the worker dies, lost only if PostgreSQL itself crashes within a fraction of a second.
 3. So when a worker dies, only the group in flight is attempted and not settled (one email, or one provider call of
    SMS): those rows become "unknown" for a person to check, or go out again with the same client id where the
