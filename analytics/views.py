@@ -24,8 +24,7 @@ from analytics.selectors.warnings import warning_for, warning_page, warning_rows
 from analytics.services import SpendFileError, spend_file_parse, spend_import, spend_save
 from analytics.tables import Table, effect_cells, effect_header, month_label, repeat_share_table
 from customers.selectors import customer_for_user
-from feedback.models import FOLLOW_UP_REASONS, FollowUpReason
-from feedback.services import follow_up_open
+from feedback.services import follow_up_open_for_warning
 from loyalty.campaigns.selectors import win_back_campaigns
 from loyalty.campaigns.services import NotAdded, win_back_add
 from shop.audit import audit_record
@@ -234,12 +233,12 @@ def warning_follow_up(request: HttpRequest, customer_id: int) -> HttpResponse:
     if warning is None:
         messages.error(request, _("This customer is no longer on the early-warning list."))
         return redirect("analytics:warnings")
-    reason = FOLLOW_UP_REASONS.store(
-        FollowUpReason.EARLY_WARNING,
-        before=round(warning.previous_churn_risk * 100),
-        now=round(warning.churn_risk * 100),
+    follow_up, created = follow_up_open_for_warning(
+        customer_id=customer.pk,
+        churn_risk_before=warning.previous_churn_risk,
+        churn_risk_now=warning.churn_risk,
+        opened_by=request.user,  # type: ignore[arg-type]
     )
-    follow_up, created = follow_up_open(customer_id=customer.pk, reason=reason, opened_by=request.user)  # type: ignore[arg-type]
     messages.success(request, _("Follow-up opened.") if created else _("This customer already has an open follow-up."))
     return redirect("feedback:follow_up", pk=follow_up.pk)
 

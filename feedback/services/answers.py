@@ -16,9 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from feedback.models import (
+    FOLLOW_UP_REASONS,
     FeedbackSettings,
     FollowUp,
     FollowUpComment,
+    FollowUpReason,
     FollowUpState,
     Invitation,
     InvitationSkip,
@@ -188,6 +190,17 @@ def follow_up_open(*, customer_id: int, reason: str, opened_by: User | None) -> 
     except IntegrityError:
         return open_by_staff.get(), False
     return follow_up, True
+
+
+def follow_up_open_for_warning(
+    *, customer_id: int, churn_risk_before: float, churn_risk_now: float, opened_by: User | None
+) -> tuple[FollowUp, bool]:
+    """A follow-up for a customer on the early-warning list, its reason the rise in churn risk (whole percents),
+    stored as a code read in the reader's language (:class:`FollowUpReason`); see :func:`follow_up_open`."""
+    reason = FOLLOW_UP_REASONS.store(
+        FollowUpReason.EARLY_WARNING, before=round(churn_risk_before * 100), now=round(churn_risk_now * 100)
+    )
+    return follow_up_open(customer_id=customer_id, reason=reason, opened_by=opened_by)
 
 
 def survey_records_move(*, from_customer_id: int, to_customer_id: int) -> dict[str, int]:

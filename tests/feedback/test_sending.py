@@ -1,3 +1,4 @@
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.utils import timezone, translation
 
+from feedback.links import token_unsign
 from feedback.models import Invitation, InvitationState, Unsubscribe
 from feedback.services import (
     customer_unsubscribe,
@@ -172,13 +174,27 @@ def test_a_batch_of_emails_goes_over_one_connection(monkeypatch: pytest.MonkeyPa
     assert set(Invitation.objects.values_list("state", flat=True)) == {InvitationState.SENT}
 
 
+def _signed_token(link: str, expected: str) -> str:
+    """The public token a signed survey link carries, after checking it is the expected link but for its signed
+    part (made in its own second)."""
+    signed, expected_signed = (re.search(r"/s/([^/]+)/", url).group(1) for url in (link, expected))  # type: ignore[union-attr]
+    assert link.replace(signed, "") == expected.replace(expected_signed, "")
+    return token_unsign(signed)
+
+
 def test_the_email_offers_one_click_unsubscribe_and_escapes_the_order_number_in_html() -> None:
     invitation = _due_invitation("<b>&1", language="en")
     messages_send_batch()
     message = mail.outbox[0]
-    assert message.extra_headers["List-Unsubscribe"] == f"<{unsubscribe_url(invitation)}>"
+    # The links are signed with the second they were made in: compare what they sign, not their text.
+    header = message.extra_headers["List-Unsubscribe"]
+    assert header.startswith("<") and header.endswith(">")
+    assert _signed_token(header[1:-1], unsubscribe_url(invitation)) == invitation.public_token
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert "<b>&1" in message.body and survey_url(invitation) in message.body
+    assert "<b>&1" in message.body
+    survey_link = re.search(r"https?://\S+", str(message.body))
+    assert survey_link is not None
+    assert _signed_token(survey_link.group(0), survey_url(invitation)) == invitation.public_token
     assert "&lt;b&gt;&amp;1" in _html(message) and "<b>&1" not in _html(message)
 
 
