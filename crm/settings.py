@@ -124,6 +124,23 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# An API call that carries an integration token goes through MIDDLEWARE without these (crm.handlers): they serve
+# browsers (static files, sessions, CSRF, the staff's sign-in, language, lifetime, second factor, messages, lockout),
+# and the token alone decides who calls.
+BROWSER_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shop.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "shop.session_lifetime.SessionLifetimeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "shop.middleware.SecondFactorMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+TOKEN_API_MIDDLEWARE = [path for path in MIDDLEWARE if path not in BROWSER_ONLY_MIDDLEWARE]
+
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 ASGI_APPLICATION = "crm.asgi.application"
