@@ -71,6 +71,9 @@ else:
 
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, whose health check asks the socket before sending SELECT 1 (crm/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "crm.postgresql"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
