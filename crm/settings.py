@@ -306,6 +306,7 @@ REST_FRAMEWORK: dict[str, object] = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shop.negotiation.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "shop.schema.RetainAutoSchema",
     "EXCEPTION_HANDLER": "shop.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
