@@ -12,6 +12,13 @@ from django.db import connection
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_connection() -> None:
+    """A connection opened now: one older than CONN_MAX_AGE would be closed by its age, not by the check."""
+    connection.close()
+    connection.ensure_connection()
+
+
 @pytest.fixture
 def other() -> Iterator[psycopg2.extensions.connection]:
     """A second session on the same database, outside Django."""
