@@ -13,7 +13,8 @@ package): without it the built-in Python client generates the load and takes a c
 each send on a fixed schedule (``bench/lookup.lua``), so the rate asked is offered whatever the latency, up to what
 the connections can carry. The script issues a
 lookup-scoped token, starts gunicorn on a free loopback port, replays lookups of random known numbers in the
-formats people type, and prints median, 95th and 99th percentile latency and errors. It then measures the delay
+formats people type, and prints median, 95th and 99th percentile latency and errors, and the CPU per lookup of the
+gunicorn workers and of their PostgreSQL backends (from ``/proc``: on a shared machine, the figure to compare). It then measures the delay
 from a signed ringing webhook to the moment the operator's console endpoint reports the call. Only loopback
 traffic; every loop is bounded in count and time.
 """
@@ -25,6 +26,7 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import socket
@@ -154,6 +156,38 @@ def load_with_wrk(port: int, token: str, phones: list[str], rate: int, seconds: 
     os.unlink(handle.name)
     errors = completed.stderr.count("status ")
     return completed.stdout + f"non-200 answers: {errors}\n"
+
+
+def server_processes(master: int, database: str) -> dict[str, list[int]]:
+    """The gunicorn workers under ``master`` and the PostgreSQL backends they hold (matched by the client port)."""
+    import psutil
+    import psycopg2
+
+    workers = [child.pid for child in psutil.Process(master).children()]
+    ports = [
+        conn.laddr.port
+        for pid in workers
+        for conn in psutil.Process(pid).net_connections(kind="tcp")
+        if conn.raddr and conn.raddr.port == 5432
+    ]
+    backends: list[int] = []
+    if ports:
+        with psycopg2.connect(database) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", (ports,))
+            backends = [row[0] for row in cursor.fetchall()]
+    return {"workers": workers, "backends": backends}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes, from ``/proc`` (a process gone since counts nothing)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -290,12 +324,20 @@ def main() -> None:
         report = ""
         latencies: list[float] = []
         errors, wall = 0, 0.0
+        processes = server_processes(server.pid, os.environ["DATABASE_URL"])
+        before = {kind: cpu_seconds(pids) for kind, pids in processes.items()}
+        load_before = os.getloadavg()
         if args.engine == "wrk":
             report = load_with_wrk(port, token, phones, args.rate, args.seconds, args.threads)
+            served = int(re.search(r"(\d+) requests in", report).group(1))  # type: ignore[union-attr]
         else:
             started = time.monotonic()
             latencies, errors = load(port, token, phones, args.rate, args.seconds, args.threads)
             wall = time.monotonic() - started
+            served = len(latencies)
+        cpu = {kind: (cpu_seconds(pids) - before[kind]) * 1000 / max(served, 1) for kind, pids in processes.items()}
+        same_backends = server_processes(server.pid, os.environ["DATABASE_URL"])["backends"] == processes["backends"]
+        load_after = os.getloadavg()
         delays = ring_to_console(port, secret, session.session_key or "", extension)
     finally:
         server.terminate()
@@ -313,6 +355,11 @@ def main() -> None:
             f"p99 {percentile(latencies, 0.99):.2f}, max {max(latencies):.2f}"
         )
         print(f"errors: {errors}")
+    print(
+        f"CPU per lookup, ms: gunicorn workers {cpu['workers']:.2f}, their PostgreSQL backends {cpu['backends']:.2f}"
+        f"{'' if same_backends else ' (a connection was replaced during the run: backends incomplete)'}; "
+        f"load average {load_before[0]:.1f} → {load_after[0]:.1f}"
+    )
     print(
         f"ringing webhook → console endpoint reports the call, ms: median {statistics.median(delays):.1f}, "
         f"max {max(delays):.1f} (the console polls every 1000 ms, so a person sees it within ~1 s more)"

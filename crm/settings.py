@@ -71,6 +71,9 @@ else:
 
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, whose health check asks the socket before sending SELECT 1 (crm/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "crm.postgresql"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -123,6 +126,23 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# An API call that carries an integration token goes through MIDDLEWARE without these (crm.handlers): they serve
+# browsers (static files, sessions, CSRF, the staff's sign-in, language, lifetime, second factor, messages, lockout),
+# and the token alone decides who calls.
+BROWSER_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shop.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "shop.session_lifetime.SessionLifetimeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "shop.middleware.SecondFactorMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+TOKEN_API_MIDDLEWARE = [path for path in MIDDLEWARE if path not in BROWSER_ONLY_MIDDLEWARE]
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
@@ -286,6 +306,7 @@ REST_FRAMEWORK: dict[str, object] = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shop.negotiation.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "shop.schema.RetainAutoSchema",
     "EXCEPTION_HANDLER": "shop.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,

@@ -1,11 +1,15 @@
 import gc
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from crm.handlers import RetainWSGIHandler  # noqa: E402 (needs the apps loaded)
+
+application = RetainWSGIHandler()
 
 # The worker imports its views now (the URLconf imports them), then moves everything alive so far (modules, models,
 # serializers, settings: objects that live as long as the process) out of the collector's reach. Without it every

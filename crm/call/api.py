@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from crm.call.access import card_url
 from crm.call.card import CallerCard, caller_card_for_number, lookup_number
 from shop.audit import audit_record, card_opening_allowed
-from shop.models import AuditKind, AuditReason, IntegrationToken, User
+from shop.models import AuditKind, AuditReason, IntegrationToken, ShopSettings, User
 from shop.permissions import HasCapability, user_can
 from shop.phones import PhoneError
 from shop.ratelimit import TokenLookupThrottle
@@ -97,14 +97,15 @@ class CallerLookupApi(APIView):
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("phone", "")
+        shop = ShopSettings.load()  # once: the number's region and the card's currency
         try:
-            number = lookup_number(raw)
+            number = lookup_number(raw, shop)
         except PhoneError as error:
             return Response(
                 {"error": {"code": "invalid_phone", "message": str(error), "fields": {"phone": [str(error)]}}},
                 status=400,
             )
-        card = caller_card_for_number(number)
+        card = caller_card_for_number(number, shop=shop)
         customer_id = card.customer.pk if card is not None else None
         token = request.auth if isinstance(request.auth, IntegrationToken) else None
         user = None if token is not None else request.user

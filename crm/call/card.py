@@ -68,9 +68,10 @@ class CallerCard:
         return self.recent_orders[0] if self.recent_orders else None
 
 
-def lookup_number(raw: str) -> str:
-    """The caller's number in E.164, or :class:`shop.phones.PhoneError` saying why it cannot be read."""
-    return normalize_phone(raw, ShopSettings.load().phone_region)
+def lookup_number(raw: str, shop: ShopSettings | None = None) -> str:
+    """The caller's number in E.164, or :class:`shop.phones.PhoneError` saying why it cannot be read. ``shop``: the
+    settings the caller read already (the lookup API reads them once per request), else they are read here."""
+    return normalize_phone(raw, (shop or ShopSettings.load()).phone_region)
 
 
 def _card_read(customers: QuerySet[Customer], now: datetime, today: date) -> QuerySet[Customer, Any]:
@@ -103,29 +104,33 @@ _BY_ID = CompiledQuery(
 )
 
 
-def caller_card_for_number(number: str, *, with_history: bool = False) -> CallerCard | None:
+def caller_card_for_number(
+    number: str, *, with_history: bool = False, shop: ShopSettings | None = None
+) -> CallerCard | None:
     """The card of whoever has ``number`` (E.164), ``None`` when nobody has: one query (two for a number left on a
     merged record, whose survivor's card is read). The lookup API asks without the history: a telephony
-    integration needs the verdict, not the notes and past calls."""
+    integration needs the verdict, not the notes and past calls. ``shop`` as for :func:`lookup_number`."""
     now = timezone.now()
     rows = _BY_NUMBER.rows(number=number, now=now, today=timezone.localdate(now))
     if not rows:
         return None
     customer = customer_from_columns(rows[0])
     if customer.merged_into_id is not None:
-        return caller_card(survivor_of(customer), with_history=with_history)
-    return _card(rows[0], customer, now, with_history=with_history)
+        return caller_card(survivor_of(customer), with_history=with_history, shop=shop)
+    return _card(rows[0], customer, now, with_history=with_history, shop=shop)
 
 
-def caller_card(customer: Customer, *, with_history: bool = True) -> CallerCard:
+def caller_card(customer: Customer, *, with_history: bool = True, shop: ShopSettings | None = None) -> CallerCard:
     """Everything the operator sees about ``customer``: the card's one query, and with the history the phones,
     notes, past calls and campaigns (a query each, none per row)."""
     now = timezone.now()
     (row,) = _BY_ID.rows(customer_id=customer.pk, now=now, today=timezone.localdate(now))
-    return _card(row, customer, now, with_history=with_history)
+    return _card(row, customer, now, with_history=with_history, shop=shop)
 
 
-def _card(row: dict[str, Any], customer: Customer, now: datetime, *, with_history: bool) -> CallerCard:
+def _card(
+    row: dict[str, Any], customer: Customer, now: datetime, *, with_history: bool, shop: ShopSettings | None
+) -> CallerCard:
     score = score_from_columns(row)
     card = CallerCard(
         customer=customer,
@@ -143,7 +148,7 @@ def _card(row: dict[str, Any], customer: Customer, now: datetime, *, with_histor
         delivered=order_selectors.delivered_summary_from_columns(row),
         now=now,
     )
-    card.currency = ShopSettings.load().currency
+    card.currency = (shop or ShopSettings.load()).currency
     card.offers = operator_offers(offers, card.currency)
     card.recommended_action = recommended_action(
         has_complaints=bool(card.complaints), offers=card.offers, orders_count=customer.orders_count

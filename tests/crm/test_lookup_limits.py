@@ -127,3 +127,14 @@ def test_a_redis_that_does_not_answer_lets_the_lookup_through(settings):
 
     assert statuses == [200, 200, 200]
     assert AuditEntry.objects.filter(kind=AuditKind.LOOKUP).count() == 3
+
+
+def test_a_windows_counter_is_created_with_its_expiry():
+    name = f"test:{uuid.uuid4()}"
+    now = time.time()
+
+    rate_limit_retry_after(name, 5, now=now)
+
+    key = f"ratelimit:{settings.DATABASES['default']['NAME']}:{name}:{int(now)}"
+    ttl = redis.Redis.from_url(settings.REDIS_URL).ttl(key)
+    assert 0 < ttl <= 2
