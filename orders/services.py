@@ -4,7 +4,7 @@ a manager's hand)."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import ContactKind
 from customers.services import CustomerData, customers_resolve
+from customers.services.data import OrdersSummary
 from customers.unverified import unverified_contacts_keep
 from orders.bulk import customer_summaries_refresh, orders_update_postgres
 from orders.models import (
@@ -28,6 +29,7 @@ from orders.signals import send_orders_changed
 from shop.bulk_insert import objects_insert
 from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
+from shop.money import MONEY_DECIMAL_PLACES
 
 # One order's items at most, whatever brings it: a real basket is far below it, and ten thousand items are an attack
 # or a bug.
@@ -133,8 +135,9 @@ def _upsert_locked(items: list[OrderData], origin: str, user: Any) -> list[Upser
         .order_by("pk")
     }
     new_items = [d for d in items if (d.source, d.external_id) not in existing]
-    results = _create(new_items, writes)
+    # Read before ``_create`` takes the customers' locks, which other batches wait on until this one commits.
     stored_items = _stored_items([o.pk for o in existing.values()])
+    results = _create(new_items, writes)
     for data in items:
         order = existing.get((data.source, data.external_id))
         if order is not None:
@@ -184,6 +187,8 @@ class _Writes:
     changes: list[OrderStatusChange] = field(default_factory=list)
     item_rows: list[OrderItem] = field(default_factory=list)
     replace_items_of: list[int] = field(default_factory=list)
+    # Customers this batch created: their summaries were written by their insert, from this batch's orders.
+    new_customers: set[int] = field(default_factory=set)
 
     def change(self, order: Order, old: str, new: str, at: datetime) -> None:
         self.changes.append(_change(order, old, new, at, self.origin, self.user))
@@ -191,12 +196,13 @@ class _Writes:
 
 def _create(items: list[OrderData], writes: _Writes) -> list[UpsertResult]:
     """New orders, each with its customer matched or created, its first status change and its items."""
+    # The rows and their customers' summaries are built before the customers' locks are taken; only ids are left.
     currency = ShopSettings.load().currency
-    resolved = customers_resolve(items=[d.customer for d in items])
-    orders = [
-        _new_order(data, customer.customer_id, currency, writes.now)
-        for data, customer in zip(items, resolved, strict=True)
-    ]
+    orders = [_new_order(data, currency, writes.now) for data in items]
+    resolved = customers_resolve(items=[d.customer for d in items], summaries=[_summary_of(order) for order in orders])
+    for order, customer in zip(orders, resolved, strict=True):
+        order.customer_id = customer.customer_id
+    writes.new_customers.update(customer.customer_id for customer in resolved if customer.created)
     objects_insert(orders)
     for order, data in zip(orders, items, strict=True):
         writes.change(order, "", data.status, order.status_changed_at)
@@ -205,12 +211,25 @@ def _create(items: list[OrderData], writes: _Writes) -> list[UpsertResult]:
     return [UpsertResult(d.source, d.external_id, o.pk, created=True) for o, d in zip(orders, items, strict=True)]
 
 
-def _new_order(data: OrderData, customer_id: int, currency: str, now: datetime) -> Order:
+_CENT = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
+
+
+def _summary_of(order: Order) -> OrdersSummary:
+    """What one new order adds to its customer's summary, as ``orders.bulk.SUMMARY_SQL`` counts it: a cancelled
+    order nothing, a returned one no money; the total as its column will hold it (PostgreSQL's numeric rounds half
+    away from zero)."""
+    if order.status == OrderStatus.CANCELLED:
+        return OrdersSummary()
+    spent = Decimal("0") if order.status == OrderStatus.RETURNED else order.total.quantize(_CENT, ROUND_HALF_UP)
+    return OrdersSummary(1, spent, order.placed_at, order.placed_at)
+
+
+def _new_order(data: OrderData, currency: str, now: datetime) -> Order:
+    """The order's row but its customer, which resolving gives."""
     status_at = data.status_at or now
     return Order(
         source=data.source,
         external_id=data.external_id,
-        customer_id=customer_id,
         placed_at=data.placed_at,
         status=data.status,
         status_changed_at=status_at,
@@ -282,7 +301,7 @@ def _persist(writes: _Writes) -> None:
     objects_insert(writes.changes)
     touched = writes.created + [o for o in writes.updated if o.pk not in writes.quiet]
     customer_ids = sorted({o.customer_id for o in touched})
-    customer_summaries_refresh(customer_ids=customer_ids)
+    customer_summaries_refresh(customer_ids=[c for c in customer_ids if c not in writes.new_customers])
     delivered = [c.order_id for c in writes.changes if c.to_status == OrderStatus.DELIVERED]
     send_orders_changed(
         order_ids=[o.pk for o in touched],

@@ -4,6 +4,7 @@ gave: the shape every write of the customers app takes in."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 
@@ -76,3 +77,24 @@ class CustomerData:
 class Resolved:
     customer_id: int
     created: bool
+
+
+@dataclass(frozen=True)
+class OrdersSummary:
+    """A customer's order summary as its columns hold it (``orders_count``, ``total_spent``, ``first_order_at``,
+    ``last_order_at``): a new customer's, from the orders its batch brings, is written by its INSERT."""
+
+    orders_count: int = 0
+    total_spent: Decimal = Decimal("0")
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+
+    def __add__(self, other: "OrdersSummary") -> "OrdersSummary":
+        firsts = [at for at in (self.first_order_at, other.first_order_at) if at is not None]
+        lasts = [at for at in (self.last_order_at, other.last_order_at) if at is not None]
+        return OrdersSummary(
+            orders_count=self.orders_count + other.orders_count,
+            total_spent=self.total_spent + other.total_spent,
+            first_order_at=min(firsts) if firsts else None,
+            last_order_at=max(lasts) if lasts else None,
+        )

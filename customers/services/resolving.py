@@ -18,7 +18,7 @@ from customers.models import (
     CustomerPhone,
 )
 from customers.services.consent import customer_set_consent
-from customers.services.data import CustomerData, Resolved
+from customers.services.data import CustomerData, OrdersSummary, Resolved
 from shop.bulk_insert import objects_insert
 from shop.locks import advisory_xact_lock
 
@@ -32,6 +32,7 @@ class _Slot:
     emails: set[str] = field(default_factory=set)
     external_ids: set[tuple[str, str]] = field(default_factory=set)
     customer_id: int | None = None
+    summary: OrdersSummary = field(default_factory=OrdersSummary)
 
 
 @dataclass
@@ -109,7 +110,9 @@ def _results(plan: list[int | _Slot]) -> list[Resolved]:
     return results
 
 
-def customers_resolve(*, items: Sequence[CustomerData], fill_blanks: bool = True) -> list[Resolved]:
+def customers_resolve(
+    *, items: Sequence[CustomerData], fill_blanks: bool = True, summaries: Sequence[OrdersSummary] | None = None
+) -> list[Resolved]:
     """Find or create the customer of each item: by external id, then phone, then email, else a new customer.
 
     Set-based: three lookups for the whole batch, one bulk insert of new customers and one per contact kind, so a
@@ -119,12 +122,20 @@ def customers_resolve(*, items: Sequence[CustomerData], fill_blanks: bool = True
     Locking: takes advisory locks on every identity (phone, email, external id) in key order, so concurrent batches
     that mention the same new person serialise instead of creating two customers. Must run inside
     ``transaction.atomic``; the locks are held until the caller commits.
+
+    ``summaries`` (one per item: the order summary of the order that item brings) gives each new customer, at its
+    insert, the sum of its items' summaries, so the caller need not rewrite it by a summary refresh; without it a
+    new customer starts at zero.
     """
     if not items:
         return []
     advisory_xact_lock(name for item in items for name in item.identity_lock_names())
     known = _known(items)
     plan, slots = _plan(items, known)
+    if summaries is not None:
+        for entry, summary in zip(plan, summaries, strict=True):
+            if isinstance(entry, _Slot):
+                entry.summary += summary
     _create_slots(slots)
     _attach_contacts(items, plan, known.by_ext, known.by_phone, known.by_email)
     if fill_blanks:
@@ -163,9 +174,13 @@ def _match_existing(
     return None
 
 
-def _new_customer(data: CustomerData) -> Customer:
+def _new_customer(data: CustomerData, summary: OrdersSummary) -> Customer:
     now = timezone.now()
     customer = Customer(
+        orders_count=summary.orders_count,
+        total_spent=summary.total_spent,
+        first_order_at=summary.first_order_at,
+        last_order_at=summary.last_order_at,
         name=data.name,
         city=data.city,
         address=data.address,
@@ -190,7 +205,7 @@ def _new_customer(data: CustomerData) -> Customer:
 def _create_slots(slots: list[_Slot]) -> None:
     if not slots:
         return
-    customers = [_new_customer(slot.data) for slot in slots]
+    customers = [_new_customer(slot.data, slot.summary) for slot in slots]
     objects_insert(customers)
     phones, emails, external_ids, consents = [], [], [], []
     for slot, customer in zip(slots, customers, strict=True):

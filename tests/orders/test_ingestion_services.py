@@ -11,6 +11,7 @@ from django.utils import translation
 
 from customers.models import Customer, CustomerPhone
 from customers.services import CustomerData
+from orders.bulk import customer_summaries_refresh
 from orders.models import ChangeOrigin, Order, OrderItem, OrderStatus, OrderStatusChange
 from orders.services import ItemData, OrderData, TransitionError, order_change_status, order_upsert, orders_upsert
 
@@ -45,6 +46,34 @@ def test_new_order_creates_its_customer_with_phone_and_summary():
     assert result.created and customer.name == "Иван Петров"
     assert list(customer.phones.values_list("number", flat=True)) == ["+79991234567"]
     assert (customer.orders_count, customer.total_spent, customer.last_order_at) == (1, Decimal("1500.00"), PLACED)
+
+
+@pytest.mark.django_db
+def test_a_batch_of_new_and_known_customers_stores_the_summaries_their_orders_give():
+    """New customers get theirs at their insert, known ones from the summary refresh: both must equal a full
+    recomputation from the stored orders (cancelled, returned, sub-cent totals and several orders per new person)."""
+    order_upsert(data=order_data("K-0", total="100.00", phones=("+79990000001",)), origin=ChangeOrigin.API)
+    later = datetime(2026, 3, 5, 9, 30, 15, 123456, tzinfo=UTC)
+    batch = [
+        order_data("K-1", total="50.00", phones=("+79990000001",)),
+        replace(order_data("N-1", total="10.005", phones=("+79990000002",)), placed_at=later),
+        order_data("N-2", OrderStatus.RETURNED, "70.00", phones=("+79990000002",)),
+        order_data("N-3", OrderStatus.CANCELLED, "30.00", phones=("+79990000002",)),
+        order_data("N-4", OrderStatus.CANCELLED, "40.00", phones=("+79990000003",)),
+        order_data("N-5", OrderStatus.PAID, "0.005", emails=("new@example.com",), phones=()),
+        order_data("N-6", OrderStatus.PAID, "0.005", emails=("new@example.com",), phones=()),
+    ]
+    orders_upsert(items=batch, origin=ChangeOrigin.API)
+    columns = ("pk", "orders_count", "total_spent", "first_order_at", "last_order_at")
+    stored = sorted(Customer.objects.values_list(*columns))
+    customer_summaries_refresh()
+    assert stored == sorted(Customer.objects.values_list(*columns))
+    assert [row[1:] for row in stored] == [
+        (2, Decimal("150.00"), PLACED, PLACED),
+        (2, Decimal("10.01"), PLACED, later),
+        (0, Decimal("0.00"), None, None),
+        (2, Decimal("0.02"), PLACED, PLACED),
+    ]
 
 
 @pytest.mark.django_db
