@@ -52,17 +52,12 @@ def main() -> None:
 
     from django.db import connection
 
-    from bench.lookup import human_formats
+    from bench.lookup import human_formats, sample_phones
     from crm.wsgi import application
-    from customers.models import CustomerPhone
     from shop.roles import Capability
     from shop.services import token_issue
 
-    top = CustomerPhone.objects.order_by().values_list("id", flat=True).last() or 0
-    ids = random.Random(7).sample(range(1, top + 1), min(5000, top))
-    phones = list(CustomerPhone.objects.filter(id__in=ids).values_list("number", flat=True))
-    if not phones:
-        raise SystemExit("No customers: load the database with `manage.py seed_demo` first")
+    phones = sample_phones()
     token = token_issue(
         name="bench lookup cpu", scopes=[Capability.LOOKUP], created_by=None, lookup_rate_per_second=10**6
     ).key
