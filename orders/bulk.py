@@ -2,19 +2,21 @@
 
 Django's ``bulk_update`` writes a ``CASE WHEN id = … THEN …`` per column with a branch per row: building it cost
 more Python than the rest of a 1,000-order batch's update, and PostgreSQL evaluates each row's CASE branch by
-branch. An ``UPDATE … FROM unnest(arrays)`` does the same in one pass. SQLite (the demo) keeps the ORM's way.
+branch. An ``UPDATE … FROM unnest(arrays)`` does the same in one pass.
 """
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from customers.models import Customer
+from customers.services.data import OrdersSummary
 from orders.models import Order, OrderStatus
 from shop.db import rows_update
+from shop.money import MONEY_DECIMAL_PLACES
 
 SUMMARY_SQL = """
     UPDATE customers_customer AS c
@@ -94,3 +96,16 @@ def customer_summaries_refresh(*, customer_ids: Sequence[int] | None = None) -> 
         first_order_at=Subquery(summary.values("first")[:1]),
         last_order_at=Subquery(summary.values("last")[:1]),
     )
+
+
+_CENT = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
+
+
+def new_order_summary(order: Order) -> OrdersSummary:
+    """What one new order adds to its customer's summary, as ``orders.bulk.SUMMARY_SQL`` counts it: a cancelled
+    order nothing, a returned one no money; the total as its column will hold it (PostgreSQL's numeric rounds half
+    away from zero)."""
+    if order.status == OrderStatus.CANCELLED:
+        return OrdersSummary()
+    spent = Decimal("0") if order.status == OrderStatus.RETURNED else order.total.quantize(_CENT, ROUND_HALF_UP)
+    return OrdersSummary(1, spent, order.placed_at, order.placed_at)

@@ -4,7 +4,7 @@ a manager's hand)."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 
 from customers.models import ContactKind
 from customers.services import CustomerData, customers_resolve
-from customers.services.data import OrdersSummary
 from customers.unverified import unverified_contacts_keep
-from orders.bulk import customer_summaries_refresh, orders_update_postgres
+from orders.bulk import customer_summaries_refresh, new_order_summary, orders_update_postgres
 from orders.models import (
     ALLOWED_TRANSITIONS,
     STATUS_RANK,
@@ -29,7 +28,6 @@ from orders.signals import send_orders_changed
 from shop.bulk_insert import objects_insert
 from shop.locks import advisory_xact_lock
 from shop.models import ShopSettings
-from shop.money import MONEY_DECIMAL_PLACES
 
 # One order's items at most, whatever brings it: a real basket is far below it, and ten thousand items are an attack
 # or a bug.
@@ -199,7 +197,9 @@ def _create(items: list[OrderData], writes: _Writes) -> list[UpsertResult]:
     # The rows and their customers' summaries are built before the customers' locks are taken; only ids are left.
     currency = ShopSettings.load().currency
     orders = [_new_order(data, currency, writes.now) for data in items]
-    resolved = customers_resolve(items=[d.customer for d in items], summaries=[_summary_of(order) for order in orders])
+    resolved = customers_resolve(
+        items=[d.customer for d in items], summaries=[new_order_summary(order) for order in orders]
+    )
     for order, customer in zip(orders, resolved, strict=True):
         order.customer_id = customer.customer_id
     writes.new_customers.update(customer.customer_id for customer in resolved if customer.created)
@@ -209,19 +209,6 @@ def _create(items: list[OrderData], writes: _Writes) -> list[UpsertResult]:
         writes.item_rows += _items(order.pk, data.items or ())
     writes.created += orders
     return [UpsertResult(d.source, d.external_id, o.pk, created=True) for o, d in zip(orders, items, strict=True)]
-
-
-_CENT = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
-
-
-def _summary_of(order: Order) -> OrdersSummary:
-    """What one new order adds to its customer's summary, as ``orders.bulk.SUMMARY_SQL`` counts it: a cancelled
-    order nothing, a returned one no money; the total as its column will hold it (PostgreSQL's numeric rounds half
-    away from zero)."""
-    if order.status == OrderStatus.CANCELLED:
-        return OrdersSummary()
-    spent = Decimal("0") if order.status == OrderStatus.RETURNED else order.total.quantize(_CENT, ROUND_HALF_UP)
-    return OrdersSummary(1, spent, order.placed_at, order.placed_at)
 
 
 def _new_order(data: OrderData, currency: str, now: datetime) -> Order:
