@@ -3,9 +3,10 @@ transaction of three statements, whatever the number of lots.
 
 1. The chunk's upper bound: the next ``batch`` due lots in customer order (the ``loyalty_entry_open_lots`` index,
    read from the last chunk's bound on, so the whole run reads that index once).
-2. The locks, in one statement and in the global order (``loyalty.services.ledger``): for each customer with a due
-   lot, ascending, ``FOR KEY SHARE`` on the customer row and ``FOR UPDATE`` on the account — what a spend, an accrual
-   or a merge of the same customer takes, so none of them races an expiry. It returns the locked customers.
+2. The locks, in one statement: for each customer with a due lot, ascending, ``FOR UPDATE`` on the account — what
+   a spend, an accrual or a merge of the same customer takes after its customer rows, so none of them races an
+   expiry. The expiry takes no customer lock: it holds nothing else while it waits, so it cannot close a cycle, and
+   its rows no longer lock their customer at commit (migration 0009). It returns the locked customers.
 3. One statement, for exactly those customers: it posts an expiry row per due lot (``balance_after`` running down
    from the account's balance, first to expire first), empties exactly those lots and moves the accounts.
 
@@ -19,10 +20,12 @@ draw lots down as they post), and both CHECK constraints still guard it.
 
 Where the time goes (docs/benchmarks.md): each lot costs an inserted expiry row (three index entries), an emptied
 lot (a new row version and two index entries: ``remaining`` is in the open-lot indexes' predicate, so the update
-cannot be HOT), an account update, the row locks, and at commit the six foreign-key checks of the new row (a third
-of the time, whatever the statements' shape). The insert is a plain one (no speculative insertion, which
-``ON CONFLICT`` costs); an account emptied leaves the partial balance index and its new version stays on its page
-(migration 0007). Chunks are independent (disjoint customers), so ``workers`` connections can run them side by side.
+cannot be HOT), an account update, the account's lock, and at commit the four foreign-key checks of the new row's
+empty keys (order, rule, redemption, staff member). Its customer and its lot are checked once per chunk (migration
+0009's statement trigger, one join each, no row lock), where two foreign keys looked each up and locked it. The
+insert is a plain one (no speculative insertion, which ``ON CONFLICT`` costs); an account emptied leaves the partial
+balance index and its new version stays on its page (migration 0007). Chunks are independent (disjoint customers),
+so ``workers`` connections can run them side by side.
 """
 
 import threading
@@ -34,7 +37,6 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers.models import Customer
 from loyalty.models import EntryKind, LedgerEntry, LoyaltyAccount, Purpose
 
 EXPIRY_BATCH = 10_000
@@ -42,7 +44,6 @@ EXPIRY_BATCH = 10_000
 _TABLES = {
     "ledger": LedgerEntry._meta.db_table,
     "account": LoyaltyAccount._meta.db_table,
-    "customer": Customer._meta.db_table,
 }
 # Table names come from the models (hence the S608 waivers); every value is a query parameter. Each statement
 # repeats the chunk's id range on every table it reads, so each reads its primary key's range (never a whole table:
@@ -55,13 +56,13 @@ _BOUND = """
     ) AS next_lots
 """.format(**_TABLES)  # noqa: S608
 _LOCK = """
-    SELECT a.customer_id FROM {customer} AS c JOIN {account} AS a ON a.customer_id = c.id
-    WHERE c.id > %(after)s AND c.id <= %(upto)s AND a.customer_id > %(after)s AND a.customer_id <= %(upto)s
-      AND c.id IN (
+    SELECT a.customer_id FROM {account} AS a
+    WHERE a.customer_id > %(after)s AND a.customer_id <= %(upto)s
+      AND a.customer_id IN (
           SELECT customer_id FROM {ledger}
           WHERE remaining > 0 AND expires_at <= %(now)s AND customer_id > %(after)s AND customer_id <= %(upto)s
       )
-    ORDER BY c.id FOR KEY SHARE OF c FOR UPDATE OF a
+    ORDER BY a.customer_id FOR UPDATE OF a
 """.format(**_TABLES)  # noqa: S608
 _EXPIRE = """
     WITH due AS (

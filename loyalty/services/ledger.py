@@ -30,10 +30,11 @@ ZERO = Decimal("0.00")
 
 
 def _customers_key_share(ids: list[int]) -> None:
-    """``FOR KEY SHARE`` on the customer rows first, in id order: every ledger row and redemption inserted later
-    takes this lock anyway (its foreign key), and taking it before the account keeps the global lock order of
-    docs/architecture.md (customer rows, then an app's own rows), so a merge (which locks the customers, then
-    moves the accounts) and a redemption of the same customer cannot deadlock."""
+    """``FOR KEY SHARE`` on the customer rows first, in id order: every redemption inserted later takes this lock
+    anyway (its foreign key; a ledger row's customer is checked through its account, migration 0009), and taking it
+    before the account keeps the global lock order of docs/architecture.md (customer rows, then an app's own rows),
+    so a merge (which locks the customers, then moves the accounts) and a redemption of the same customer cannot
+    deadlock."""
     if connection.vendor != "postgresql" or not ids:
         return
     with connection.cursor() as cursor:

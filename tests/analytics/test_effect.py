@@ -27,7 +27,7 @@ from analytics.selectors.effect import programme_results
 from analytics.services import aggregates_refresh
 from customers.models import Customer
 from loyalty.engine.evaluate import in_control_group
-from loyalty.models import EntryKind, LedgerEntry, LoyaltyRule, Purpose, Redemption, RedemptionOffer
+from loyalty.models import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyRule, Purpose, Redemption, RedemptionOffer
 from orders.models import Order, OrderStatus
 from shop.models import ShopSettings
 from shop.roles import Role
@@ -67,6 +67,7 @@ def _discount(rule: LoyaltyRule, customer: Customer, day: str, amount: str) -> N
 
 def _credit(rule: LoyaltyRule, customer: Customer, day: str, amount: str) -> None:
     value = Decimal(amount)
+    LoyaltyAccount.objects.get_or_create(customer=customer)  # the ledger takes rows only for a customer with one
     LedgerEntry.objects.create(
         customer=customer, kind=EntryKind.ACCRUAL, purpose=Purpose.STORE_CREDIT, amount=value, balance_after=value,
         remaining=value, rule=rule, created_at=_at(day),

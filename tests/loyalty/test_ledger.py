@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from loyalty.errors import LoyaltyError
 from loyalty.models import LedgerEntry, LoyaltyAccount
@@ -121,3 +121,57 @@ def test_the_database_refuses_a_negative_balance_even_without_the_service() -> N
         LedgerEntry.objects.create(
             customer=customer, kind="spend", purpose="order_payment", amount=Decimal("-11"), balance_after=Decimal("-1")
         )
+
+
+def test_the_database_refuses_a_source_entry_that_does_not_exist() -> None:
+    customer = CustomerFactory.create()
+    lot = accrue(customer.pk, "10.00", None)
+    missing = LedgerEntry.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000  # type: ignore[operator]
+    rows = [
+        LedgerEntry(customer=customer, kind="adjustment", purpose="owner", amount=Decimal("-1"),
+                    balance_after=Decimal("9"), source_entry_id=source)
+        for source in (lot.pk, missing)
+    ]  # fmt: skip
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.bulk_create(rows)  # one statement: the good row goes down with the bad one
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+    LedgerEntry.objects.bulk_create(rows[:1])  # an existing source passes
+    assert LedgerEntry.objects.filter(source_entry=lot).count() == 1
+
+
+def test_the_database_keeps_the_ledger_append_only() -> None:
+    customer = CustomerFactory.create()
+    lot = accrue(customer.pk, "10.00", 10)
+    spare = accrue(customer.pk, "5.00", None)
+    credit_expire_due(now=NOW + timedelta(days=11))
+    expiry = LedgerEntry.objects.get(kind="expiry")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=spare.pk).delete()  # not even a row nothing names
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=expiry.pk).update(source_entry=spare)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=spare.pk).update(id=spare.pk + 1000)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=spare.pk).update(customer=CustomerFactory.create())
+    LedgerEntry.objects.filter(pk=expiry.pk).update(source_entry=lot, reason="kept")  # the same source: allowed
+    assert LedgerEntry.objects.filter(source_entry=lot, reason="kept").count() == 1
+    assert LedgerEntry.objects.count() == 3
+
+
+def test_a_ledger_row_needs_a_customer_with_an_account_and_keeps_it() -> None:
+    stranger = CustomerFactory.create()  # no account: nothing was ever posted for them
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.create(
+            customer=stranger, kind="adjustment", purpose="owner", amount=Decimal("1"), balance_after=Decimal("1")
+        )
+    customer = CustomerFactory.create()
+    accrue(customer.pk, "10.00", None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoyaltyAccount.objects.filter(pk=customer.pk).delete()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoyaltyAccount.objects.filter(pk=customer.pk).update(customer=stranger)
+    with pytest.raises(IntegrityError) as refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the account's own key, checked now rather than at commit
+        cursor.execute("DELETE FROM customers_customer WHERE id = %s", [customer.pk])
+    assert "loyalty_loyaltyaccount" in str(refused.value)  # the account keeps the customer the ledger names
+    assert LedgerEntry.objects.filter(customer=customer).count() == 1
