@@ -169,7 +169,8 @@ def _encode_group(
             fields.append((f"v{number}", f"S{length}"))
         else:
             fields.append((f"v{number}", _FIXED[column.db_type][0]))
-    records = np.zeros(rows.size, dtype=np.dtype(fields))
+    # Not zeroed first: the dtype is packed and every field of it is assigned below.
+    records = np.empty(rows.size, dtype=np.dtype(fields))
     records["count"] = len(columns)
     for number, (column, length) in enumerate(zip(columns, layout, strict=True)):
         records[f"l{number}"] = length

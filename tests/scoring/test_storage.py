@@ -90,6 +90,17 @@ def test_the_swapped_in_table_keeps_every_index_and_constraint_of_the_old_one():
     assert _index_and_constraint_names() == before
 
 
+def test_the_swapped_in_table_is_written_frozen_with_every_page_all_visible():
+    # Frozen rows need no hint bits from the first reader after the commit (which otherwise writes the whole table
+    # out again), and all-visible pages let the list's indexes answer alone without waiting for a vacuum.
+    seed_shop(customers=150)
+    run_now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass", [storage.TABLE])
+        pages, visible = cursor.fetchone()
+    assert pages > 0 and visible == pages
+
+
 def test_a_rescore_made_while_the_run_computed_survives_the_swap():
     seed_shop(customers=150)
     run_now()
