@@ -1,0 +1,79 @@
+"""A batch's emails: the same bytes as Django's own message (but for the boundary the batch chose), with headers
+folded once."""
+
+from email import policy as email_policy
+
+import pytest
+
+from django.core.mail import EmailMultiAlternatives
+
+from messaging.mail import FOLDING_ONCE, BatchEmail, batch_boundary
+
+HEADERS = {
+    "Date": "Sun, 06 Dec 2026 07:00:00 -0000",
+    "Message-ID": "<retain-message-42@retain>",
+    "List-Unsubscribe": "<https://shop.example/feedback/unsubscribe/" + "a1b2c3d4:" * 12 + "/>",
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+}
+
+
+def _pair(boundary: str, *, text: str = "Здравствуйте!\nСсылка: https://shop.example/s/abc\n", **extra: str):
+    kwargs = {
+        "subject": "Как вам заказ из «Магазина»? Расскажите, пожалуйста, это займёт минуту",
+        "body": text,
+        "from_email": "Магазин <shop@example.com>",
+        "to": ["anna@example.com"],
+        "headers": {**HEADERS, **extra},
+    }
+    ours = BatchEmail(boundary=boundary, **kwargs)
+    theirs = EmailMultiAlternatives(**kwargs)
+    for email in (ours, theirs):
+        email.attach_alternative(f"<p>{text}</p>", "text/html")
+    return ours, theirs
+
+
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"])
+def test_a_batch_email_is_the_bytes_django_writes_with_the_batch_boundary(settings, linesep):
+    boundary = batch_boundary()
+    ours, theirs = _pair(boundary, **{"X-Long": "word " * 30 + "end", "X-Cyrillic": "Отзыв о заказе"})
+    expected = theirs.message()
+    expected.set_boundary(boundary)
+    for _twice in range(2):  # the second time from what was remembered
+        assert ours.message().as_bytes(linesep=linesep) == expected.as_bytes(linesep=linesep)
+
+
+def test_a_part_holding_the_boundary_gets_a_boundary_of_its_own():
+    boundary = batch_boundary()
+    ours, _theirs = _pair(boundary, text=f"--{boundary}\n")
+    message = ours.message()
+    written = message.as_bytes()
+    assert message.get_boundary() != boundary
+    assert written.count(f"--{message.get_boundary()}".encode()) == 3  # two parts and the close
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "plain",
+        "x" * 60,
+        "x" * 61,
+        "x" * 62,
+        "x" * 80,
+        "two  spaces",
+        "trailing ",
+        " leading",
+        "a, b; c " * 20,
+        "tab\there",
+        "Кириллица",
+        "=?utf-8?b?0JrQsNC6?=",
+        "<https://shop.example/" + "z" * 90 + ">",
+    ],
+)
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"])
+def test_each_header_folds_as_compat32_folds_it(value, linesep):
+    ours = FOLDING_ONCE.clone(linesep=linesep)
+    theirs = email_policy.compat32.clone(linesep=linesep)
+    for name in ("Subject", "List-Unsubscribe"):
+        assert ours.fold_binary(name, value) == theirs.fold_binary(name, value)
+        assert ours.fold(name, value) == theirs.fold(name, value)
