@@ -13,8 +13,9 @@ the boundary's random digits (pinned by ``tests/messaging/test_mail.py``).
 import random
 import re
 import sys
+from collections.abc import Callable
 from email._policybase import Compat32
-from email.message import Message as MimeMessage
+from email.message import EmailMessage, Message
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -28,30 +29,43 @@ _REMEMBERED = 256
 class _FoldingOnce(Compat32):
     """Python's ``compat32`` policy (the one Django's messages carry), folding each repeated header once."""
 
-    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
-        if not isinstance(value, str):
-            return super()._fold(name, value, sanitize)
+    def fold(self, name: str, value: str) -> str:
+        plain = self._plain(name, value)
+        if plain is not None:
+            return plain
+        return str(self._remembered(("str", name, value), super().fold))
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        plain = self._plain(name, value)
+        if plain is not None:
+            return plain.encode("ascii")
+        return bytes(self._remembered(("bytes", name, value), super().fold_binary))
+
+    def _plain(self, name: str, value: object) -> str | None:
+        """The header as it is when it fits on its line and has nothing to encode: Header would give it back so."""
         limit = self.max_line_length or sys.maxsize
-        if len(name) + 2 + len(value) < limit and _PLAIN.fullmatch(value):
-            # Fits on its line and has nothing to encode: Header would give it back as it is.
+        if isinstance(value, str) and len(name) + 2 + len(value) < limit and _PLAIN.fullmatch(value):
             return f"{name}: {value}{self.linesep}"
-        key = (name, value, sanitize, self.linesep, self.max_line_length)
-        folded = _FOLDED.get(key)
-        if folded is None:
-            folded = super()._fold(name, value, sanitize)
+        return None
+
+    def _remembered(self, key: tuple[str, str, Any], fold: Callable[[str, Any], Any]) -> Any:
+        if not isinstance(key[2], str):  # a Header object: folded each time, as compat32 does
+            return fold(key[1], key[2])
+        full = (*key, self.linesep, self.max_line_length, self.cte_type)
+        if full not in _FOLDED:
             if len(_FOLDED) >= _REMEMBERED:
                 _FOLDED.clear()
-            _FOLDED[key] = folded
-        return folded
+            _FOLDED[full] = fold(key[1], key[2])
+        return _FOLDED[full]
 
 
-_FOLDED: dict[tuple[Any, ...], str] = {}
+_FOLDED: dict[tuple[Any, ...], Any] = {}
 FOLDING_ONCE = _FoldingOnce()
 
 
 def batch_boundary() -> str:
     """A MIME boundary for a batch's messages, drawn as Python's generator draws its own."""
-    return "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="  # noqa: S311 -- a separator, not a secret
+    return "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
 
 
 class BatchEmail(EmailMultiAlternatives):
@@ -62,9 +76,10 @@ class BatchEmail(EmailMultiAlternatives):
         super().__init__(*args, **kwargs)
         self.boundary = boundary
 
-    def message(self) -> MimeMessage:
-        msg = super().message()
+    def message(self, **kwargs: Any) -> EmailMessage:  # as django-stubs type it; Django's own MIME classes in fact
+        msg = super().message(**kwargs)
         msg.policy = FOLDING_ONCE
-        if msg.is_multipart() and not any(self.boundary in str(part.get_payload()) for part in msg.get_payload()):
+        parts = [part for part in msg.get_payload() if isinstance(part, Message)] if msg.is_multipart() else []
+        if parts and not any(self.boundary in str(part.get_payload()) for part in parts):
             msg.set_boundary(self.boundary)
         return msg
