@@ -65,11 +65,11 @@ class _FoldingOnce(Compat32):
         if not isinstance(key[2], str):  # a Header object: folded each time, as compat32 does
             return fold(key[1], key[2])
         full = (*key, self.linesep, self.max_line_length, self.cte_type)
-        if full not in _FOLDED:
-            if len(_FOLDED) >= _REMEMBERED:
-                _FOLDED.clear()
-            _FOLDED[full] = fold(key[1], key[2])
-        return _FOLDED[full]
+        folded = _FOLDED.get(full)
+        if folded is None:
+            folded = fold(key[1], key[2])
+            _remember(_FOLDED, full, folded, limit=_REMEMBERED)
+        return folded
 
 
 _FOLDED: dict[tuple[Any, ...], Any] = {}
@@ -140,13 +140,13 @@ class BatchEmail(EmailMultiAlternatives):
             return container
         else:
             key = ("multipart", self.alternative_subtype, self.boundary)
-            if key not in _PROTOTYPES:
-                if len(_PROTOTYPES) > 64:  # one container per batch: the old batches' go
-                    _PROTOTYPES.clear()
-                _PROTOTYPES[key] = SafeMIMEMultipart(
+            prototype = _PROTOTYPES.get(key)
+            if prototype is None:
+                prototype = SafeMIMEMultipart(
                     _subtype=self.alternative_subtype, boundary=self.boundary, encoding="utf-8"
                 )
-            container = _copy(_PROTOTYPES[key])
+                _remember(_PROTOTYPES, key, prototype, limit=64)  # a container per batch: the old batches' go
+            container = _copy(prototype)
         container.set_payload(list(parts))  # what attach() builds, part by part
         return container
 
@@ -164,6 +164,14 @@ def _subject(subject: str) -> str:
 _PROTOTYPES: dict[tuple[str, str, Any], Message] = {}
 
 
+def _remember(memory: dict[Any, Any], key: Any, value: Any, *, limit: int) -> None:
+    """Keep ``value``, forgetting everything first once ``limit`` are kept (what repeats comes back at once). Each
+    caller keeps its own reference: a thread clearing the memory meanwhile costs only a rebuild."""
+    if len(memory) >= limit:
+        memory.clear()
+    memory[key] = value
+
+
 def _copy(prototype: Message) -> Message:
     part = copy.copy(prototype)
     part._headers = list(prototype._headers)  # type: ignore[attr-defined]
@@ -179,8 +187,10 @@ def _text_part(text: str, subtype: str) -> Message:
         return SafeMIMEText(text, subtype, "utf-8")
     payload = text.encode("utf-8").decode("ascii", "surrogateescape")
     key = ("text", subtype, text.isascii())
-    if key not in _PROTOTYPES:
-        _PROTOTYPES[key] = SafeMIMEText("" if text.isascii() else "\u044f", subtype, "utf-8")
-    part = _copy(_PROTOTYPES[key])
+    prototype = _PROTOTYPES.get(key)
+    if prototype is None:
+        prototype = SafeMIMEText("" if text.isascii() else "\u044f", subtype, "utf-8")
+        _remember(_PROTOTYPES, key, prototype, limit=64)
+    part = _copy(prototype)
     part._payload = payload  # type: ignore[attr-defined]
     return part
