@@ -52,27 +52,29 @@ def objects_insert(objects: Sequence[models.Model], *, ignore_conflicts: bool = 
         model._default_manager.bulk_create(objects, ignore_conflicts=ignore_conflicts)
         return
     _stamp(objects, fields)
+    params = [_column(f, objects) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(meta, fields, ignore_conflicts=ignore_conflicts), params)
+        ids = None if ignore_conflicts else [row[0] for row in cursor.fetchall()]
+    for instance in objects:
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    if ids is not None and meta.pk is not None:
+        for instance, new_id in zip(objects, ids, strict=True):
+            if getattr(instance, meta.pk.attname) is None:
+                setattr(instance, meta.pk.attname, new_id)
+
+
+def _statement(meta: Any, fields: Sequence[models.Field], *, ignore_conflicts: bool) -> str:
+    """The INSERT … SELECT FROM unnest(…): names and types from the model's metadata only, every value a parameter."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column or f.attname) for f in fields)
-    arrays = unnest_arrays(fields)
     pk = meta.pk
     if ignore_conflicts:
         ending = "ON CONFLICT DO NOTHING"
     else:
         ending = f"RETURNING {quote(pk.column or pk.attname) if pk is not None else '1'}"
-    # Names and types from the model's metadata only; every value travels as a parameter.
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) {ending}"  # noqa: S608
-    params = [_column(f, objects) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = None if ignore_conflicts else [row[0] for row in cursor.fetchall()]
-    for instance in objects:
-        instance._state.adding = False
-        instance._state.db = connection.alias
-    if ids is not None:
-        for instance, new_id in zip(objects, ids, strict=True):
-            if pk is not None and getattr(instance, pk.attname) is None:
-                setattr(instance, pk.attname, new_id)
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({unnest_arrays(fields)}) {ending}"  # noqa: S608
 
 
 def _column(field: models.Field, objects: Sequence[models.Model]) -> list[Any]:
