@@ -1,5 +1,5 @@
 """Scheduling survey invitations for delivered orders: a batch of orders in one transaction, set-based reads and
-one bulk insert of invitations and one of skips."""
+one insert of invitations and one of skips (``shop.bulk_insert.objects_insert``)."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from feedback.services.sending import INVITATION_KIND, invitation_message, messa
 from messaging.models import MessagingSettings
 from messaging.services import messages_enqueue, quiet_adjusted
 from orders.models import Order, OrderStatus
+from shop.bulk_insert import objects_insert
 from shop.models import ShopSettings
 
 
@@ -154,8 +155,8 @@ def invitations_schedule(*, order_ids: Sequence[int]) -> int:
         )
         for row in invitations:
             row.message_id = queued.get((INVITATION_KIND, message_source(row.order_id)))
-        Invitation.objects.bulk_create(invitations, batch_size=1000, ignore_conflicts=True)
-        InvitationSkip.objects.bulk_create(skips, batch_size=1000, ignore_conflicts=True)
+        objects_insert(invitations, ignore_conflicts=True)
+        objects_insert(skips, ignore_conflicts=True)
     return len(invitations)
 
 

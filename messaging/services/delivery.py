@@ -4,7 +4,7 @@ import contextlib
 import smtplib
 from collections.abc import Iterator, Sequence
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from messaging.backends import SmsBackend, SmsMessage, sms_backend
 from messaging.kinds import KINDS, QueuedRenderer, Rendered, Renderer
 from messaging.links import unsubscribe_url
+from messaging.mail import BatchEmail, batch_boundary
 from messaging.models import Channel, Message, Purpose
 from messaging.reasons import MessageReason, ProviderRefusal
 
@@ -28,6 +29,7 @@ class Sender:
         self.renderers: dict[str, Renderer] = {}
         self._sms: SmsBackend | None = None
         self._opened = False
+        self._boundary = batch_boundary()
 
     def __enter__(self) -> "Sender":
         return self
@@ -97,7 +99,8 @@ class Sender:
         )
 
     def _email(self, message: Message, rendered: Rendered) -> None:
-        email = EmailMultiAlternatives(
+        email = BatchEmail(
+            boundary=self._boundary,
             subject=rendered.subject,
             body=rendered.text,
             to=[message.address],

@@ -14,6 +14,7 @@ from customers.models import Customer
 from messaging.kinds import Outcome, kinds_settle
 from messaging.models import Channel, Message, MessageState, Purpose
 from messaging.reasons import MessageReason, reason_store
+from shop.bulk_insert import objects_insert
 
 MAX_ATTEMPTS = 4
 
@@ -118,7 +119,7 @@ def messages_enqueue(*, items: Sequence[MessageData]) -> dict[tuple[str, str], i
         for item in allowed
     ]
     with transaction.atomic():
-        Message.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        objects_insert(rows, ignore_conflicts=True)
         ids: dict[tuple[str, str], int] = {}
         for kind in {item.kind for item in allowed}:
             sources = [item.source for item in allowed if item.kind == kind]
