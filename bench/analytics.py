@@ -87,8 +87,10 @@ def programmes_remove(rule_ids: list[int]) -> None:
 
 
 def orders_touch(count: int) -> None:
-    """A day of a shop's order writes as the weeknight run sees them: ``count`` orders drawn at random stamped as
-    changed now (their content stays; what a refresh rereads for them is the same)."""
+    """A day of a shop's order writes as the weeknight run sees them: the night between two runs passes for the
+    orders stamped in the last day (their stamps move a day back, so the bench's runs minutes apart do not reread
+    each other's), then ``count`` orders drawn at random are stamped as changed now (their content stays; what a
+    refresh rereads for them is the same)."""
     import random
 
     from django.db import connection
@@ -98,8 +100,13 @@ def orders_touch(count: int) -> None:
 
     highest = Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     ids = random.sample(range(1, highest + 1), min(count, highest))
+    now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE orders_order SET updated_at = %s WHERE id = ANY(%s)", [timezone.now(), ids])
+        cursor.execute(
+            "UPDATE orders_order SET updated_at = updated_at - interval '1 day' WHERE updated_at >= %s",
+            [now - timedelta(days=1)],
+        )
+        cursor.execute("UPDATE orders_order SET updated_at = %s WHERE id = ANY(%s)", [now, ids])
 
 
 def refresh_runs(runs: int, *, no_full: bool = False, touch: int = 0) -> None:

@@ -133,10 +133,10 @@ def _values_sql(found: list[Programme], *, dirty_only: bool) -> tuple[str, list[
             FROM e JOIN ({costs_sql}) k ON k.programme = e.programme AND k.customer_id = e.customer_id
              AND k.at >= e.since AND k.at < e.until_{longest}
             GROUP BY e.programme, e.customer_id)
-        INSERT INTO {table} (programme, customer_id, "group", since, {", ".join(VALUE_COLUMNS)})
+        /*insert*/ INSERT INTO {table} (programme, customer_id, "group", since, {", ".join(VALUE_COLUMNS)})
         SELECT e.programme, e.customer_id, e.grp, e.since, {picked}
         FROM e {orders}
-        LEFT JOIN c ON c.programme = e.programme AND c.customer_id = e.customer_id"""  # noqa: S608 (the selectors' SQL and fixed names; values as parameters)
+        LEFT JOIN c ON c.programme = e.programme AND c.customer_id = e.customer_id /*returning*/"""  # noqa: S608 (the selectors' SQL and fixed names; values as parameters)
     return sql, [*exposures_params, *costs_params, *orders_params]
 
 
@@ -151,7 +151,7 @@ def _cents_margin(gross: str, share: int, whole: int) -> str:
     )
 
 
-def _sums_sql(margin: Decimal, *, where: str) -> str:
+def _sums_sql(margin: Decimal, *, source: str) -> str:
     """Per programme, group and window, the sums over the ``ExposureValue`` rows picked by ``where`` whose window
     had passed at the moment given as the parameter (one per window): ``(programme, grp, days, customers, buyers,
     orders, margin, cost, net, squares, cubes, fourths)``, money in cents and the powers of cents, all exact (the
@@ -174,12 +174,11 @@ def _sums_sql(margin: Decimal, *, where: str) -> str:
         for w in WINDOWS
     )
     unpivot = ", ".join(f"({w}, {', '.join(f'{name}{w}' for name in SUMS)})" for w in WINDOWS)
-    table = ExposureValue._meta.db_table
     return f"""
         SELECT a.programme, a.grp, w.*
         FROM (SELECT programme, grp, {sums} FROM (
                 SELECT programme, grp, {nets} FROM (
-                    SELECT v.programme, v."group" AS grp, {per} FROM {table} v WHERE {where}) per) nets
+                    SELECT v.programme, v."group" AS grp, {per} FROM {source} v) per) nets
               GROUP BY programme, grp) a
         CROSS JOIN LATERAL (VALUES {unpivot}) w(days, {", ".join(SUMS)})"""  # noqa: S608 (fixed names and numbers)
 
@@ -200,12 +199,11 @@ def _power_sum(net: str, power: int, done: str) -> str:
     )
 
 
-def _delta_add(margin: Decimal, *, where: str, moment: datetime, sign: int) -> None:
-    """Add to the delta table the sums of the rows picked by ``where`` at ``moment``, times ``sign``."""
+def _delta_sql(margin: Decimal, *, source: str, sign: int) -> str:
+    """``INSERT INTO`` the delta table the sums of the rows of ``source`` (a table or a CTE's name), times ``sign``;
+    the moment's parameter once per window."""
     signed = ", ".join(f"{sign} * {name}" for name in SUMS)
-    sql = f"INSERT INTO {DELTA} SELECT programme, grp, days, {signed} FROM ({_sums_sql(margin, where=where)}) s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [moment for _ in WINDOWS])
+    return f"INSERT INTO {DELTA} SELECT programme, grp, days, {signed} FROM ({_sums_sql(margin, source=source)}) s"  # noqa: S608
 
 
 def _effects_write(found: list[Programme], *, now: datetime) -> None:
@@ -265,8 +263,7 @@ def _dirty_find(found: list[Programme], *, since: datetime, changes_from: dateti
     # Each window's ends that fell between the two moments, as a range of entry times on the index (a day wider on
     # each side for the hour a change of clocks moves a day by), then exactly.
     closed = " UNION ".join(
-        f"SELECT programme, customer_id FROM {table} v WHERE v.since > %s::timestamptz - interval '{days + 1} days' "  # noqa: S608
-        f"AND v.since <= %s::timestamptz - interval '{days - 1} days' "
+        f"SELECT programme, customer_id FROM {table} v WHERE v.since > %s AND v.since <= %s "  # noqa: S608
         f"AND v.since + interval '{days} days' > %s AND v.since + interval '{days} days' <= %s"
         for days in WINDOWS
     )
@@ -290,7 +287,14 @@ def _dirty_find(found: list[Programme], *, since: datetime, changes_from: dateti
             "WHERE e.since >= %s OR e.programme = ANY(%s::varchar[]) ON CONFLICT DO NOTHING",
             [*exposures_params, changes_from, fresh],
         ),
-        (f"{insert} {closed} ON CONFLICT DO NOTHING", [v for _ in WINDOWS for v in (since, now, since, now)]),
+        (
+            f"{insert} {closed} ON CONFLICT DO NOTHING",
+            [
+                value
+                for days in WINDOWS
+                for value in (since - timedelta(days=days + 1), now - timedelta(days=days - 1), since, now)
+            ],
+        ),
         # Costs that differ from the stored ones, and stored costs no longer found.
         (
             f"""{insert}
@@ -360,20 +364,24 @@ def effects_fill(*, margin: Decimal, now: datetime, full: bool) -> None:
                 # Written inside this transaction: without fresh statistics the next night's planner would take the
                 # table for the few rows it last saw.
                 cursor.execute(f"ANALYZE {table}")
-                _delta_add(margin, where="TRUE", moment=now, sign=1)
+                cursor.execute(_delta_sql(margin, source=table, sign=1), [now for _ in WINDOWS])
         else:
-            # Programmes no longer measured leave with their rows.
-            ExposureValue.objects.exclude(programme__in=keys).delete()
+            # Programmes no longer measured leave with their rows (those the stored sums name).
+            measured = set(ProgrammeEffect.objects.values_list("programme", flat=True).distinct())
+            ExposureValue.objects.filter(programme__in=sorted(measured - set(keys))).delete()
             if found:
                 _dirty_find(found, since=basis.measured_at, changes_from=basis.changes_from, now=now)
-                picked = f"(v.programme, v.customer_id) IN (SELECT programme, customer_id FROM {DIRTY})"  # noqa: S608
-                _delta_add(margin, where=picked, moment=basis.measured_at, sign=-1)
-                cursor.execute(
-                    f"DELETE FROM {table} v USING {DIRTY} d WHERE v.programme = d.programme AND v.customer_id = d.customer_id"  # noqa: S608
+                # What the dirty exposures counted for at the last run, as they leave the table; then what they
+                # count for now, as they are written back.
+                gone = (
+                    f"WITH gone AS (DELETE FROM {table} v USING {DIRTY} d "  # noqa: S608 (fixed names)
+                    "WHERE v.programme = d.programme AND v.customer_id = d.customer_id RETURNING v.*) "
                 )
+                cursor.execute(gone + _delta_sql(margin, source="gone", sign=-1), [basis.measured_at for _ in WINDOWS])
                 sql, params = _values_sql(found, dirty_only=True)
-                cursor.execute(sql, params)
-                _delta_add(margin, where=picked, moment=now, sign=1)
+                added = f"RETURNING *) {_delta_sql(margin, source='added', sign=1)}"
+                written = sql.replace("/*insert*/", ", added AS (").replace("/*returning*/", added)
+                cursor.execute(written, [*params, *[now for _ in WINDOWS]])
     if found:
         _effects_write(found, now=now)
     else:
