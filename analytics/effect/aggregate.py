@@ -332,8 +332,8 @@ def _temporary_tables() -> None:
 
 
 def _basis(margin: Decimal, now: datetime, *, full: bool) -> EffectBasis | None:
-    """The stored sums' basis when a weeknight can add to them: not asked for a full rewrite, the same margin, a
-    later moment, and every stored row from this code (``ExposureValue`` rows exist or nothing is measured)."""
+    """The stored sums' basis when a weeknight can add to them: not asked for a full rewrite, sums kept by
+    difference before (their basis is written with them), the same margin and a later moment."""
     basis = EffectBasis.objects.first()
     if full or basis is None or basis.margin != margin or basis.measured_at > now:
         return None
