@@ -242,16 +242,11 @@ def _effects_write(found: list[Programme], *, now: datetime) -> None:
         cursor.execute(sql, [*named, now, *named])
 
 
-def _dirty_find(found: list[Programme], *, since: datetime, changes_from: datetime, now: datetime) -> None:
-    """Fill the dirty table with the exposures to reread (see the module's docstring); ``since``: the moment the
-    stored sums were taken at. Each part reads an index or a few rows, not the million exposures' orders."""
-    exposures_sql, exposures_params = _exposures(found)
+def _costs_changed(found: list[Programme]) -> tuple[str, list[Any]]:
+    """``INSERT INTO`` the dirty table the exposures whose costs differ from the stored ones, and those with stored
+    costs no longer found (a checkout reversed)."""
     costs_sql, costs_params = _union([(p.key, *p.costs) for p in found])
     table = ExposureValue._meta.db_table
-    keys = [p.key for p in found]
-    fresh = [p.key for p in found if not ExposureValue.objects.filter(programme=p.key).exists()]
-    insert = f"INSERT INTO {DIRTY} (programme, customer_id) "
-    longest = max(WINDOWS)
     costs = ", ".join(
         f"COALESCE(SUM((k.{kind} * 100)::bigint) FILTER (WHERE k.at < v.since + interval '{days} days'), 0)::bigint "
         f"AS {kind}_{days}"
@@ -260,6 +255,30 @@ def _dirty_find(found: list[Programme], *, since: datetime, changes_from: dateti
     )
     stored = ", ".join(f"v.{name}" for name in COSTS)
     recomputed = ", ".join(f"c.{name}" for name in COSTS)
+    sql = f"""
+        INSERT INTO {DIRTY} (programme, customer_id)
+        WITH c AS MATERIALIZED (
+            SELECT v.programme, v.customer_id, {costs}
+            FROM ({costs_sql}) k JOIN {table} v ON v.programme = k.programme AND v.customer_id = k.customer_id
+             AND k.at >= v.since AND k.at < v.since + interval '{max(WINDOWS)} days'
+            GROUP BY v.programme, v.customer_id)
+        SELECT c.programme, c.customer_id FROM c JOIN {table} v USING (programme, customer_id)
+        WHERE ({stored}) IS DISTINCT FROM ({recomputed})
+        UNION
+        SELECT v.programme, v.customer_id FROM {table} v WHERE ({COSTED})
+          AND NOT EXISTS (SELECT 1 FROM c WHERE c.programme = v.programme AND c.customer_id = v.customer_id)
+        ON CONFLICT DO NOTHING"""  # noqa: S608 (the selectors' SQL and fixed names; values as parameters)
+    return sql, costs_params
+
+
+def _dirty_find(found: list[Programme], *, since: datetime, changes_from: datetime, now: datetime) -> None:
+    """Fill the dirty table with the exposures to reread (see the module's docstring); ``since``: the moment the
+    stored sums were taken at. Each part reads an index or a few rows, not the million exposures' orders."""
+    exposures_sql, exposures_params = _exposures(found)
+    table = ExposureValue._meta.db_table
+    keys = [p.key for p in found]
+    fresh = [p.key for p in found if not ExposureValue.objects.filter(programme=p.key).exists()]
+    insert = f"INSERT INTO {DIRTY} (programme, customer_id) "
     # Each window's ends that fell between the two moments, as a range of entry times on the index (a day wider on
     # each side for the hour a change of clocks moves a day by), then exactly.
     closed = " UNION ".join(
@@ -295,22 +314,7 @@ def _dirty_find(found: list[Programme], *, since: datetime, changes_from: dateti
                 for value in (since - timedelta(days=days + 1), now - timedelta(days=days - 1), since, now)
             ],
         ),
-        # Costs that differ from the stored ones, and stored costs no longer found.
-        (
-            f"""{insert}
-            WITH c AS MATERIALIZED (
-                SELECT v.programme, v.customer_id, {costs}
-                FROM ({costs_sql}) k JOIN {table} v ON v.programme = k.programme AND v.customer_id = k.customer_id
-                 AND k.at >= v.since AND k.at < v.since + interval '{longest} days'
-                GROUP BY v.programme, v.customer_id)
-            SELECT c.programme, c.customer_id FROM c JOIN {table} v USING (programme, customer_id)
-            WHERE ({stored}) IS DISTINCT FROM ({recomputed})
-            UNION
-            SELECT v.programme, v.customer_id FROM {table} v WHERE ({COSTED})
-              AND NOT EXISTS (SELECT 1 FROM c WHERE c.programme = v.programme AND c.customer_id = v.customer_id)
-            ON CONFLICT DO NOTHING""",  # noqa: S608 (the selectors' SQL and fixed names; values as parameters)
-            costs_params,
-        ),
+        _costs_changed(found),
     ]
     with connection.cursor() as cursor:
         for sql, params in statements:
