@@ -223,35 +223,79 @@ class ProgrammeEffect(models.Model):
         return f"{self.programme} {self.window_days}d {self.group}: {self.customers}"
 
 
-class SettledOrders(models.Model):
-    """One exposed customer's delivered orders placed before ``horizon``, counted and summed per window after they
-    entered the programme (``orders_30``/``revenue_30`` … ``_365``; revenue at the price before the programme's own
-    discounts is added from its costs): the part of the programme-effect sums the nightly run does not reread.
+def _any_cost() -> models.Q:
+    """A discount or credit in any window (``analytics.effect.aggregate.COSTED`` is the same test in SQL)."""
+    condition = models.Q()
+    for days in (30, 90, 180, 365):
+        for kind in ("discount", "credit"):
+            condition |= ~models.Q(**{f"{kind}_{days}": 0})
+    return condition
 
-    Written for every exposure by the full rewrite (Sundays and ``analytics_refresh --full``) with the horizon
-    ``SETTLED_AFTER`` days back, and on weeknights for new exposures only, with the same horizon; the nightly run
-    reads the orders placed from the horizon on, which are the ones still being delivered or returned."""
+
+class ExposureValue(models.Model):
+    """One exposure's delivered orders and the programme's costs in each window after it entered
+    (``orders_30``/``revenue_30``/``discount_30``/``credit_30`` … ``_365``), in whole cents: the per-customer part of
+    the programme-effect sums, kept so that a weeknight rereads only the exposures something happened to.
+
+    Rewritten for every exposure by the full rewrite (Sundays, ``analytics_refresh --full``); on weeknights only
+    the exposures that are new, gone or moved, whose customer's orders changed, whose costs changed or whose window
+    closed since the last run (``analytics.effect.aggregate``)."""
 
     programme = models.CharField(max_length=40)
     customer_id = models.BigIntegerField()
+    group = models.CharField(max_length=10, choices=ExposureGroup.choices)
     since = models.DateTimeField()
-    horizon = models.DateTimeField()
-    orders_30 = models.PositiveIntegerField(default=0)
-    revenue_30 = total_field(default=0)
-    orders_90 = models.PositiveIntegerField(default=0)
-    revenue_90 = total_field(default=0)
-    orders_180 = models.PositiveIntegerField(default=0)
-    revenue_180 = total_field(default=0)
-    orders_365 = models.PositiveIntegerField(default=0)
-    revenue_365 = total_field(default=0)
+    orders_30 = models.IntegerField(default=0)
+    revenue_30 = models.BigIntegerField(default=0)
+    discount_30 = models.BigIntegerField(default=0)
+    credit_30 = models.BigIntegerField(default=0)
+    orders_90 = models.IntegerField(default=0)
+    revenue_90 = models.BigIntegerField(default=0)
+    discount_90 = models.BigIntegerField(default=0)
+    credit_90 = models.BigIntegerField(default=0)
+    orders_180 = models.IntegerField(default=0)
+    revenue_180 = models.BigIntegerField(default=0)
+    discount_180 = models.BigIntegerField(default=0)
+    credit_180 = models.BigIntegerField(default=0)
+    orders_365 = models.IntegerField(default=0)
+    revenue_365 = models.BigIntegerField(default=0)
+    discount_365 = models.BigIntegerField(default=0)
+    credit_365 = models.BigIntegerField(default=0)
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["programme", "customer_id"], name="analytics_settled_once"),
+            models.UniqueConstraint(fields=["programme", "customer_id"], name="analytics_value_once"),
+        ]
+        indexes: ClassVar = [
+            # The exposures of the customers whose orders changed since the last run.
+            models.Index(fields=["customer_id"], name="analytics_value_customer"),
+            # The exposures whose window closed since the last run (a range of entry times), and each group's
+            # earliest entry.
+            models.Index(fields=["since"], name="analytics_value_since"),
+            models.Index(fields=["programme", "group", "since"], name="analytics_value_first"),
+            # The rows with a cost, checked every night against the programmes' costs (a few of a million).
+            models.Index(
+                fields=["programme", "customer_id"],
+                condition=_any_cost(),
+                name="analytics_value_costed",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.programme} {self.customer_id} before {self.horizon:%Y-%m-%d}"
+        return f"{self.programme} {self.customer_id} since {self.since:%Y-%m-%d}"
+
+
+class EffectBasis(models.Model):
+    """What the stored programme effects were summed at (one row): the moment whose passed windows they count, the
+    gross margin, and from when the next weeknight reads changed orders. A weeknight adds to the stored sums what
+    changed since; a different margin or an earlier moment makes it a full rewrite."""
+
+    measured_at = models.DateTimeField()
+    margin = models.DecimalField(max_digits=7, decimal_places=6)
+    changes_from = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"effects at {self.measured_at:%Y-%m-%d %H:%M}"
 
 
 class AtRiskValue(models.Model):

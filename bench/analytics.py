@@ -4,12 +4,12 @@ each programme), then each report page and each role's dashboard through Django.
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/retain_bench    # a migrated, scored base
     .venv/bin/python manage.py migrate analytics                            # additive: new columns and a table
-    .venv/bin/python bench/analytics.py [--runs 3] [--skip-refresh] [--keep-rules] [--no-full]
+    .venv/bin/python bench/analytics.py [--runs 3] [--skip-refresh] [--keep-rules] [--no-full] [--touch 30000]
 
 Writes analytics' own tables. When the database has no loyalty rule with a control group, adds two (a win-back
 offer holding out 20 %, a VIP perk holding out 10 %, dated a year back, named "bench: …") so that the
 programme-effect steps and page have programmes to measure, and deletes them at the end with their recorded
-exposures and settled orders (``--keep-rules`` keeps them). The pages are fetched by staff created in a transaction
+exposures and values (``--keep-rules`` keeps them). The pages are fetched by staff created in a transaction
 that is rolled back. The machine may be shared: each figure is printed with the one-minute load average measured
 next to it; each refresh prints its steps' seconds (``effects``: the full rewrite of the programme effects,
 ``effects_recent``: a weeknight's).
@@ -75,22 +75,47 @@ def programmes_ensure() -> list[int]:
 
 
 def programmes_remove(rule_ids: list[int]) -> None:
-    """Delete the bench's rules, their recorded exposures and settled orders, and the figures measuring them."""
+    """Delete the bench's rules, their recorded exposures and values, and the figures measuring them."""
     from analytics.effect.sources import rule_key
-    from analytics.models import ProgrammeEffect, ProgrammeExposure, SettledOrders
+    from analytics.models import ExposureValue, ProgrammeEffect, ProgrammeExposure
     from loyalty.models import LoyaltyRule
 
     keys = [rule_key(pk) for pk in rule_ids]
-    for model in (ProgrammeEffect, ProgrammeExposure, SettledOrders):
+    for model in (ProgrammeEffect, ProgrammeExposure, ExposureValue):
         model.objects.filter(programme__in=keys).delete()
     LoyaltyRule.objects.filter(pk__in=rule_ids).delete()
 
 
-def refresh_runs(runs: int, *, no_full: bool = False) -> None:
+def orders_touch(count: int) -> None:
+    """A day of a shop's order writes as the weeknight run sees them: the night between two runs passes for the
+    orders stamped in the last day (their stamps move a day back, so the bench's runs minutes apart do not reread
+    each other's), then ``count`` orders drawn at random are stamped as changed now (their content stays; what a
+    refresh rereads for them is the same)."""
+    import random
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from orders.models import Order
+
+    highest = Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    ids = random.sample(range(1, highest + 1), min(count, highest))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_order SET updated_at = updated_at - interval '1 day' WHERE updated_at >= %s",
+            [now - timedelta(days=1)],
+        )
+        cursor.execute("UPDATE orders_order SET updated_at = %s WHERE id = ANY(%s)", [now, ids])
+
+
+def refresh_runs(runs: int, *, no_full: bool = False, touch: int = 0) -> None:
     from analytics.services import aggregates_refresh
 
     for label, full, count in (("full rewrite", True, 0 if no_full else 1), ("weeknight run", False, runs)):
         for _ in range(count):
+            if touch and not full:
+                orders_touch(touch)
             before = load()
             refresh = aggregates_refresh(full=full)
             seconds = (refresh.finished_at - refresh.started_at).total_seconds()  # type: ignore[operator]
@@ -103,6 +128,7 @@ def main() -> None:
     parser.add_argument("--skip-refresh", action="store_true", help="time the pages on the stored aggregates")
     parser.add_argument("--keep-rules", action="store_true", help="keep the two rules the bench adds")
     parser.add_argument("--no-full", action="store_true", help="weeknight runs only, on aggregates already rewritten")
+    parser.add_argument("--touch", type=int, default=0, help="orders stamped as changed before each weeknight run")
     arguments = parser.parse_args()
 
     import django
@@ -111,7 +137,7 @@ def main() -> None:
     added = [] if arguments.skip_refresh else programmes_ensure()
     try:
         if not arguments.skip_refresh:
-            refresh_runs(arguments.runs, no_full=arguments.no_full)
+            refresh_runs(arguments.runs, no_full=arguments.no_full, touch=arguments.touch)
         pages_time(arguments.runs)
     finally:
         if added and not arguments.keep_rules:

@@ -1,6 +1,8 @@
 """The orders app's part of a merge: the duplicate's orders move to the survivor and both order summaries are
 recomputed. Registered as a merge mover from ``OrdersConfig.ready``; ``customers.merging`` runs it."""
 
+from django.utils import timezone
+
 from customers.contrib import MergeMover
 from customers.models import Customer
 from orders.models import Order
@@ -14,7 +16,8 @@ def orders_lock_for_merge(survivor_id: int, duplicate_id: int) -> None:
 
 
 def orders_move(survivor: Customer, duplicate: Customer) -> dict[str, int]:
-    moved = Order.objects.filter(customer=duplicate).update(customer=survivor)
+    # Stamped as any write of an order is: analytics rereads the orders changed since its last run.
+    moved = Order.objects.filter(customer=duplicate).update(customer=survivor, updated_at=timezone.now())
     customer_summaries_refresh(customer_ids=[survivor.pk, duplicate.pk])
     return {"orders": moved}
 

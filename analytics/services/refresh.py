@@ -4,9 +4,10 @@ never sees half a refresh.
 
 The cohort months and the programme effects are the steps that read ten million orders. A month's row changes only
 when an order of that month is placed, delivered or returned, which happens within weeks of it: the nightly run
-rewrites the months from the start of the previous one, and reads each exposed customer's orders of the last weeks
-over what a full rewrite settled (``analytics.effect.aggregate``). A full rewrite runs on Sundays, when the tables
-are empty, and on ``manage.py analytics_refresh --full`` (a big import of old orders, a change of channels)."""
+rewrites the months from the start of the previous one, and brings the programme effects up to date by rereading
+only the exposures something happened to since the last run (``analytics.effect.aggregate``). A full rewrite runs
+on Sundays, when the tables are empty, and on ``manage.py analytics_refresh --full`` (a big import of old orders, a
+change of channels)."""
 
 from __future__ import annotations
 
@@ -237,8 +238,8 @@ def _steps(full: bool | None, now: datetime) -> list[tuple[str, Callable[[], obj
 
 def aggregates_refresh(*, full: bool | None = None) -> Refresh:
     """Rewrite every aggregate from the current orders, customers, scores and snapshots, in one transaction;
-    ``full`` rewrites every cohort month and settles every exposed customer's older orders again (``None``: on
-    Sundays); otherwise the months from the previous one on, and the new exposures' older orders only.
+    ``full`` rewrites every cohort month and recomputes every exposure's programme-effect figures (``None``: on
+    Sundays); otherwise the months from the previous one on, and the exposures that changed since the last run.
 
     Holds the ``analytics.refresh`` advisory lock for the transaction: a second refresh (the night's and the
     owner's at once) waits and then rewrites again, so running twice is harmless. Each table is emptied with
