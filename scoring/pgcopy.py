@@ -245,3 +245,19 @@ def decode(data: bytes | memoryview, types: Sequence[str]) -> list[NDArray[Any]]
     return [
         records[f"v{number}"].astype(np.int64 if kind == "int8" else np.float64) for number, kind in enumerate(types)
     ]
+
+
+def decode_bytea(data: bytes | memoryview) -> memoryview:
+    """The value of a binary COPY of one row of one bytea field (empty for NULL: an aggregate over no rows)."""
+    if bytes(data[:11]) != HEADER[:11]:
+        raise ValueError("not a binary COPY stream")
+    extension = int.from_bytes(bytes(data[15:19]), "big")
+    body = memoryview(data)[19 + extension : len(data) - len(TRAILER)]
+    if int.from_bytes(body[:2], "big") != 1:
+        raise ValueError("not one row of one field")
+    length = int.from_bytes(body[2:6], "big", signed=True)
+    if length < 0:
+        return body[:0]
+    if len(body) != 6 + length:
+        raise ValueError("not one row of one field")
+    return body[6:]

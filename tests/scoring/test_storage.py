@@ -157,6 +157,44 @@ def test_the_two_connection_statistics_scan_reads_what_one_connection_reads():
         assert np.array_equal(getattr(both, name), getattr(one, name)), name
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_statistics_scan_in_chunks_of_one_page_reads_what_one_chunk_reads(monkeypatch):
+    seed_shop(customers=150)
+    zone, today = ZoneInfo("Europe/Moscow"), 20393
+    whole = statistics.stats_from_postgres(zone, today)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('orders_order') / current_setting('block_size')::int")
+        (pages,) = cursor.fetchone()
+    assert pages > 4
+    monkeypatch.setattr(statistics, "CHUNK_PAGES", 1)
+    both = statistics.stats_from_postgres(zone, today)
+    with transaction.atomic():
+        one = statistics.stats_from_postgres(zone, today)
+    assert whole.size > 100
+    for name in ("customer_id", "days", "first_day", "last_day", "total", "first_value", "returns"):
+        assert np.array_equal(getattr(whole, name), getattr(both, name)), name
+        assert np.array_equal(getattr(whole, name), getattr(one, name)), name
+
+
+def test_page_ranges_cover_every_page_once_and_leave_the_tables_end_open(monkeypatch):
+    monkeypatch.setattr(statistics, "CHUNK_PAGES", 10)
+    assert statistics.page_ranges(0, 25, 40) == [
+        "ctid >= '(0,0)'::tid AND ctid < '(10,0)'::tid",
+        "ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid",
+        "ctid >= '(20,0)'::tid AND ctid < '(25,0)'::tid",
+    ]
+    assert statistics.page_ranges(25, None, 40) == [
+        "ctid >= '(25,0)'::tid AND ctid < '(35,0)'::tid",
+        "ctid >= '(35,0)'::tid",
+    ]
+    assert statistics.page_ranges(0, None, 0) == ["ctid >= '(0,0)'::tid"]
+
+
+def test_the_statistics_of_a_shop_without_orders_are_empty():
+    stats = statistics.stats_from_postgres(ZoneInfo("Europe/Moscow"), 20393)
+    assert stats.size == 0
+
+
 def test_a_zones_one_offset_over_the_orders_is_found_and_a_change_of_offset_is_not_missed():
     moscow, berlin = ZoneInfo("Europe/Moscow"), ZoneInfo("Europe/Berlin")
     since_2015 = (datetime(2015, 1, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
