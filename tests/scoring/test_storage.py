@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection, transaction
 
 from orders.models import Order
-from scoring import services, statistics, storage
+from scoring import pgcopy, services, statistics, storage
 from scoring.models import CustomerScore, ScoringRun
 from scoring.pgcopy import Categorical, Column, Stream, encode
 from scoring.statistics import EPOCH
@@ -52,6 +52,54 @@ def test_binary_copy_writes_money_dates_nulls_text_and_json_exactly():
         (2, date(2025, 11, 1), Decimal("1234.50"), Decimal("-0.01"), None, "can't lose", '["Жалоба: «поздно»"]', None),
         (3, date(2025, 11, 2), Decimal("99999999999.99"), Decimal("10.00"), 1.0, "champions", "[]", None),
     ]
+
+
+def test_binary_copy_in_a_given_order_writes_the_rows_in_it_across_layouts(monkeypatch):
+    # Rows of four layouts (text of three lengths, one NULL float), interleaved, and pieces that cut runs.
+    monkeypatch.setattr(pgcopy, "PIECE_ROWS", 7)
+    size = 40
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 3, size)
+    money = np.where(rng.random(size) < 0.2, np.nan, rng.integers(0, 10**6, size) / 100)
+    columns = [
+        Column("bigint", np.arange(size) * 10),
+        Column("varchar(20)", Categorical(codes, ["a", "bb", "ccc"])),
+        Column("jsonb", Categorical(codes, [[], ["x"], None])),
+        Column("numeric(14, 2)", money),
+        Column("integer", 5),
+    ]
+    order = rng.permutation(size)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE t (id bigint, s varchar(20), j jsonb, m numeric(14, 2), i integer)")
+        cursor.copy_expert("COPY t FROM STDIN (FORMAT binary)", Stream(encode(columns, size, order)))
+        cursor.execute("SELECT id, s, j, m, i FROM t ORDER BY ctid")
+        rows = cursor.fetchall()
+    expected = [
+        (
+            int(row) * 10,
+            ["a", "bb", "ccc"][codes[row]],
+            ["[]", '["x"]', None][codes[row]],
+            None if np.isnan(money[row]) else Decimal(f"{money[row]:.2f}"),
+            5,
+        )
+        for row in order
+    ]
+    assert rows == expected
+
+
+def test_a_full_run_writes_the_score_rows_in_the_segment_indexs_order():
+    # The segment index's build then finds its input sorted already.
+    seed_shop(customers=150)
+    run_now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT customer_id FROM {storage.TABLE} ORDER BY ctid")  # noqa: S608
+        physical = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT customer_id FROM {storage.TABLE} ORDER BY segment, importance, customer_id")  # noqa: S608
+        by_index = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT count(DISTINCT segment) FROM {storage.TABLE}")  # noqa: S608
+        (segments,) = cursor.fetchone()
+    assert segments > 2
+    assert len(physical) > 100 and physical == by_index
 
 
 def _columns_of(scores: list[CustomerScore]) -> dict[str, Any]:
