@@ -87,6 +87,24 @@ def test_binary_copy_in_a_given_order_writes_the_rows_in_it_across_layouts(monke
     assert rows == expected
 
 
+def test_the_segment_order_of_whole_importances_is_the_three_key_sort():
+    rng = np.random.default_rng(5)
+    size = 500
+    importance = rng.integers(0, 101, size)
+    segment = Categorical(rng.integers(0, 4, size), ["lost", "Champions", "at_risk", "lost"])
+    data: dict[str, Any] = {"customer_id": np.arange(size) * 3 + 1, "importance": importance, "segment": segment}
+    with connection.cursor() as cursor:
+        fast = storage.segment_order(data, cursor)
+        general = storage.segment_order({**data, "importance": importance.astype(np.float64)}, cursor)
+        cursor.execute(
+            "SELECT array_agg(name ORDER BY name) FROM unnest(%s::text[]) AS name", [["lost", "Champions", "at_risk"]]
+        )
+        (collated,) = cursor.fetchone()
+    names = np.array(segment.labels)[segment.codes]
+    expected = sorted(range(size), key=lambda row: (collated.index(names[row]), importance[row], row))
+    assert fast.tolist() == general.tolist() == expected
+
+
 def test_a_full_run_writes_the_score_rows_in_the_segment_indexs_order():
     # The segment index's build then finds its input sorted already.
     seed_shop(customers=150)
