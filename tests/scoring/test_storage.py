@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection, transaction
 
 from orders.models import Order
-from scoring import services, statistics, storage
+from scoring import pgcopy, services, statistics, storage
 from scoring.models import CustomerScore, ScoringRun
 from scoring.pgcopy import Categorical, Column, Stream, encode
 from scoring.statistics import EPOCH
@@ -52,6 +52,72 @@ def test_binary_copy_writes_money_dates_nulls_text_and_json_exactly():
         (2, date(2025, 11, 1), Decimal("1234.50"), Decimal("-0.01"), None, "can't lose", '["Жалоба: «поздно»"]', None),
         (3, date(2025, 11, 2), Decimal("99999999999.99"), Decimal("10.00"), 1.0, "champions", "[]", None),
     ]
+
+
+def test_binary_copy_in_a_given_order_writes_the_rows_in_it_across_layouts(monkeypatch):
+    # Rows of four layouts (text of three lengths, one NULL float), interleaved, and pieces that cut runs.
+    monkeypatch.setattr(pgcopy, "PIECE_ROWS", 7)
+    size = 40
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 3, size)
+    money = np.where(rng.random(size) < 0.2, np.nan, rng.integers(0, 10**6, size) / 100)
+    columns = [
+        Column("bigint", np.arange(size) * 10),
+        Column("varchar(20)", Categorical(codes, ["a", "bb", "ccc"])),
+        Column("jsonb", Categorical(codes, [[], ["x"], None])),
+        Column("numeric(14, 2)", money),
+        Column("integer", 5),
+    ]
+    order = rng.permutation(size)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE t (id bigint, s varchar(20), j jsonb, m numeric(14, 2), i integer)")
+        cursor.copy_expert("COPY t FROM STDIN (FORMAT binary)", Stream(encode(columns, size, order)))
+        cursor.execute("SELECT id, s, j, m, i FROM t ORDER BY ctid")
+        rows = cursor.fetchall()
+    expected = [
+        (
+            int(row) * 10,
+            ["a", "bb", "ccc"][codes[row]],
+            ["[]", '["x"]', None][codes[row]],
+            None if np.isnan(money[row]) else Decimal(f"{money[row]:.2f}"),
+            5,
+        )
+        for row in order
+    ]
+    assert rows == expected
+
+
+def test_the_segment_order_of_whole_importances_is_the_three_key_sort():
+    rng = np.random.default_rng(5)
+    size = 500
+    importance = rng.integers(0, 101, size)
+    segment = Categorical(rng.integers(0, 4, size), ["lost", "Champions", "at_risk", "lost"])
+    data: dict[str, Any] = {"customer_id": np.arange(size) * 3 + 1, "importance": importance, "segment": segment}
+    with connection.cursor() as cursor:
+        fast = storage.segment_order(data, cursor)
+        general = storage.segment_order({**data, "importance": importance.astype(np.float64)}, cursor)
+        cursor.execute(
+            "SELECT array_agg(name ORDER BY name) FROM unnest(%s::text[]) AS name", [["lost", "Champions", "at_risk"]]
+        )
+        (collated,) = cursor.fetchone()
+    names = np.array(segment.labels)[segment.codes]
+    expected = sorted(range(size), key=lambda row: (collated.index(names[row]), importance[row], row))
+    assert fast.tolist() == general.tolist() == expected
+
+
+def test_a_full_run_writes_the_score_rows_in_the_segment_indexs_order():
+    # The segment index's build then finds its input sorted already.
+    seed_shop(customers=150)
+    run_now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT customer_id FROM {storage.TABLE} ORDER BY ctid")  # noqa: S608
+        physical = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT customer_id FROM {storage.TABLE} ORDER BY segment, importance, customer_id")  # noqa: S608
+        by_index = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT count(DISTINCT segment) FROM {storage.TABLE}")  # noqa: S608
+        (segments,) = cursor.fetchone()
+    assert segments > 2
+    assert len(physical) > 100 and physical == by_index
 
 
 def _columns_of(scores: list[CustomerScore]) -> dict[str, Any]:
@@ -155,6 +221,44 @@ def test_the_two_connection_statistics_scan_reads_what_one_connection_reads():
     assert both.size == one.size > 100
     for name in ("customer_id", "days", "first_day", "last_day", "total", "first_value", "returns"):
         assert np.array_equal(getattr(both, name), getattr(one, name)), name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_statistics_scan_in_chunks_of_one_page_reads_what_one_chunk_reads(monkeypatch):
+    seed_shop(customers=150)
+    zone, today = ZoneInfo("Europe/Moscow"), 20393
+    whole = statistics.stats_from_postgres(zone, today)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('orders_order') / current_setting('block_size')::int")
+        (pages,) = cursor.fetchone()
+    assert pages > 4
+    monkeypatch.setattr(statistics, "CHUNK_PAGES", 1)
+    both = statistics.stats_from_postgres(zone, today)
+    with transaction.atomic():
+        one = statistics.stats_from_postgres(zone, today)
+    assert whole.size > 100
+    for name in ("customer_id", "days", "first_day", "last_day", "total", "first_value", "returns"):
+        assert np.array_equal(getattr(whole, name), getattr(both, name)), name
+        assert np.array_equal(getattr(whole, name), getattr(one, name)), name
+
+
+def test_page_ranges_cover_every_page_once_and_leave_the_tables_end_open(monkeypatch):
+    monkeypatch.setattr(statistics, "CHUNK_PAGES", 10)
+    assert statistics.page_ranges(0, 25, 40) == [
+        "ctid >= '(0,0)'::tid AND ctid < '(10,0)'::tid",
+        "ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid",
+        "ctid >= '(20,0)'::tid AND ctid < '(25,0)'::tid",
+    ]
+    assert statistics.page_ranges(25, None, 40) == [
+        "ctid >= '(25,0)'::tid AND ctid < '(35,0)'::tid",
+        "ctid >= '(35,0)'::tid",
+    ]
+    assert statistics.page_ranges(0, None, 0) == ["ctid >= '(0,0)'::tid"]
+
+
+def test_the_statistics_of_a_shop_without_orders_are_empty():
+    stats = statistics.stats_from_postgres(ZoneInfo("Europe/Moscow"), 20393)
+    assert stats.size == 0
 
 
 def test_a_zones_one_offset_over_the_orders_is_found_and_a_change_of_offset_is_not_missed():
