@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection, transaction
 
 from orders.models import Order
-from scoring import pgcopy, services, statistics, storage
+from scoring import order_scan, pgcopy, services, statistics, storage
 from scoring.models import CustomerScore, ScoringRun
 from scoring.pgcopy import Categorical, Column, Stream, encode
 from scoring.statistics import EPOCH
@@ -232,7 +232,7 @@ def test_the_statistics_scan_in_chunks_of_one_page_reads_what_one_chunk_reads(mo
         cursor.execute("SELECT pg_relation_size('orders_order') / current_setting('block_size')::int")
         (pages,) = cursor.fetchone()
     assert pages > 4
-    monkeypatch.setattr(statistics, "CHUNK_PAGES", 1)
+    monkeypatch.setattr(order_scan, "CHUNK_PAGES", 1)
     both = statistics.stats_from_postgres(zone, today)
     with transaction.atomic():
         one = statistics.stats_from_postgres(zone, today)
@@ -243,17 +243,17 @@ def test_the_statistics_scan_in_chunks_of_one_page_reads_what_one_chunk_reads(mo
 
 
 def test_page_ranges_cover_every_page_once_and_leave_the_tables_end_open(monkeypatch):
-    monkeypatch.setattr(statistics, "CHUNK_PAGES", 10)
-    assert statistics.page_ranges(0, 25, 40) == [
+    monkeypatch.setattr(order_scan, "CHUNK_PAGES", 10)
+    assert order_scan.page_ranges(0, 25, 40) == [
         "ctid >= '(0,0)'::tid AND ctid < '(10,0)'::tid",
         "ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid",
         "ctid >= '(20,0)'::tid AND ctid < '(25,0)'::tid",
     ]
-    assert statistics.page_ranges(25, None, 40) == [
+    assert order_scan.page_ranges(25, None, 40) == [
         "ctid >= '(25,0)'::tid AND ctid < '(35,0)'::tid",
         "ctid >= '(35,0)'::tid",
     ]
-    assert statistics.page_ranges(0, None, 0) == ["ctid >= '(0,0)'::tid"]
+    assert order_scan.page_ranges(0, None, 0) == ["ctid >= '(0,0)'::tid"]
 
 
 def test_the_statistics_of_a_shop_without_orders_are_empty():
