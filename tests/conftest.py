@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]  # (not in the stubs)
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
@@ -271,6 +272,12 @@ def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProces
     ) -> WorkerProcess:
         queue = queue or f"test-{uuid.uuid4().hex[:12]}"
         nodename = f"{queue}@{socket.gethostname()}"
+        # Celery marks "a task is running here, never wait for a result" in one flag for the whole process, set and
+        # put back around each eager task. Two threads of an earlier test running eager tasks at once (the
+        # concurrency tests) can put it back in the wrong order and leave it set, and then the test's
+        # ``result.get()`` refuses with "Never call result.get() within a task!". This process is never a worker:
+        # no task of its own runs while it waits for one sent to a worker.
+        _set_task_join_will_block(False)
         environment = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "crm.settings",

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]  # (not in the stubs)
 from django.conf import settings
 
 from crm.tasks import ping_task
@@ -23,6 +24,20 @@ def test_a_real_worker_answers_a_ping_sent_to_its_queue(celery_worker_process: C
     assert result.get(timeout=30) == {"reply": "pong", "payload": "hello"}, worker.log()
     # The answer came from the worker process, not from an eager run inside this one.
     assert f"crm.ping[{result.id}] received" in worker.log()
+
+
+@pytest.mark.worker
+def test_a_worker_test_can_wait_for_its_result_after_threads_left_celerys_join_flag_set(
+    celery_worker_process: Callable[..., WorkerProcess],
+) -> None:
+    # What two threads running eager tasks at once can leave behind (see the fixture): the process-wide flag that
+    # makes result.get() refuse, set before the worker fixture starts.
+    _set_task_join_will_block(True)
+    worker = celery_worker_process(queue=f"ping-{uuid.uuid4().hex[:12]}")
+
+    result = ping_task.apply_async(kwargs={"payload": "again"}, queue=worker.queue)
+
+    assert result.get(timeout=30) == {"reply": "pong", "payload": "again"}, worker.log()
 
 
 @pytest.mark.django_db(transaction=True)
